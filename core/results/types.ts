@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * The runner's own vocabulary (test-runner.py): every executed script ends PASS, FAIL, SKIP or KILLED;
+ * RERAN is a flag on a result, not an outcome of its own. These types are shared by the parser,
+ * the workflows, the results store and the CLI, so they are the contract between them.
+ */
+export const TestOutcomeSchema = z.enum(['PASS', 'FAIL', 'SKIP', 'KILLED']);
+export type TestOutcome = z.infer<typeof TestOutcomeSchema>;
+
+/** What a result line was: a test, or a group's setup/cleanup script (which count in the runner's totals). */
+export const ScriptKindSchema = z.enum(['test', 'setup', 'cleanup']);
+export type ScriptKind = z.infer<typeof ScriptKindSchema>;
+
+export const TestResultSchema = z.object({
+  /** Path after `tests/` for the stock suite (`functional/cli_root/zpool_create/zpool_create_001_pos`), else the full path. */
+  testId: z.string().min(1),
+  /** The group (the runfile section) the script belongs to, e.g. `functional/cli_root/zpool_create`. */
+  group: z.string().min(1),
+  kind: ScriptKindSchema,
+  outcome: TestOutcomeSchema,
+  /** True when the line carried ` (RERAN)`. */
+  reran: z.boolean(),
+  durationSeconds: z.number().nonnegative(),
+  /** The user the runner ran it as (`run as root`). */
+  user: z.string(),
+  /** The line carried `(Linux)`: the section came from linux.run. */
+  linuxSection: z.boolean(),
+  /** ISO timestamp from the line prefix (OpenZFS ≥ 2.3.4), when present. */
+  loggedAt: z.string().optional(),
+});
+export type TestResult = z.infer<typeof TestResultSchema>;
+
+/** How a result compares with the known/flaky baseline of its OpenZFS version (zts-report's idea). */
+export const ClassificationSchema = z.enum(['pass', 'skip', 'expected-fail', 'flaky', 'unexpected-fail']);
+export type Classification = z.infer<typeof ClassificationSchema>;
+
+export const ClassifiedResultSchema = TestResultSchema.extend({
+  classification: ClassificationSchema,
+  /** Upstream issue behind an expected or flaky failure. */
+  issueUrl: z.string().optional(),
+});
+export type ClassifiedResult = z.infer<typeof ClassifiedResultSchema>;

@@ -1,0 +1,213 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { projectRoot } from './paths.js';
+
+/**
+ * The one config file. Every value has a default that serves the embedded stack on one machine,
+ * so an empty (or absent) file is a valid config. Endpoints and credentials can be overridden
+ * from the environment (ENV_OVERRIDES), which is how fleet workers are pointed at a shared stack.
+ */
+const port = z.number().int().min(1).max(65535);
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'host:port');
+const hostIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const ConfigSchema = z.strictObject({
+  /** Where the embedded stack keeps its data, pid files and logs. Relative paths are under the clone. */
+  stateDir: z.string().min(1).default('.zfslab'),
+  /** Where `go install` puts the pinned Temporal CLI and MinIO. */
+  toolsDir: z.string().min(1).default('.tools'),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
+  temporal: z
+    .strictObject({
+      address: hostPort.default('127.0.0.1:7233'),
+      namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a Temporal namespace name').default('zfslab'),
+      /** Start the Temporal CLI dev server with `zfslab up`; false when the fleet stack serves Temporal. */
+      embedded: z.boolean().default(true),
+      uiPort: port.default(8233),
+      /** The coordinator's task queue (workflows + coordinator activities). */
+      taskQueue: z.string().min(1).default('zfslab'),
+    })
+    .prefault({}),
+  s3: z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9000'),
+      region: z.string().min(1).default('us-east-1'),
+      accessKeyId: z.string().min(3).default('zfslab'),
+      secretAccessKey: z.string().min(8).default('zfslab-secret-key'),
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 chars: a-z 0-9 . -)')
+        .default('zfslab-artifacts'),
+      /** Start a local MinIO with `zfslab up`; false when the fleet stack or another S3 serves artifacts. */
+      embedded: z.boolean().default(true),
+      consolePort: port.default(9001),
+    })
+    .prefault({}),
+  host: z
+    .strictObject({
+      /** Stable id of this lab host; its task queue is `zfslab-host-<id>`. Default: derived once and kept in the state dir. */
+      id: z.string().regex(hostIdPattern, 'a lowercase host id (a-z 0-9 -, at most 63 chars)').optional(),
+      /** Golden images and clones live here. Relative paths are under the state dir. */
+      imageDir: z.string().min(1).default('images'),
+      /** Activities this host runs at once. */
+      maxConcurrentActivities: z.number().int().min(1).max(64).default(4),
+      /** VMs this host runs at once (each TCG VM wants about 1 core and 3 GiB). */
+      maxVms: z.number().int().min(1).max(64).default(2),
+    })
+    .prefault({}),
+  metrics: z.strictObject({ coordinatorPort: port.default(9464), hostPort: port.default(9465) }).prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variables that override config keys (endpoints, credentials, identity). */
+export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; type: 'string' | 'boolean' | 'number' }>> = {
+  ZFSLAB_STATE_DIR: { path: ['stateDir'], type: 'string' },
+  ZFSLAB_TOOLS_DIR: { path: ['toolsDir'], type: 'string' },
+  ZFSLAB_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  ZFSLAB_TEMPORAL_ADDRESS: { path: ['temporal', 'address'], type: 'string' },
+  ZFSLAB_TEMPORAL_NAMESPACE: { path: ['temporal', 'namespace'], type: 'string' },
+  ZFSLAB_TEMPORAL_EMBEDDED: { path: ['temporal', 'embedded'], type: 'boolean' },
+  ZFSLAB_TEMPORAL_UI_PORT: { path: ['temporal', 'uiPort'], type: 'number' },
+  ZFSLAB_S3_ENDPOINT: { path: ['s3', 'endpoint'], type: 'string' },
+  ZFSLAB_S3_REGION: { path: ['s3', 'region'], type: 'string' },
+  ZFSLAB_S3_ACCESS_KEY_ID: { path: ['s3', 'accessKeyId'], type: 'string' },
+  ZFSLAB_S3_SECRET_ACCESS_KEY: { path: ['s3', 'secretAccessKey'], type: 'string' },
+  ZFSLAB_S3_BUCKET: { path: ['s3', 'bucket'], type: 'string' },
+  ZFSLAB_S3_EMBEDDED: { path: ['s3', 'embedded'], type: 'boolean' },
+  ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
+  ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
+  ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
+  ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
+};
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or undefined when only defaults and environment applied. */
+  file: string | undefined;
+  /** Absolute paths derived from the config. */
+  paths: { stateDir: string; toolsDir: string; imageDir: string };
+}
+
+/** Where the config file is looked for: --config, then $ZFSLAB_CONFIG, then ./zfslab.config.yaml. */
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (explicit) return resolve(explicit);
+  if (env.ZFSLAB_CONFIG) return resolve(env.ZFSLAB_CONFIG);
+  for (const name of ['zfslab.config.yaml', 'zfslab.config.yml', 'zfslab.config.json']) {
+    const candidate = resolve(name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = findConfigFile(options.file, env);
+  let raw: unknown = {};
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError(file, [{ key: '(file)', value: file, expected: 'an existing config file' }]);
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    } catch (err) {
+      throw new ConfigError(file, [{ key: '(file)', value: (err as Error).message, expected: 'valid YAML or JSON' }]);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
+      throw new ConfigError(file, [{ key: '(root)', value: raw, expected: 'a mapping of config keys' }]);
+    }
+  }
+  return validateConfig(raw as Record<string, unknown>, env, file);
+}
+
+/** Validates raw config plus environment overrides; throws ConfigError naming every wrong key. */
+export function validateConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, file?: string): LoadedConfig {
+  const merged = structuredClone(raw);
+  const issues: ConfigError['issues'][number][] = [];
+  const envKeyOf = new Map<string, string>();
+  for (const [name, spec] of Object.entries(ENV_OVERRIDES)) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    const value = coerceEnv(text, spec.type);
+    if (value === undefined) {
+      issues.push({ key: `${spec.path.join('.')} (from ${name})`, value: text, expected: `a ${spec.type}` });
+      continue;
+    }
+    setPath(merged, spec.path, value);
+    envKeyOf.set(spec.path.join('.'), name);
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of keys) {
+        const key = path.join('.') || '(root)';
+        const fromEnv = envKeyOf.get(key);
+        issues.push({
+          key: fromEnv ? `${key} (from ${fromEnv})` : key,
+          value: getPath(merged, path),
+          expected: issue.code === 'unrecognized_keys' ? 'no such key (misspelt?)' : describeExpected(issue.message),
+        });
+      }
+    }
+  }
+  const source = file ?? 'defaults + environment';
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(source, issues);
+  const config = parsed.data;
+  const stateDir = absoluteUnder(projectRoot, config.stateDir);
+  return {
+    config,
+    file,
+    paths: {
+      stateDir,
+      toolsDir: absoluteUnder(projectRoot, config.toolsDir),
+      imageDir: absoluteUnder(stateDir, config.host.imageDir),
+    },
+  };
+}
+
+/** A host id derived from the machine's name: lowercase, safe for a task-queue name. */
+export function deriveHostId(name = hostname()): string {
+  const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return id || 'host';
+}
+
+export function hostTaskQueue(hostId: string): string {
+  return `zfslab-host-${hostId}`;
+}
+
+function absoluteUnder(base: string, path: string): string {
+  return isAbsolute(path) ? path : join(base, path);
+}
+
+function describeExpected(message: string): string {
+  return message.replace(/^Invalid (input|string|option)?:?\s*/i, '').replace(/, received .*$/, '') || message;
+}
+
+function coerceEnv(text: string, type: 'string' | 'boolean' | 'number'): unknown {
+  if (type === 'string') return text;
+  if (type === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node: Record<string, unknown> = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function getPath(target: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = target;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}

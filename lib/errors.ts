@@ -1,0 +1,47 @@
+/**
+ * The few error classes the CLI maps to exit codes (apps/cli/exit.ts). Each carries the evidence
+ * a person needs to act on it; none is thrown for control flow.
+ */
+
+/** A config value is wrong. `issues` name each key, the value found and what was expected. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly { key: string; value: unknown; expected: string }[],
+  ) {
+    super(
+      `invalid config (${source}):\n` +
+        issues.map((i) => `  - ${i.key}: got ${formatValue(i.value)}, expected ${i.expected}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** The user asked for something that cannot be done as asked (bad flag, unknown flavor …). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A command run on a host or guest failed; keeps what it printed. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`${command} exited with ${exitCode ?? 'a signal'}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+}
+
+/** Infrastructure (server, worker, VM, network) failed, as opposed to a test failing. */
+export class InfraError extends Error {
+  override name = 'InfraError';
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

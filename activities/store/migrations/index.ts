@@ -1,0 +1,18 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_init.js';
+import * as m0002 from './0002_infra_errors_and_artifacts.js';
+
+/**
+ * Migrations are compiled into the program (not read from a folder at run time), so dist/ and
+ * the tests apply exactly the same list. Names sort in the order they must run; never rename one.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_init': m0001,
+  '0002_infra_errors_and_artifacts': m0002,
+};
+
+export const LATEST_MIGRATION = '0002_infra_errors_and_artifacts';
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};

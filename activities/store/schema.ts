@@ -1,0 +1,94 @@
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { Classification, ScriptKind, TestOutcome } from '../../core/results/types.js';
+
+/**
+ * The tables of the results store as Kysely sees them after the latest migration. One shape
+ * serves SQLite and PostgreSQL, so every column uses a type both read back the same way:
+ * timestamps are ISO-8601 UTC text (sorts chronologically as text, Grafana parses it), booleans
+ * are 0/1 integers, durations are double precision.
+ */
+
+/** A run's state: `infra-error` (a VM, host or service broke) is kept apart from `failed` (a test failed). */
+export type RunStatus = 'running' | 'passed' | 'failed' | 'infra-error' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'passed', 'failed', 'infra-error', 'cancelled'];
+
+export interface RunsTable {
+  id: string;
+  /** The Temporal workflow that drove the run (absent for imported runs). */
+  workflow_id: string | null;
+  /** What was asked for, e.g. `suite:quick`, `group:functional/zpool_create`, `recipe:dedup.sh`. */
+  selection: string;
+  /** `all` or a flavor id: what the user targeted. */
+  target: string;
+  started_at: string;
+  ended_at: string | null;
+  status: RunStatus;
+}
+
+export interface FlavorsTable {
+  id: string;
+  os: string;
+  release: string;
+  kernel: string;
+  openzfs_version: string;
+  updated_at: string;
+}
+
+export interface HostsTable {
+  id: string;
+  hostname: string;
+  /** JSON text: the capabilities the host's worker advertised. */
+  capabilities: string;
+  last_seen_at: string;
+}
+
+/** What one flavor of one run actually ran on: the versions can differ from today's catalog row. */
+export interface RunFlavorsTable {
+  run_id: string;
+  flavor_id: string;
+  host_id: string | null;
+  kernel: string;
+  openzfs_version: string;
+  shard_count: ColumnType<number, number | undefined, number>;
+}
+
+export interface TestResultsTable {
+  run_id: string;
+  flavor_id: string;
+  /** 1-based shard index (`-T i/n`); 1 when the flavor ran unsharded. */
+  shard: number;
+  test_id: string;
+  group_name: string;
+  kind: ScriptKind;
+  outcome: TestOutcome;
+  reran: number;
+  duration_seconds: number;
+  classification: Classification;
+  issue_url: string | null;
+  /** Set when the result is the infrastructure's fault (VM died, ssh lost), not the test's. Added by 0002. */
+  infra_error: ColumnType<string | null, string | null | undefined, string | null>;
+  logged_at: string | null;
+}
+
+export interface ArtifactKeysTable {
+  run_id: string;
+  flavor_id: string;
+  shard: number;
+  /** What the object is: `log`, `results`, `console`, `dmesg`, `bundle` … */
+  name: string;
+  s3_key: string;
+  bytes: number | null;
+}
+
+export interface StoreDatabase {
+  runs: RunsTable;
+  flavors: FlavorsTable;
+  hosts: HostsTable;
+  run_flavors: RunFlavorsTable;
+  test_results: TestResultsTable;
+  artifact_keys: ArtifactKeysTable;
+}
+
+export type RunRow = Selectable<RunsTable>;
+export type TestResultRow = Selectable<TestResultsTable>;
+export type NewTestResultRow = Insertable<TestResultsTable>;

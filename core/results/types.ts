@@ -8,8 +8,12 @@ import { z } from 'zod';
 export const TestOutcomeSchema = z.enum(['PASS', 'FAIL', 'SKIP', 'KILLED']);
 export type TestOutcome = z.infer<typeof TestOutcomeSchema>;
 
-/** What a result line was: a test, or a group's setup/cleanup script (which count in the runner's totals). */
-export const ScriptKindSchema = z.enum(['test', 'setup', 'cleanup']);
+/**
+ * What a result line was: a test, or a group's setup/cleanup script (which count in the runner's totals),
+ * or the failsafe script the runner runs after a KILLED test (its line is only in the `log` file, never on
+ * stdout, yet it counts in the Results Summary totals).
+ */
+export const ScriptKindSchema = z.enum(['test', 'setup', 'cleanup', 'failsafe']);
 export type ScriptKind = z.infer<typeof ScriptKindSchema>;
 
 export const TestResultSchema = z.object({
@@ -39,5 +43,7 @@ export const ClassifiedResultSchema = TestResultSchema.extend({
   classification: ClassificationSchema,
   /** Upstream issue behind an expected or flaky failure. */
   issueUrl: z.string().optional(),
+  /** The baseline's reason when it names one instead of (or besides) an issue, e.g. `Known issue`. */
+  reason: z.string().optional(),
 });
 export type ClassifiedResult = z.infer<typeof ClassifiedResultSchema>;

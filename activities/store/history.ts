@@ -161,14 +161,14 @@ export interface FlakyTestsOptions {
   /** Window: the newest N runs of each flavor. Default 20. */
   lastRuns?: number;
   flavorId?: string;
-  /** Report tests with at least this many flips. Default 1. */
+  /** Report tests with at least this many flips. Default 2: one change of verdict is a regression or a fix, not flakiness. */
   minFlips?: number;
 }
 
 /** Tests whose verdict flips between runs of the same flavor, most erratic first. */
 export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsOptions = {}): Promise<FlakyTest[]> {
   const windows = await recentRunsPerFlavor(db, { limit: options.lastRuns ?? 20, flavorId: options.flavorId });
-  const minFlips = options.minFlips ?? 1;
+  const minFlips = options.minFlips ?? 2;
   const found: FlakyTest[] = [];
   for (const [flavorId, runs] of windows) {
     if (runs.length < 2) continue;
@@ -428,6 +428,7 @@ export interface RunDiffEntry {
   flavorId: string;
   testId: string;
   kind: ScriptKind;
+  linuxSection: boolean;
   base: TestOutcome | undefined;
   head: TestOutcome | undefined;
 }
@@ -453,6 +454,7 @@ interface DiffRow {
   flavor_id: string;
   test_id: string;
   kind: ScriptKind;
+  linux_section: number;
   outcome: TestOutcome;
   infra_error: string | null;
 }
@@ -467,11 +469,11 @@ export async function diffRuns(
   const load = async (runId: string): Promise<Map<string, DiffRow>> => {
     let query = db
       .selectFrom('test_results')
-      .select(['flavor_id', 'test_id', 'kind', 'outcome', 'infra_error'])
+      .select(['flavor_id', 'test_id', 'kind', 'linux_section', 'outcome', 'infra_error'])
       .where('run_id', '=', runId);
     if (options.flavorId !== undefined) query = query.where('flavor_id', '=', options.flavorId);
     const rows = await query.execute();
-    return new Map(rows.map((row) => [`${row.flavor_id}\u0000${row.test_id}\u0000${row.kind}`, row]));
+    return new Map(rows.map((row) => [`${row.flavor_id}\u0000${row.test_id}\u0000${row.kind}\u0000${row.linux_section}`, row]));
   };
   const [base, head] = await Promise.all([load(baseRunId), load(headRunId)]);
   const diff: RunDiff = {
@@ -486,7 +488,14 @@ export async function diffRuns(
   };
   const entry = (b: DiffRow | undefined, h: DiffRow | undefined): RunDiffEntry => {
     const row = (h ?? b) as DiffRow;
-    return { flavorId: row.flavor_id, testId: row.test_id, kind: row.kind, base: b?.outcome, head: h?.outcome };
+    return {
+      flavorId: row.flavor_id,
+      testId: row.test_id,
+      kind: row.kind,
+      linuxSection: row.linux_section !== 0,
+      base: b?.outcome,
+      head: h?.outcome,
+    };
   };
   for (const [key, h] of head) {
     const b = base.get(key);
@@ -503,7 +512,7 @@ export async function diffRuns(
   }
   for (const [key, b] of base) if (!head.has(key)) diff.gone.push(entry(b, undefined));
   const byName = (a: RunDiffEntry, b: RunDiffEntry) =>
-    a.flavorId.localeCompare(b.flavorId) || a.testId.localeCompare(b.testId) || a.kind.localeCompare(b.kind);
+    a.flavorId.localeCompare(b.flavorId) || a.testId.localeCompare(b.testId) || a.kind.localeCompare(b.kind) || Number(a.linuxSection) - Number(b.linuxSection);
   for (const list of [diff.stillFailing, diff.newlyFailing, diff.recovered, diff.new, diff.gone]) list.sort(byName);
   return diff;
 }

@@ -60,6 +60,8 @@ export interface TestResultsTable {
   test_id: string;
   group_name: string;
   kind: ScriptKind;
+  /** 1 for a line from a linux.run `[...:Linux]` section (`Test (Linux):`); part of the key. */
+  linux_section: number;
   outcome: TestOutcome;
   reran: number;
   duration_seconds: number;

@@ -169,19 +169,27 @@ export class ResultsStore {
   }
 
   /**
-   * Upserts one shard's results on (run, flavor, testId, kind) in one transaction; returns the
-   * number of results written. Writing a result twice (a retried activity, a resumed run that
-   * reports again) leaves one row holding the latest values.
+   * Upserts one shard's results on (run, flavor, testId, kind, Linux section) in one transaction;
+   * returns the number of rows written. Writing a result twice (a retried activity, a resumed run
+   * that reports again, or twice in one batch) leaves one row holding the latest values.
    */
   async recordResults(input: ResultBatch): Promise<number> {
     const batch = ResultBatchSchema.parse(input);
-    const rows: NewTestResultRow[] = batch.results.map((r) => ({
+    // PostgreSQL refuses an upsert that hits one key twice in a statement; SQLite would keep the
+    // last. Keep the last here so both engines store the same thing.
+    const latest = new Map<string, (typeof batch.results)[number]>();
+    for (const r of batch.results) latest.set(`${r.testId}\u0000${r.kind}\u0000${r.linuxSection}`, r);
+    if (latest.size < batch.results.length) {
+      this.log.warn({ runId: batch.runId, flavorId: batch.flavorId, duplicates: batch.results.length - latest.size }, 'a batch repeated results; kept the last of each');
+    }
+    const rows: NewTestResultRow[] = [...latest.values()].map((r) => ({
       run_id: batch.runId,
       flavor_id: batch.flavorId,
       shard: batch.shard,
       test_id: r.testId,
       group_name: r.group,
       kind: r.kind,
+      linux_section: r.linuxSection ? 1 : 0,
       outcome: r.outcome,
       reran: r.reran ? 1 : 0,
       duration_seconds: r.durationSeconds,
@@ -196,7 +204,7 @@ export class ResultsStore {
           .insertInto('test_results')
           .values(rows.slice(i, i + RESULT_CHUNK))
           .onConflict((oc) =>
-            oc.columns(['run_id', 'flavor_id', 'test_id', 'kind']).doUpdateSet((eb) => ({
+            oc.columns(['run_id', 'flavor_id', 'test_id', 'kind', 'linux_section']).doUpdateSet((eb) => ({
               shard: eb.ref('excluded.shard'),
               group_name: eb.ref('excluded.group_name'),
               outcome: eb.ref('excluded.outcome'),
@@ -270,6 +278,7 @@ export class ResultsStore {
       .orderBy('group_name')
       .orderBy('test_id')
       .orderBy('kind')
+      .orderBy('linux_section')
       .execute();
     return rows.map((r) => ({
       runId: r.run_id,
@@ -278,6 +287,7 @@ export class ResultsStore {
       testId: r.test_id,
       group: r.group_name,
       kind: r.kind,
+      linuxSection: r.linux_section !== 0,
       outcome: r.outcome,
       reran: r.reran !== 0,
       durationSeconds: r.duration_seconds,

@@ -96,6 +96,7 @@ export interface StoredResult {
   testId: string;
   group: string;
   kind: ScriptKind;
+  linuxSection: boolean;
   outcome: TestOutcome;
   reran: boolean;
   durationSeconds: number;

@@ -121,7 +121,9 @@ export async function startPostgres(): Promise<StartedPostgres> {
       async stop() {
         process.removeListener('exit', stopSync);
         if (started) {
-          const [command, args] = pgCtl(['-m', 'fast', '-w', 'stop']);
+          // `smart` waits for sessions to end: a pool that has just been ended may still be saying
+          // goodbye, and a `fast` stop would kill that session with an error the test never sees.
+          const [command, args] = pgCtl(['-m', 'smart', '-w', '-t', '20', 'stop']);
           try {
             await run(command, args);
             started = false;

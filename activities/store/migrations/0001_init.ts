@@ -56,13 +56,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('test_id', 'text', (c) => c.notNull())
     .addColumn('group_name', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
+    // Part of the key: a full run has a group's setup/cleanup twice, once for its common.run section
+    // and once for its linux.run `[...:Linux]` section (e.g. functional/atime/setup in upstream CI).
+    .addColumn('linux_section', 'integer', (c) => c.notNull())
     .addColumn('outcome', 'text', (c) => c.notNull())
     .addColumn('reran', 'integer', (c) => c.notNull())
     .addColumn('duration_seconds', 'double precision', (c) => c.notNull())
     .addColumn('classification', 'text', (c) => c.notNull())
     .addColumn('issue_url', 'text')
     .addColumn('logged_at', 'text')
-    .addPrimaryKeyConstraint('test_results_pk', ['run_id', 'flavor_id', 'test_id', 'kind'])
+    .addPrimaryKeyConstraint('test_results_pk', ['run_id', 'flavor_id', 'test_id', 'kind', 'linux_section'])
     .execute();
 }
 

@@ -19,7 +19,7 @@ export class MigrationFailed extends Error {
  * Kysely's Migrator takes a lock table, so two workers opening one PostgreSQL store at once do
  * not both migrate.
  */
-export async function migrateStore(db: Kysely<unknown>, target: string = LATEST_MIGRATION): Promise<string[]> {
+export async function migrateStore<DB>(db: Kysely<DB>, target: string = LATEST_MIGRATION): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateTo(target);
   if (error !== undefined) throw new MigrationFailed(target, results, error);
@@ -27,7 +27,7 @@ export async function migrateStore(db: Kysely<unknown>, target: string = LATEST_
 }
 
 /** Names of the migrations already applied, oldest first. */
-export async function appliedMigrations(db: Kysely<unknown>): Promise<string[]> {
+export async function appliedMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const all = await migrator.getMigrations();
   return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);

@@ -50,7 +50,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const db = location.dialect === 'sqlite' ? openSqlite(location.target) : openPostgres(location.target, options.poolSize ?? 4);
   try {
     if (options.migrate ?? true) {
-      const applied = await migrateStore(db as Kysely<unknown>, options.migrateTo ?? LATEST_MIGRATION);
+      const applied = await migrateStore(db, options.migrateTo ?? LATEST_MIGRATION);
       if (applied.length > 0) log.info({ dialect: location.dialect, applied }, 'results store migrated');
     }
   } catch (err) {

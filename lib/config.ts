@@ -59,7 +59,10 @@ export const ConfigSchema = z.strictObject({
       maxVms: z.number().int().min(1).max(64).default(2),
     })
     .prefault({}),
-  metrics: z.strictObject({ coordinatorPort: port.default(9464), hostPort: port.default(9465) }).prefault({}),
+  /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
+  metrics: z
+    .strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -73,6 +76,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_TEMPORAL_NAMESPACE: { path: ['temporal', 'namespace'], type: 'string' },
   ZFSLAB_TEMPORAL_EMBEDDED: { path: ['temporal', 'embedded'], type: 'boolean' },
   ZFSLAB_TEMPORAL_UI_PORT: { path: ['temporal', 'uiPort'], type: 'number' },
+  ZFSLAB_TEMPORAL_TASK_QUEUE: { path: ['temporal', 'taskQueue'], type: 'string' },
   ZFSLAB_S3_ENDPOINT: { path: ['s3', 'endpoint'], type: 'string' },
   ZFSLAB_S3_REGION: { path: ['s3', 'region'], type: 'string' },
   ZFSLAB_S3_ACCESS_KEY_ID: { path: ['s3', 'accessKeyId'], type: 'string' },
@@ -172,10 +176,6 @@ export function validateConfig(raw: Record<string, unknown>, env: NodeJS.Process
 export function deriveHostId(name = hostname()): string {
   const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
   return id || 'host';
-}
-
-export function hostTaskQueue(hostId: string): string {
-  return `zfslab-host-${hostId}`;
 }
 
 function absoluteUnder(base: string, path: string): string {

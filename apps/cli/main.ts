@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
+import { hostCommand } from './commands/host.js';
+import { downCommand, statusCommand, upCommand } from './commands/stack.js';
+import { EXIT, ExitError, exitCodeFor } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('zfslab')
+    .description('Run the OpenZFS test suite and recipes in disposable VM clones across a lab fleet')
+    .option('-c, --config <file>', 'config file (default: $ZFSLAB_CONFIG or ./zfslab.config.yaml)')
+    .option('--json', 'print machine-readable JSON only')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [upCommand(), downCommand(), statusCommand(), hostCommand()]) program.addCommand(command);
+  program.commands.forEach(function applyExitOverride(c: Command) {
+    c.exitOverride();
+    c.commands.forEach(applyExitOverride);
+  });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; commander already printed what went wrong otherwise.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof ExitError) {
+      if (err.message) process.stderr.write(`zfslab: ${err.message}\n`);
+      return err.code;
+    }
+    const label = err instanceof ConfigError ? 'config error' : err instanceof UsageError ? 'error' : err instanceof InfraError ? 'infrastructure error' : 'error';
+    process.stderr.write(`zfslab: ${label}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.ZFSLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}

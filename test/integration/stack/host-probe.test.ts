@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactKeys } from '../../../core/artifact-keys.js';
+import { HostProbeReportSchema, PROBE_SECTION_NAMES } from '../../../core/host/probe-report.js';
+import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+
+describe('zfslab host probe, end to end through real workers', () => {
+  let world: TestWorld;
+  let coordinator: RunningWorker;
+  let host: RunningWorker;
+
+  beforeAll(async () => {
+    world = createWorld('probe');
+    [coordinator, host] = await Promise.all([startWorker('coordinator', world.env), startWorker('host', world.env)]);
+  });
+  afterAll(async () => {
+    await Promise.all([coordinator?.stop(), host?.stop()]);
+    world?.cleanup();
+  });
+
+  it('probes this host, stores a valid report in S3 and prints it as JSON', async () => {
+    const result = await runCli(['host', 'probe', '--json', '--disk-seconds', '1'], world.env);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.stdout) as { report: unknown; uri: string; workflowId: string };
+    const report = HostProbeReportSchema.parse(printed.report);
+    expect(report.hostId).toBe(world.hostId);
+    expect(report.sections.system.cpus).toBeGreaterThan(0);
+    expect(report.sections.diskSpeed.measured).toBe(true);
+    expect(report.sections.diskSpeed.bytesWritten).toBeGreaterThan(0);
+    // Every section came from the first (and only) attempt.
+    for (const name of PROBE_SECTION_NAMES) expect(report.sections[name].attempt).toBe(1);
+
+    const artifacts = testArtifacts(world);
+    try {
+      const key = printed.uri.replace(`s3://${world.loaded.config.s3.bucket}/`, '');
+      expect(key).toMatch(new RegExp(`^hosts/${world.hostId}/probe/\\d{8}T\\d{9}Z\\.json$`));
+      const stored = HostProbeReportSchema.parse(JSON.parse((await artifacts.getText(key)) ?? 'null'));
+      expect(stored).toEqual(report);
+      const latest = HostProbeReportSchema.parse(JSON.parse((await artifacts.getText(artifactKeys.probeLatest(world.hostId))) ?? 'null'));
+      expect(latest.probedAt).toBe(report.probedAt);
+      expect((await artifacts.head(key))?.contentType).toBe('application/json');
+    } finally {
+      artifacts.destroy();
+    }
+  });
+
+  it('prints a readable summary with the S3 URI on a terminal-less run', async () => {
+    const result = await runCli(['host', 'probe', '--disk-seconds', '0'], world.env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^host ${world.hostId} `, 'm'));
+    expect(result.stdout).toMatch(/^KVM\s+/m);
+    expect(result.stdout).toMatch(/^report\s+s3:\/\/zfslab-test-artifacts\/hosts\//m);
+  });
+
+  it('refuses clearly when no worker polls the host queue', async () => {
+    const result = await runCli(['host', 'probe', '--host', 'no-such-host'], world.env);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('no host worker polls zfslab-host-no-such-host');
+  });
+});

@@ -1,0 +1,52 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
+import { distDir } from '../../lib/paths.js';
+import { ArtifactStore } from '../../lib/s3.js';
+import { bootWorkerProcess, runMain } from '../runtime.js';
+import { register } from 'prom-client';
+
+/** The coordinator: every workflow, plus the activities that need no particular lab host. */
+const { loaded, log } = bootWorkerProcess('coordinator');
+
+runMain(
+  () => log,
+  async () => {
+    const { config } = loaded;
+    const artifacts = ArtifactStore.fromConfig(config, { log });
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const bundlePath = join(distDir, 'workflows.bundle.js');
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      // A prebuilt bundle (npm run build) starts in a second; bundling at start takes ~15 s on 2 cores.
+      ...(existsSync(bundlePath)
+        ? { workflowBundle: { codePath: bundlePath } }
+        : { workflowsPath: fileURLToPath(new URL('../../workflows/index.js', import.meta.url)) }),
+      activities: createCoordinatorActivities({ artifacts }),
+      maxConcurrentActivityTaskExecutions: 8,
+    });
+    const metrics = createServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      register.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': register.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    });
+    metrics.on('error', (err) => log.warn({ err }, 'metrics endpoint not served'));
+    if (config.metrics.coordinatorPort > 0) metrics.listen(config.metrics.coordinatorPort, '127.0.0.1');
+    log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, pid: process.pid }, 'coordinator worker polling');
+    try {
+      await worker.run();
+    } finally {
+      metrics.close();
+      artifacts.destroy();
+      await connection.close();
+      log.info('coordinator worker stopped');
+    }
+  },
+);

@@ -1,0 +1,36 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { mkdirSync } from 'node:fs';
+import { createHostActivities } from '../../activities/host/index.js';
+import { hostTaskQueue } from '../../core/queues.js';
+import { resolveHostId } from '../../lib/host-id.js';
+import { bootWorkerProcess, runMain } from '../runtime.js';
+
+/** A lab host's worker: activities only, on the host's own queue `zfslab-host-<hostId>`. */
+const { loaded, log } = bootWorkerProcess('host-worker');
+
+runMain(
+  () => log,
+  async () => {
+    const { config, paths } = loaded;
+    const hostId = resolveHostId(loaded);
+    mkdirSync(paths.imageDir, { recursive: true });
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const taskQueue = hostTaskQueue(hostId);
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      activities: createHostActivities({ hostId, imageDir: paths.imageDir }),
+      maxConcurrentActivityTaskExecutions: config.host.maxConcurrentActivities,
+      // Time given to running activities on SIGTERM before they are cancelled.
+      shutdownGraceTime: '30s',
+    });
+    log.info({ hostId, taskQueue, pid: process.pid }, 'host worker polling');
+    try {
+      await worker.run();
+    } finally {
+      await connection.close();
+      log.info({ hostId }, 'host worker stopped');
+    }
+  },
+);

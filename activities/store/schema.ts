@@ -67,6 +67,8 @@ export interface TestResultsTable {
   duration_seconds: number;
   classification: Classification;
   issue_url: string | null;
+  /** The baseline's reason for an expected/flaky result. Added by 0003. */
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set when the result is the infrastructure's fault (VM died, ssh lost), not the test's. Added by 0002. */
   infra_error: ColumnType<string | null, string | null | undefined, string | null>;
   logged_at: string | null;

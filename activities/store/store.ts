@@ -178,7 +178,7 @@ export class ResultsStore {
     // PostgreSQL refuses an upsert that hits one key twice in a statement; SQLite would keep the
     // last. Keep the last here so both engines store the same thing.
     const latest = new Map<string, (typeof batch.results)[number]>();
-    for (const r of batch.results) latest.set(`${r.testId}\u0000${r.kind}\u0000${r.linuxSection}`, r);
+    for (const r of attributeFailsafes(batch.results)) latest.set(`${r.testId}\u0000${r.kind}\u0000${r.linuxSection}`, r);
     if (latest.size < batch.results.length) {
       this.log.warn({ runId: batch.runId, flavorId: batch.flavorId, duplicates: batch.results.length - latest.size }, 'a batch repeated results; kept the last of each');
     }
@@ -195,6 +195,7 @@ export class ResultsStore {
       duration_seconds: r.durationSeconds,
       classification: r.classification,
       issue_url: r.issueUrl ?? null,
+      reason: r.reason ?? null,
       infra_error: r.infraError ?? null,
       logged_at: r.loggedAt ?? null,
     }));
@@ -212,6 +213,7 @@ export class ResultsStore {
               duration_seconds: eb.ref('excluded.duration_seconds'),
               classification: eb.ref('excluded.classification'),
               issue_url: eb.ref('excluded.issue_url'),
+              reason: eb.ref('excluded.reason'),
               infra_error: eb.ref('excluded.infra_error'),
               logged_at: eb.ref('excluded.logged_at'),
             })),
@@ -293,6 +295,7 @@ export class ResultsStore {
       durationSeconds: r.duration_seconds,
       classification: r.classification,
       issueUrl: r.issue_url ?? undefined,
+      reason: r.reason ?? undefined,
       infraError: r.infra_error ?? undefined,
       loggedAt: r.logged_at ?? undefined,
     }));
@@ -346,6 +349,22 @@ export class ResultsStore {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * The runner logs its failsafe callback (after a KILLED test) under the callback's own path, the
+ * same for every killed test, right before that test's KILLED line. Keyed by its path, a second
+ * killed test's failsafe would overwrite the first; keyed by the killed test (kind `failsafe`),
+ * each keeps its row and says which test it cleaned up after.
+ */
+export function attributeFailsafes<R extends { testId: string; group: string; kind: string; outcome: string; linuxSection: boolean }>(
+  results: readonly R[],
+): R[] {
+  return results.map((result, index) => {
+    const next = results[index + 1];
+    if (result.kind !== 'failsafe' || next === undefined || next.kind === 'failsafe' || next.outcome !== 'KILLED') return result;
+    return { ...result, testId: next.testId, group: next.group, linuxSection: next.linuxSection };
+  });
 }
 
 function toRun(row: {

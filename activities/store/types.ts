@@ -102,6 +102,7 @@ export interface StoredResult {
   durationSeconds: number;
   classification: Classification;
   issueUrl: string | undefined;
+  reason: string | undefined;
   infraError: string | undefined;
   loggedAt: string | undefined;
 }

@@ -84,11 +84,11 @@ describe.each(storeEngines())('results store on $name', (engine) => {
 
     const store = await openStore(url, quiet);
     try {
-      expect(await appliedMigrations(store.db)).toEqual(['0001_init', '0002_infra_errors_and_artifacts']);
+      expect(await appliedMigrations(store.db)).toEqual(['0001_init', '0002_infra_errors_and_artifacts', '0003_result_reason']);
       const [kept] = await store.getResults('run-1');
       expect(kept).toMatchObject({
         testId: 'functional/acl/off/dosmode', outcome: 'FAIL', reran: true, durationSeconds: 12.5,
-        classification: 'expected-fail', infraError: undefined, shard: 1,
+        classification: 'expected-fail', infraError: undefined, reason: undefined, shard: 1,
       });
       expect((await store.getRun('run-1'))?.workflowId).toBe('wf-run-1');
       await store.recordArtifactKeys([{ runId: 'run-1', flavorId: 'debian-12', name: 'log', s3Key: 'runs/run-1/debian-12/1/log', bytes: 5_000_000_000 }]);

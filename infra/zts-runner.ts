@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -70,7 +71,13 @@ export async function ensureZtsRunner(options: EnsureZtsRunnerOptions): Promise<
   const ztsDir = join(resolve(options.toolsDir), 'zts');
   const have = findExtracted(ztsDir, suite, options.version);
   if (have) return have;
+  // Two workers (or activities) asking at once would fight over apt's private lock; take turns.
+  return withDirLock(join(ztsDir, '.lock'), async () => {
+    return findExtracted(ztsDir, suite, options.version) ?? (await fetchAndUnpack(ztsDir, suite, options, log));
+  });
+}
 
+async function fetchAndUnpack(ztsDir: string, suite: string, options: EnsureZtsRunnerOptions, log: Logger): Promise<ZtsRunner> {
   const mirror = options.mirror ?? hostDebianMirror() ?? DEFAULT_MIRROR;
   const apt = privateApt(join(ztsDir, 'apt'), mirror, suite);
   log.info({ suite, mirror }, 'fetching the zfs-test package list (private apt config; host sources untouched)');
@@ -107,6 +114,33 @@ export async function ensureZtsRunner(options: EnsureZtsRunnerOptions): Promise<
   rmSync(join(debDir, deb), { force: true });
   log.info({ root, version, packageVersion }, `${ZTS_PACKAGE} unpacked`);
   return toRunner(root, marker, true);
+}
+
+/** Runs `work` while holding a lock directory (with the holder's pid inside; a dead holder's lock is taken over). */
+async function withDirLock<T>(lockDir: string, work: () => Promise<T>, timeoutMs = 600_000): Promise<T> {
+  mkdirSync(dirname(lockDir), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(join(lockDir, 'pid'), { encoding: 'utf8', flag: 'a+' }));
+      if (holder > 0 && !existsSync(`/proc/${holder}`)) {
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lockDir} is held by pid ${holder || '?'} for too long`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
 }
 
 /** apt options that use only files under `dir`: its own sources list, lists, archives; no dpkg status. */

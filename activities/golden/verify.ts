@@ -1,5 +1,80 @@
+import { join } from 'node:path';
+import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVersion } from '../../core/vm/manifest.js';
+import { probeAccelerator } from '../vm/accel-probe.js';
+import type { GoldenRef } from '../vm/golden-ref.js';
+import { withClone } from '../vm/lifecycle.js';
+import { Qcow2Storage } from '../vm/qcow2-storage.js';
+import { QemuHypervisor } from '../vm/qemu-hypervisor.js';
+import type { ReadyVm } from '../vm/lifecycle.js';
+import { readCheckpoint } from './checkpoint.js';
 import type { StepContext, StepData } from './step-context.js';
 
-export async function stepVerify(_ctx: StepContext): Promise<StepData> {
-  throw new Error('verify: not wired yet');
+/**
+ * Boots a throwaway overlay of the new image and reads what is really inside: the running kernel,
+ * `zfs version` with the module loaded, the package list; a small pool proves the module works.
+ * The manifest is written from these readings, not from the recipe.
+ */
+export async function stepVerify(ctx: StepContext): Promise<StepData> {
+  const image = readCheckpoint(ctx.paths.stepsDir, 'image')?.data;
+  const initramfs = readCheckpoint(ctx.paths.stepsDir, 'initramfs')?.data;
+  const configure = readCheckpoint(ctx.paths.stepsDir, 'configure')?.data;
+  if (!image || !initramfs || !configure) throw new Error('verify needs the image, initramfs and configure steps done');
+  const golden: GoldenRef = {
+    name: ctx.name,
+    dir: ctx.paths.outDir,
+    boot: {
+      disk: String(image.disk),
+      diskFormat: image.diskFormat === 'raw' ? 'raw' : 'qcow2',
+      kernel: String(initramfs.kernel),
+      initrd: String(initramfs.initrd),
+      kernelCmdline: String(initramfs.kernelCmdline),
+    },
+    ssh: { user: String(configure.user), privateKeyFile: 'ssh/id_ed25519', hostPublicKey: String(configure.hostPublicKey) },
+  };
+  const probe = await probeAccelerator({
+    kernelPath: join(ctx.paths.outDir, 'vmlinuz'),
+    cacheFile: join(ctx.paths.buildDir, 'accel-probe.json'),
+    log: ctx.log,
+  });
+  const hypervisor = new QemuHypervisor({ accel: probe.chosen, log: ctx.log });
+  const readings = await withClone(
+    {
+      runId: `golden-verify-${ctx.name}`,
+      golden,
+      storage: new Qcow2Storage(),
+      hypervisor,
+      cloneRoot: join(ctx.paths.buildDir, 'verify'),
+      cpus: 2,
+      memoryMiB: 2048,
+      vdevCount: 0,
+      vdevSizeGiB: 1,
+      bootTimeoutMs: 600_000,
+      artifactsDir: ctx.paths.outDir,
+      signal: ctx.runOptions.signal,
+      log: ctx.log,
+    },
+    (vm) => readGuest(vm, ctx),
+  );
+  return { ...readings, accel: probe.chosen, accelProbe: probe };
+}
+
+async function mustRun(vm: ReadyVm, command: string, timeoutMs = 300_000): Promise<string> {
+  const r = await vm.ssh.exec(command, { timeoutMs });
+  if (r.exitCode !== 0) throw new Error(`in the new golden, \`${command}\` exited ${r.exitCode}: ${r.stderr.slice(-500)}`);
+  return r.stdout;
+}
+
+async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
+  const kernelRelease = (await mustRun(vm, 'uname -r')).trim();
+  const zfsVersion = parseZfsVersion(await mustRun(vm, 'sudo -n modprobe zfs && zfs version'));
+  const kmod = zfsNumericVersion(zfsVersion.kmod);
+  if (!versionMatchesPrefix(kmod, ctx.flavor.expectedZfsVersion)) {
+    throw new Error(`${ctx.flavor.id} expects OpenZFS ${ctx.flavor.expectedZfsVersion}.x but the golden loads ${zfsVersion.kmod}; fix the catalog or the recipe`);
+  }
+  await mustRun(vm, 'sudo -n sh -ec "truncate -s 256M /var/tmp/zfslab-smoke && zpool create zfslab-smoke /var/tmp/zfslab-smoke && zfs create zfslab-smoke/fs && zpool destroy zfslab-smoke && rm /var/tmp/zfslab-smoke"');
+  if (ctx.lineage === 'ztest') await mustRun(vm, 'test -x /usr/share/zfs/zfs-tests.sh && command -v ksh fio bpftrace');
+  const packages = parsePackageList(await mustRun(vm, "dpkg-query -W -f '${Package}\\t${Version}\\n'"));
+  const shutdown = await vm.ssh.exec('sudo -n sync');
+  ctx.log.info({ kernelRelease, zfsVersion, packages: Object.keys(packages).length, bootSeconds: vm.bootSeconds, sync: shutdown.exitCode }, 'golden verified');
+  return { kernelRelease, zfsVersion, packages, bootSeconds: vm.bootSeconds };
 }

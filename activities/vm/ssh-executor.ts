@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { InfraError } from '../../lib/errors.js';
+
+/**
+ * SSH into a guest with the golden's client key and its recorded host key pinned: a server that
+ * presents any other key is refused (host-key checking is never turned off).
+ */
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string | Buffer;
+  /** "ssh-ed25519 AAAA…" as recorded in the golden's manifest. */
+  hostPublicKey: string;
+  readyTimeoutMs?: number;
+}
+
+export class HostKeyMismatch extends InfraError {
+  override name = 'HostKeyMismatch';
+}
+
+export interface ExecOptions {
+  /** Kill the remote process group and resolve with timedOut after this long. */
+  timeoutMs?: number;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  signal?: AbortSignal;
+  /** Keep at most this many characters of each stream (the tail). */
+  maxCapture?: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  /** The remote signal, when the command died of one. */
+  exitSignal: string | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+}
+
+/** Single-quote for a POSIX shell. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+const PGID_MARK = 'zfslab-pgid:';
+
+/**
+ * Runs `command` in its own session (setsid), printing the session's pgid first on stderr, so a
+ * timeout can kill exactly that process group from a second channel.
+ */
+export function wrapInProcessGroup(command: string): string {
+  return `exec setsid -w sh -c ${shellQuote(`printf '${PGID_MARK}%s\\n' $$ >&2; exec sh -c "$0"`)} ${shellQuote(command)}`;
+}
+
+export function pinnedHostKeyVerifier(hostPublicKey: string): (key: Buffer) => boolean {
+  const [type, base64] = hostPublicKey.trim().split(/\s+/);
+  if (!type || !base64) throw new Error(`not an OpenSSH public key: ${hostPublicKey}`);
+  const expected = Buffer.from(base64, 'base64');
+  return (key: Buffer) => key.equals(expected);
+}
+
+export class SshExecutor {
+  private constructor(
+    private readonly client: Client,
+    readonly target: Omit<SshTarget, 'privateKey'>,
+  ) {}
+
+  static connect(target: SshTarget): Promise<SshExecutor> {
+    const client = new Client();
+    const verify = pinnedHostKeyVerifier(target.hostPublicKey);
+    let keyRefused = false;
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      privateKey: target.privateKey,
+      readyTimeout: target.readyTimeoutMs ?? 20_000,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 8,
+      algorithms: { serverHostKey: [target.hostPublicKey.split(/\s+/)[0] as 'ssh-ed25519'] },
+      hostVerifier: (key: Buffer) => {
+        const ok = verify(key);
+        if (!ok) keyRefused = true;
+        return ok;
+      },
+    };
+    return new Promise((resolve, reject) => {
+      client.once('ready', () => {
+        const { privateKey: _key, ...rest } = target;
+        resolve(new SshExecutor(client, rest));
+      });
+      client.once('error', (err) => {
+        client.end();
+        if (keyRefused) reject(new HostKeyMismatch(`host key of ${target.host}:${target.port} does not match the pinned key ${target.hostPublicKey.slice(0, 40)}…`));
+        else reject(err);
+      });
+      client.connect(config);
+    });
+  }
+
+  /** Runs a command (through the login user's shell); streams output; kills the remote group on timeout/abort. */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const started = performance.now();
+    const maxCapture = options.maxCapture ?? 2_000_000;
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      this.client.exec(wrapInProcessGroup(command), (err, ch) => (err ? reject(err) : resolve(ch))),
+    );
+    let stdout = '';
+    let stderr = '';
+    let pgid: number | undefined;
+    let stderrHead = '';
+    let timedOut = false;
+    let cancelled = false;
+    const killRemote = async (): Promise<void> => {
+      if (pgid !== undefined) {
+        // A fresh channel: the hung one may not carry signals. sudo -n for groups that became root.
+        await this.execRaw(`kill -KILL -- -${pgid} 2>/dev/null || sudo -n kill -KILL -- -${pgid} 2>/dev/null; true`).catch(() => undefined);
+      }
+      channel.close();
+    };
+    return new Promise((resolve) => {
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            void killRemote();
+          }, options.timeoutMs)
+        : undefined;
+      const onAbort = (): void => {
+        cancelled = true;
+        void killRemote();
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      channel.on('data', (data: Buffer) => {
+        const text = data.toString('utf8');
+        stdout = (stdout + text).slice(-maxCapture);
+        options.onStdout?.(text);
+      });
+      channel.stderr.on('data', (data: Buffer) => {
+        let text = data.toString('utf8');
+        if (pgid === undefined) {
+          stderrHead += text;
+          const nl = stderrHead.indexOf('\n');
+          if (nl < 0) return;
+          const first = stderrHead.slice(0, nl);
+          if (first.startsWith(PGID_MARK)) pgid = Number(first.slice(PGID_MARK.length));
+          else pgid = -1;
+          text = first.startsWith(PGID_MARK) ? stderrHead.slice(nl + 1) : stderrHead;
+          stderrHead = '';
+          if (!text) return;
+        }
+        stderr = (stderr + text).slice(-maxCapture);
+        options.onStderr?.(text);
+      });
+      let exitCode: number | null = null;
+      let exitSignal: string | undefined;
+      channel.on('exit', (code: number | null, signalName?: string) => {
+        exitCode = code;
+        exitSignal = signalName;
+      });
+      channel.on('close', () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve({ exitCode, exitSignal, stdout, stderr, timedOut, cancelled, durationMs: Math.round(performance.now() - started) });
+      });
+    });
+  }
+
+  /** A command without the process-group wrapper (for the kill itself). */
+  private execRaw(command: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch) => {
+        if (err) return reject(err);
+        ch.on('close', () => resolve());
+        ch.resume();
+        ch.stderr.resume();
+      });
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+  }
+
+  async upload(content: string | Buffer, remotePath: string, mode = 0o644): Promise<void> {
+    const sftp = await this.sftp();
+    try {
+      await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, content, { mode }, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      sftp.end();
+    }
+  }
+
+  async download(remotePath: string, localPath: string): Promise<void> {
+    const sftp = await this.sftp();
+    try {
+      await new Promise<void>((resolve, reject) => sftp.fastGet(remotePath, localPath, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      sftp.end();
+    }
+  }
+
+  /** A unique path under the guest's /tmp. */
+  static tempPath(suffix: string): string {
+    return `/tmp/zfslab-${randomBytes(4).toString('hex')}${suffix}`;
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}

@@ -1,0 +1,71 @@
+import { stringify } from 'yaml';
+
+/**
+ * The NoCloud seed (a `cidata` volume with meta-data, user-data, network-config) that turns a
+ * distro's cloud image into a golden: the test user with our key and passwordless sudo, the host
+ * key made at build time (so clones are reached with it pinned), the distro's OpenZFS repository
+ * and packages, then power-off so the disk can be snapshotted.
+ */
+export interface NoCloudSeedInput {
+  instanceId: string;
+  hostname: string;
+  user: string;
+  /** "ssh-ed25519 AAAA… comment" for the user's (and root's) authorized_keys. */
+  authorizedKey: string;
+  /** The ed25519 host key pair made on the build host. */
+  hostKey: { privateKey: string; publicKey: string };
+  /** Run in order before the packages are installed (repository setup). */
+  repoCommands: readonly string[];
+  packages: readonly string[];
+  /** Run after the packages (e.g. check that zfs.ko exists for the running kernel). */
+  postCommands?: readonly string[];
+}
+
+export interface NoCloudSeed {
+  'meta-data': string;
+  'user-data': string;
+  'network-config': string;
+}
+
+export function buildNoCloudSeed(input: NoCloudSeedInput): NoCloudSeed {
+  const metaData = stringify({ 'instance-id': input.instanceId, 'local-hostname': input.hostname });
+  const userData = {
+    hostname: input.hostname,
+    disable_root: false,
+    ssh_pwauth: false,
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: { ed25519_private: input.hostKey.privateKey, ed25519_public: input.hostKey.publicKey },
+    users: [
+      {
+        name: input.user,
+        shell: '/bin/bash',
+        sudo: 'ALL=(ALL) NOPASSWD:ALL',
+        lock_passwd: true,
+        ssh_authorized_keys: [input.authorizedKey],
+      },
+    ],
+    // The root key lets recipes and the sweeper reach root without the user's sudo.
+    runcmd: [
+      ['sh', '-c', `install -d -m 700 /root/.ssh && echo ${shellWord(input.authorizedKey)} > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`],
+      ...input.repoCommands.map((c) => ['sh', '-ec', c]),
+      ...(input.packages.length > 0 ? [['sh', '-ec', installCommand(input.packages)]] : []),
+      ...(input.postCommands ?? []).map((c) => ['sh', '-ec', c]),
+    ],
+    power_state: { mode: 'poweroff', delay: 'now', message: 'zfslab golden provisioned', timeout: 30, condition: true },
+  };
+  // cloud-init reads user-data only with this first line.
+  const userDataText = `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
+  const networkConfig = stringify({ version: 2, ethernets: { primary: { match: { name: 'e*' }, dhcp4: true } } });
+  return { 'meta-data': metaData, 'user-data': userDataText, 'network-config': networkConfig };
+}
+
+/** apt or dnf, whichever the image has (cloud-init runs runcmd in /bin/sh). */
+function installCommand(packages: readonly string[]): string {
+  const list = packages.join(' ');
+  return `if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list}; else dnf install -y ${list}; fi`;
+}
+
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ssh2 from 'ssh2';
+import type { AddressInfo } from 'node:net';
+import { runCommand } from '../../../activities/vm/run-command.js';
+import { HostKeyMismatch, SshExecutor, pinnedHostKeyVerifier, shellQuote, wrapInProcessGroup } from '../../../activities/vm/ssh-executor.js';
+
+const { Server, utils } = ssh2;
+
+/**
+ * A real SSH server (ssh2's) on loopback with its own ed25519 host key: the executor must reach it
+ * only when the pinned key is that key.
+ */
+const hostKeys = utils.generateKeyPairSync('ed25519');
+const otherHostKeys = utils.generateKeyPairSync('ed25519');
+const clientKeys = utils.generateKeyPairSync('ed25519');
+const publicLine = (pub: string) => pub.trim().split(/\s+/).slice(0, 2).join(' ');
+const clientPublicBlob = Buffer.from(publicLine(clientKeys.public).split(' ')[1]!, 'base64');
+
+let server: InstanceType<typeof Server>;
+let port = 0;
+const commandsSeen: string[] = [];
+
+beforeAll(async () => {
+  server = new Server({ hostKeys: [hostKeys.private] }, (client) => {
+    client.on('authentication', (ctx) => {
+      if (ctx.method === 'publickey' && ctx.key.data.equals(clientPublicBlob)) ctx.accept();
+      else ctx.reject(['publickey']);
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept();
+        session.on('exec', (acceptExec, _reject, info) => {
+          commandsSeen.push(info.command);
+          const stream = acceptExec();
+          stream.stderr.write('zfslab-pgid:4242\n');
+          stream.write('hello from the guest\n');
+          stream.stderr.write('a warning\n');
+          stream.exit(3);
+          stream.end();
+        });
+      });
+    });
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => {
+  server.close();
+});
+
+describe('SshExecutor host-key pinning', () => {
+  it('connects with the pinned key and reports stdout, stderr and the exit code', async () => {
+    const ssh = await SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(hostKeys.public) });
+    try {
+      const r = await ssh.exec('zfs version');
+      expect(r).toMatchObject({ exitCode: 3, stdout: 'hello from the guest\n', stderr: 'a warning\n', timedOut: false });
+      expect(commandsSeen.at(-1)).toBe(wrapInProcessGroup('zfs version'));
+    } finally {
+      ssh.close();
+    }
+  });
+
+  it('refuses a server whose host key is not the pinned one', async () => {
+    await expect(
+      SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(otherHostKeys.public) }),
+    ).rejects.toBeInstanceOf(HostKeyMismatch);
+  });
+
+  it('compares whole key blobs', () => {
+    const verify = pinnedHostKeyVerifier(publicLine(hostKeys.public));
+    const blob = Buffer.from(publicLine(hostKeys.public).split(' ')[1]!, 'base64');
+    expect(verify(blob)).toBe(true);
+    expect(verify(blob.subarray(0, blob.length - 1))).toBe(false);
+    expect(() => pinnedHostKeyVerifier('not-a-key')).toThrow(/not an OpenSSH public key/);
+  });
+});
+
+describe('remote command wrapping', () => {
+  it('really runs in a new process group under sh, reports it, and keeps the exit code', async () => {
+    const r = await runCommand('sh', ['-c', wrapInProcessGroup('echo out; echo err >&2; exit 7')], { okExitCodes: [7] });
+    const [first, ...rest] = r.stderr.split('\n');
+    const pgid = Number(first?.replace('zfslab-pgid:', ''));
+    expect(pgid).toBeGreaterThan(1);
+    expect(pgid).not.toBe(process.pid);
+    expect(rest.join('\n')).toBe('err\n');
+    expect(r).toMatchObject({ exitCode: 7, stdout: 'out\n' });
+  });
+
+  it('runs the command in its own session and prints the pgid first, quoting safely', () => {
+    const wrapped = wrapInProcessGroup(`echo 'it''s' "$HOME"`);
+    expect(wrapped.startsWith('exec setsid -w sh -c ')).toBe(true);
+    expect(wrapped.endsWith(shellQuote(`echo 'it''s' "$HOME"`))).toBe(true);
+    expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
+  });
+});

@@ -55,10 +55,9 @@ export interface RunZtsChunkDeps {
 }
 
 export interface RunZtsChunkResult {
-  /** Earlier attempts' results followed by this attempt's. */
+  /** Earlier attempts' results followed by this attempt's (which start at `previousCount`). */
   results: TestResult[];
-  /** This attempt's results only. */
-  attemptResults: TestResult[];
+  previousCount: number;
   summary: RunSummary | undefined;
   /** The runner's timestamped result directory on the target (`log`, per-test output, our `results`). */
   resultsDir: string | undefined;
@@ -68,9 +67,8 @@ export interface RunZtsChunkResult {
   infraError?: string;
   /** True when the abort signal stopped the run; results are partial. */
   cancelled: boolean;
-  /** The runner's stdout as printed (also written to `<resultsDir>/results`). */
-  stdout: string;
-  /** The end of the runner's stderr (verification warnings, Python tracebacks). */
+  /** The end of the runner's stderr (verification warnings, Python tracebacks). The whole stdout is not
+   * returned (it would weigh on workflow history); it is in `<resultsDir>/results`. */
   stderrTail: string;
 }
 
@@ -149,13 +147,12 @@ export async function runZtsChunk(rawInput: RunZtsChunkInput, deps: RunZtsChunkD
     }
     const result: RunZtsChunkResult = {
       results: [...input.previous, ...attempt],
-      attemptResults: attempt,
+      previousCount: input.previous.length,
       summary,
       resultsDir,
       exitCode: exitCode ?? null,
       verdict,
       cancelled: wasCancelled,
-      stdout,
       stderrTail: stderr,
     };
     if (verdict.status === 'infra-error' && !wasCancelled) result.infraError = verdict.reasons.join('; ');

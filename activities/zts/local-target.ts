@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunnerExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from './runner-target.js';
+import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from './runner-target.js';
 
 /**
  * Runs test-runner.py on this host, for the native target. The runner leads a new process group
@@ -37,7 +37,7 @@ export class LocalRunnerTarget implements RunnerTarget {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exit = new Promise<RunnerExit>((resolve) => {
+    const exit = new Promise<RunnerProcessExit>((resolve) => {
       child.once('error', (err) => resolve({ code: null, signal: null, spawnError: err.message }));
       // 'close' waits for stdout/stderr to end too, so nothing printed is lost.
       child.once('close', (code, signal) => resolve({ code, signal }));
@@ -52,7 +52,7 @@ export class LocalRunnerTarget implements RunnerTarget {
   }
 }
 
-async function killTree(pid: number | undefined, exit: Promise<RunnerExit>, graceMs: number): Promise<void> {
+async function killTree(pid: number | undefined, exit: Promise<RunnerProcessExit>, graceMs: number): Promise<void> {
   if (pid === undefined) return;
   // Remember the tree (with each process's start time, so a recycled pid is never signalled) before
   // signalling: once the runner dies its children are reparented and no longer found below it.

@@ -19,7 +19,7 @@ export interface SpawnRunnerOptions {
   cwd?: string;
 }
 
-export interface RunnerExit {
+export interface RunnerProcessExit {
   /** null when it died of a signal (or never started). */
   code: number | null;
   signal: string | null;
@@ -31,7 +31,7 @@ export interface RunningRunner {
   stdout: Readable;
   stderr: Readable;
   /** Resolves once the process has exited and its output streams have ended. Never rejects. */
-  exit: Promise<RunnerExit>;
+  exit: Promise<RunnerProcessExit>;
   /** Stops the runner and everything it started (tests run via sudo included); resolves when none is left. */
   kill(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.js';
@@ -90,19 +90,20 @@ export class ArtifactStore {
           params: { Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentType: contentType, Metadata: { sha256 } },
           partSize: MULTIPART_PART_SIZE,
           queueSize: 2,
-          leavePartsOnError: false,
+          // We abort ourselves below: lib-storage's own abort during an outage fails unobserved.
+          leavePartsOnError: true,
         });
-        await upload.done();
+        try {
+          await upload.done();
+        } catch (err) {
+          await upload.abort().catch(() => undefined);
+          throw err;
+        }
       } else {
+        // Small files go up from memory: a body that can be re-sent is what makes a retry clean.
+        const body = await readFile(path);
         await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: createReadStream(path),
-            ContentLength: size,
-            ContentType: contentType,
-            Metadata: { sha256 },
-          }),
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, Metadata: { sha256 } }),
         );
       }
       return this.result(key, size, sha256, true);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FlavorIdSchema, LineageSchema } from '../catalog/schema.js';
-import { ZfsSourceSchema } from './recipe.js';
+import { ZfsSourceSchema } from './zfs-source.js';
 
 /** The steps of a golden build, in order. Each is one activity and one checkpoint. */
 export const DebootstrapStepSchema = z.enum(['debootstrap', 'kernel', 'zfs', 'payload', 'configure', 'initramfs', 'image', 'verify', 'publish']);

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { Flavor, Lineage } from '../catalog/schema.js';
+import type { ZfsSource } from './zfs-source.js';
+
+export { ZfsSourceSchema, type ZfsSource } from './zfs-source.js';
 
 /**
  * Bumped whenever the builders' steps change what ends up in a golden, so that an old cached
@@ -8,15 +10,6 @@ import type { Flavor, Lineage } from '../catalog/schema.js';
  */
 export const GOLDEN_BUILDER_VERSION = 1;
 
-/** Build OpenZFS from a source tree instead of the distro package (`--zfs-source PATH|URL [--zfs-branch B]`). */
-export const ZfsSourceSchema = z.strictObject({
-  /** A local path or a git URL. */
-  location: z.string().min(1),
-  branch: z.string().min(1).optional(),
-  /** The commit the location/branch resolved to when the build was planned; part of the recipe hash. */
-  revision: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
-});
-export type ZfsSource = z.infer<typeof ZfsSourceSchema>;
 
 export interface GoldenRecipe {
   flavor: Flavor;

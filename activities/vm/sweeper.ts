@@ -1,0 +1,74 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../../lib/log.js';
+import { readCloneLabel } from './qcow2-storage.js';
+import type { QemuHypervisor } from './qemu-hypervisor.js';
+import type { CloneLabel, Storage } from './storage.js';
+
+/**
+ * Destroys clones (and their VMs) whose run is closed or unknown: after a worker crash or a host
+ * reboot nothing else would. A clone is recognised by its labels: the label.json in its dir (qemu's
+ * pid file and QMP socket live there too) and, on ZFS, the zfslab:run user property.
+ */
+export interface SweepOptions {
+  cloneRoot: string;
+  storages: readonly Storage[];
+  hypervisor: QemuHypervisor;
+  /** True while the run that owns a clone may still use it (e.g. its workflow is running). */
+  isRunOpen: (runId: string) => Promise<boolean>;
+  /** Clones younger than this are left alone (they may be booting for a run not yet visible). */
+  minAgeMs?: number;
+  now?: () => number;
+  log?: Logger;
+}
+
+export interface SweepReport {
+  destroyed: { cloneId: string; runId: string; reason: 'run-closed' | 'unlabelled' }[];
+  kept: { cloneId: string; runId: string }[];
+  errors: { cloneId: string; error: string }[];
+}
+
+export async function sweepOrphanClones(options: SweepOptions): Promise<SweepReport> {
+  const log = options.log ?? createLogger('sweeper');
+  const now = options.now ?? Date.now;
+  const minAgeMs = options.minAgeMs ?? 60_000;
+  const report: SweepReport = { destroyed: [], kept: [], errors: [] };
+  const seen = new Map<string, { label: CloneLabel | undefined; storages: Storage[] }>();
+  if (existsSync(options.cloneRoot)) {
+    for (const cloneId of readdirSync(options.cloneRoot)) {
+      seen.set(cloneId, { label: readCloneLabel(join(options.cloneRoot, cloneId)), storages: [] });
+    }
+  }
+  for (const storage of options.storages) {
+    for (const label of await storage.listClones(options.cloneRoot)) {
+      const entry = seen.get(label.cloneId) ?? { label: label.runId ? label : undefined, storages: [] };
+      entry.label ??= label.runId ? label : undefined;
+      entry.storages.push(storage);
+      seen.set(label.cloneId, entry);
+    }
+  }
+  for (const [cloneId, { label, storages }] of seen) {
+    const runId = label?.runId ?? '';
+    try {
+      if (label && now() - Date.parse(label.createdAt) < minAgeMs) {
+        report.kept.push({ cloneId, runId });
+        continue;
+      }
+      if (label && (await options.isRunOpen(label.runId))) {
+        report.kept.push({ cloneId, runId });
+        continue;
+      }
+      const dir = join(options.cloneRoot, cloneId);
+      await options.hypervisor.kill({ pidFilePath: join(dir, 'qemu.pid'), qmpSocketPath: join(dir, 'qmp.sock') });
+      const fallback: CloneLabel = label ?? { cloneId, runId: '', golden: '', createdAt: '' };
+      for (const storage of storages) await storage.destroyClone(fallback, dir);
+      rmSync(dir, { recursive: true, force: true });
+      report.destroyed.push({ cloneId, runId, reason: label ? 'run-closed' : 'unlabelled' });
+      log.info({ cloneId, runId }, 'orphan clone destroyed');
+    } catch (err) {
+      report.errors.push({ cloneId, error: (err as Error).message });
+      log.error({ err, cloneId }, 'could not sweep clone');
+    }
+  }
+  return report;
+}

@@ -1,0 +1,177 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildGolden } from '../../../activities/golden/build.js';
+import { probeAccelerator } from '../../../activities/vm/accel-probe.js';
+import { goldenRefFromManifest, type GoldenRef } from '../../../activities/vm/golden-ref.js';
+import { withClone, type CloneOptions } from '../../../activities/vm/lifecycle.js';
+import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
+import { QemuHypervisor, livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
+import { runRecipe } from '../../../activities/vm/run-recipe.js';
+import { runZtsInVm } from '../../../activities/vm/run-zts.js';
+import { HostKeyMismatch, SshExecutor } from '../../../activities/vm/ssh-executor.js';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { parseResultLines } from '../../../core/results/result-line.js';
+import { parseSummary } from '../../../core/results/summary.js';
+import { judgeRun } from '../../../core/results/verdict.js';
+import type { GoldenManifest } from '../../../core/vm/manifest.js';
+import { createLogger } from '../../../lib/log.js';
+
+/**
+ * The real path, on real qemu: the debian13 golden (built once per machine and cached outside the
+ * clone by recipe hash, under /var/cache/zfslab/goldens as root), a clone of it booted, real ZTS
+ * tests and recipes run in it, and the clone and VM gone afterwards. ZFSLAB_SLOW=1 only: the first
+ * run on a machine builds the golden (~15-20 min of CPU), later runs take a few minutes.
+ */
+const slow = process.env.ZFSLAB_SLOW === '1';
+const log = createLogger('vm-slow-test', 'warn');
+
+// Four quick tests of one group (setup + tests + cleanup), 2.3.9's DEFAULT section plus outputdir.
+const RUNFILE = `[DEFAULT]
+pre = setup
+quiet = False
+pre_user = root
+user = root
+timeout = 600
+post_user = root
+post = cleanup
+failsafe_user = root
+failsafe = callbacks/zfs_failsafe
+outputdir = /var/tmp/test_results
+tags = ['functional']
+
+[tests/functional/cli_root/zpool]
+tests = ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors']
+tags = ['functional', 'cli_root', 'zpool']
+`;
+
+// A recipe that really uses OpenZFS on the clone's disks: a mirror, data, a scrub, a clean status.
+const RECIPE = `#!/bin/bash
+set -euo pipefail
+read -r d1 d2 _ <<<"$DISKS"
+zpool create -f recipepool mirror /dev/$d1 /dev/$d2
+dd if=/dev/urandom of=/recipepool/data bs=1M count=32 status=none
+sum1=$(sha256sum /recipepool/data | cut -d' ' -f1)
+zpool scrub -w recipepool
+zpool status -x recipepool | grep -q 'is healthy'
+zpool export recipepool && zpool import -d /dev recipepool
+[ "$(sha256sum /recipepool/data | cut -d' ' -f1)" = "$sum1" ]
+zpool destroy recipepool
+echo recipe-ok
+`;
+
+describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
+  let manifest: GoldenManifest;
+  let golden: GoldenRef;
+  let hypervisor: QemuHypervisor;
+  const cloneRoot = mkdtempSync(join(tmpdir(), 'zfslab-clones-'));
+  const options = (runId: string, artifactsDir: string): CloneOptions => ({
+    runId,
+    golden,
+    storage: new Qcow2Storage(),
+    hypervisor,
+    cloneRoot,
+    cpus: 2,
+    memoryMiB: 4096,
+    vdevCount: 3,
+    vdevSizeGiB: 4,
+    artifactsDir,
+    log,
+  });
+
+  beforeAll(async () => {
+    const built = await buildGolden({ flavor: loadCatalog().get('debian13'), lineage: 'ztest' }, { log });
+    manifest = built.manifest;
+    golden = goldenRefFromManifest(built.plan.goldenDir, manifest);
+    const probe = await probeAccelerator({ kernelPath: join(golden.dir, golden.boot.kernel!), log });
+    hypervisor = new QemuHypervisor({ accel: probe.chosen, log });
+  }, 3 * 3600_000);
+
+  it('records what is really inside the golden', () => {
+    expect(manifest.kernelRelease).toMatch(/^6\.12\./);
+    expect(manifest.zfsVersion.kmod).toMatch(/^zfs-kmod-2\.3\./);
+    expect(manifest.packages['zfs-test']).toMatch(/^2\.3\./);
+    expect(manifest.ssh.hostPublicKey).toMatch(/^ssh-ed25519 /);
+    expect(manifest.steps.map((s) => s.step)).toContain('zfs');
+  });
+
+  it('boots a clone, runs real ZTS tests and a recipe in it, then destroys the clone and VM', async () => {
+    const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
+    let seen: { dir: string; pidFile: string; port: number } | undefined;
+    const { zts, recipe, failing } = await withClone(options('slow-test-zts', artifacts), async (vm) => {
+      seen = { dir: vm.dir, pidFile: vm.vm.pidFilePath, port: vm.vm.sshHostPort };
+      // The guest is reached only with its pinned host key.
+      await expect(
+        SshExecutor.connect({
+          host: '127.0.0.1',
+          port: vm.vm.sshHostPort,
+          username: golden.ssh.user,
+          privateKey: readFileSync(join(golden.dir, golden.ssh.privateKeyFile)),
+          hostPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+        }),
+      ).rejects.toBeInstanceOf(HostKeyMismatch);
+      const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 40 * 60_000 }, { localResultsDir: join(artifacts, 'zts') });
+      const recipe = await runRecipe(vm, { name: 'mirror-scrub', script: RECIPE, timeoutMs: 10 * 60_000 });
+      const failing = await runRecipe(vm, { name: 'must-fail', script: 'zpool list nosuchpool', timeoutMs: 60_000 });
+      return { zts, recipe, failing };
+    });
+
+    const results = parseResultLines(zts.console);
+    const verdict = judgeRun({ results, summary: parseSummary(zts.console), exitCode: zts.exitCode });
+    expect(verdict, zts.console.slice(-3000)).toMatchObject({ status: 'completed' });
+    const tests = results.filter((r) => r.kind === 'test');
+    expect(tests.map((r) => r.testId).sort()).toEqual(
+      ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors'].map((t) => `functional/cli_root/zpool/${t}`),
+    );
+    for (const t of tests) expect(t.outcome, t.testId).toBe('PASS');
+    // The results tree came back: the runner's log and each test's merged output.
+    expect(existsSync(join(artifacts, 'zts', 'log'))).toBe(true);
+    expect(readdirSync(join(artifacts, 'zts'), { recursive: true }).map(String).some((p) => p.endsWith('zpool_002_pos/merged'))).toBe(true);
+
+    expect(recipe).toMatchObject({ outcome: 'PASS', exitCode: 0 });
+    expect(recipe.stdout).toContain('recipe-ok');
+    expect(failing).toMatchObject({ outcome: 'FAIL', exitCode: 1 });
+    expect(failing.stderr).toMatch(/no such pool/);
+
+    expect(seen).toBeDefined();
+    expect(existsSync(seen!.dir)).toBe(false);
+    expect(livePidFromFile(seen!.pidFile)).toBeUndefined();
+    expect(readdirSync(cloneRoot)).toEqual([]);
+    const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
+    expect(serial && readFileSync(join(artifacts, serial), 'utf8')).toMatch(/Linux version 6\.12/);
+  }, 60 * 60_000);
+
+  it('kills a hung recipe at its timeout (KILLED), keeps the serial log, destroys the clone', async () => {
+    const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
+    let dir = '';
+    let pidFile = '';
+    const started = performance.now();
+    const result = await withClone(options('slow-test-hang', artifacts), async (vm) => {
+      dir = vm.dir;
+      pidFile = vm.vm.pidFilePath;
+      return runRecipe(vm, { name: 'hang', script: 'sleep infinity', timeoutMs: 20_000 });
+    });
+    expect(result.outcome).toBe('KILLED');
+    expect(result.durationSeconds).toBeGreaterThanOrEqual(20);
+    expect(result.durationSeconds).toBeLessThan(60);
+    expect((performance.now() - started) / 1000).toBeLessThan(600);
+    expect(existsSync(dir)).toBe(false);
+    expect(livePidFromFile(pidFile)).toBeUndefined();
+    const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
+    expect(serial).toBeDefined();
+    expect(statSync(join(artifacts, serial!)).size).toBeGreaterThan(1000);
+  }, 30 * 60_000);
+
+  it('destroys the clone when the body fails', async () => {
+    let dir = '';
+    await expect(
+      withClone(options('slow-test-throw', mkdtempSync(join(tmpdir(), 'zfslab-run-'))), async (vm) => {
+        dir = vm.dir;
+        throw new Error('the work failed');
+      }),
+    ).rejects.toThrow('the work failed');
+    expect(dir).not.toBe('');
+    expect(existsSync(dir)).toBe(false);
+  }, 30 * 60_000);
+});

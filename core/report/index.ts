@@ -1,4 +1,5 @@
 export { renderJUnit, failureMessage } from './junit.js';
+export { reportFromMatrix } from './from-matrix.js';
 export { renderMarkdownSummary } from './markdown.js';
 export type { MarkdownOptions } from './markdown.js';
 export { renderTerminalMatrix } from './terminal.js';

@@ -59,6 +59,8 @@ export const ConfigSchema = z.strictObject({
       maxVms: z.number().int().min(1).max(64).default(2),
     })
     .prefault({}),
+  /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */
+  store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
   metrics: z
     .strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) })
@@ -87,6 +89,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
+  ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
 };
 
 export interface LoadedConfig {
@@ -170,6 +173,11 @@ export function validateConfig(raw: Record<string, unknown>, env: NodeJS.Process
       imageDir: absoluteUnder(stateDir, config.host.imageDir),
     },
   };
+}
+
+/** The results store URL: the configured one, else a SQLite file in the state dir. */
+export function storeUrlOf(loaded: LoadedConfig): string {
+  return loaded.config.store.url ?? `sqlite:${join(loaded.paths.stateDir, 'results.db')}`;
 }
 
 /** A host id derived from the machine's name: lowercase, safe for a task-queue name. */

@@ -24,6 +24,7 @@ import {
   stepPayload,
   stepZfs,
 } from './debootstrap-steps.js';
+import { stepCloudVerify, stepFetchImage, stepProvision, stepSeed } from './cloud-image-steps.js';
 import { defaultGoldenCacheDir, goldenPaths, hostDebianMirror } from './paths.js';
 import type { StepContext, StepData } from './step-context.js';
 import { stepVerify } from './verify.js';
@@ -109,6 +110,14 @@ export async function planGoldenBuild(request: GoldenBuildRequest, log: Logger =
 
 type StepFn = (ctx: StepContext) => Promise<StepData>;
 
+const CLOUD_IMAGE_STEPS: Partial<Record<GoldenStep, StepFn>> = {
+  'fetch-image': stepFetchImage,
+  seed: stepSeed,
+  provision: stepProvision,
+  verify: stepCloudVerify,
+  publish: stepPublish,
+};
+
 const DEBOOTSTRAP_STEPS: Partial<Record<GoldenStep, StepFn>> = {
   debootstrap: stepDebootstrap,
   kernel: stepKernel,
@@ -136,7 +145,7 @@ export async function runGoldenStep(planInput: GoldenPlan, step: GoldenStep, hoo
     // published by an earlier attempt that died before returning
     return { step, seconds: 0, finishedAt: new Date().toISOString(), skipped: true };
   }
-  const fn = plan.flavor.builder.kind === 'debootstrap' ? DEBOOTSTRAP_STEPS[step] : undefined;
+  const fn = (plan.flavor.builder.kind === 'debootstrap' ? DEBOOTSTRAP_STEPS : CLOUD_IMAGE_STEPS)[step];
   if (!fn) throw new Error(`builder ${plan.flavor.builder.kind} has no step ${step} yet`);
   const appendLog = (line: string): void => appendFileSync(paths.buildLog, line + '\n');
   appendLog(`==> [${new Date().toISOString()}] step ${step} starts`);
@@ -197,9 +206,6 @@ async function stepPublish(ctx: StepContext): Promise<StepData> {
     if (!c) throw new Error(`cannot publish: step ${step} has no checkpoint`);
     return c.data;
   };
-  const initramfs = cp('initramfs');
-  const image = cp('image');
-  const configure = cp('configure');
   const verify = cp('verify');
   const steps: StepTiming[] = [];
   for (const step of stepsFor(ctx.flavor).filter((s) => s !== 'publish')) {
@@ -219,14 +225,8 @@ async function stepPublish(ctx: StepContext): Promise<StepData> {
     kernelRelease: verify.kernelRelease,
     zfsVersion: verify.zfsVersion,
     packages: verify.packages,
-    boot: {
-      disk: image.disk,
-      diskFormat: image.diskFormat,
-      kernel: initramfs.kernel,
-      initrd: initramfs.initrd,
-      kernelCmdline: initramfs.kernelCmdline,
-    },
-    ssh: { user: configure.user, privateKeyFile: 'ssh/id_ed25519', hostPublicKey: configure.hostPublicKey },
+    boot: verify.boot,
+    ssh: verify.ssh,
     steps,
     buildLog: 'build.log',
   });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { PROVISIONED_MARKER } from '../../core/vm/cloud-init.js';
 import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVersion } from '../../core/vm/manifest.js';
 import { probeAccelerator } from '../vm/accel-probe.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
@@ -31,12 +32,19 @@ export async function stepVerify(ctx: StepContext): Promise<StepData> {
     },
     ssh: { user: String(configure.user), privateKeyFile: 'ssh/id_ed25519', hostPublicKey: String(configure.hostPublicKey) },
   };
-  const probe = await probeAccelerator({
-    kernelPath: join(ctx.paths.outDir, 'vmlinuz'),
-    cacheFile: join(ctx.paths.buildDir, 'accel-probe.json'),
-    log: ctx.log,
-  });
-  const hypervisor = new QemuHypervisor({ accel: probe.chosen, log: ctx.log });
+  return verifyGolden(ctx, golden);
+}
+
+/** Picks KVM or TCG by booting the golden's kernel (TCG when the image boots its own bootloader). */
+export async function chooseHypervisor(ctx: StepContext, kernelPath: string | undefined): Promise<QemuHypervisor> {
+  if (!kernelPath) return new QemuHypervisor({ accel: 'tcg', log: ctx.log });
+  const probe = await probeAccelerator({ kernelPath, cacheFile: join(ctx.paths.buildDir, 'accel-probe.json'), log: ctx.log });
+  return new QemuHypervisor({ accel: probe.chosen, log: ctx.log });
+}
+
+/** Boots an overlay of the golden-to-be and records its readings plus how it boots and is reached. */
+export async function verifyGolden(ctx: StepContext, golden: GoldenRef): Promise<StepData> {
+  const hypervisor = await chooseHypervisor(ctx, golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : undefined);
   const readings = await withClone(
     {
       runId: `golden-verify-${ctx.name}`,
@@ -55,7 +63,7 @@ export async function stepVerify(ctx: StepContext): Promise<StepData> {
     },
     (vm) => readGuest(vm, ctx),
   );
-  return { ...readings, accel: probe.chosen, accelProbe: probe };
+  return { ...readings, accel: hypervisor.accel, boot: golden.boot, ssh: golden.ssh };
 }
 
 async function mustRun(vm: ReadyVm, command: string, timeoutMs = 300_000): Promise<string> {
@@ -73,7 +81,10 @@ async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
   }
   await mustRun(vm, 'sudo -n sh -ec "truncate -s 256M /var/tmp/zfslab-smoke && zpool create zfslab-smoke /var/tmp/zfslab-smoke && zfs create zfslab-smoke/fs && zpool destroy zfslab-smoke && rm /var/tmp/zfslab-smoke"');
   if (ctx.lineage === 'ztest') await mustRun(vm, 'test -x /usr/share/zfs/zfs-tests.sh && command -v ksh fio bpftrace');
-  const packages = parsePackageList(await mustRun(vm, "dpkg-query -W -f '${Package}\\t${Version}\\n'"));
+  if (ctx.flavor.builder.kind === 'cloud-image') await mustRun(vm, `test -f ${PROVISIONED_MARKER}`);
+  const packages = parsePackageList(
+    await mustRun(vm, "if command -v dpkg-query >/dev/null; then dpkg-query -W -f '${Package}\\t${Version}\\n'; else rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'; fi"),
+  );
   const shutdown = await vm.ssh.exec('sudo -n sync');
   ctx.log.info({ kernelRelease, zfsVersion, packages: Object.keys(packages).length, bootSeconds: vm.bootSeconds, sync: shutdown.exitCode }, 'golden verified');
   return { kernelRelease, zfsVersion, packages, bootSeconds: vm.bootSeconds };

@@ -62,7 +62,18 @@ export const CloudImageInputsSchema = z.strictObject({
   zfsPackages: z.array(packageName).min(1),
   /** The package manager cloud-init's `packages:` module drives; informational, used in commands. */
   packageManager: z.enum(['apt', 'dnf']),
-  /** Kernel command line root device of the image (cloud images boot their own bootloader). */
+  /**
+   * Boot a kernel and initrd published beside the image (as Ubuntu does under unpacked/) instead of
+   * the image's own bootloader; also how a whole-disk image without a bootloader is booted.
+   */
+  directKernel: z
+    .strictObject({
+      kernelUrl: z.url({ protocol: /^(https?|file)$/ }),
+      initrdUrl: z.url({ protocol: /^(https?|file)$/ }),
+      cmdline: z.string().min(1),
+    })
+    .optional(),
+  /** Size the golden's disk is grown to. */
   diskSizeGiB: z.number().int().min(4).max(512).default(16),
 });
 export type CloudImageInputs = z.infer<typeof CloudImageInputsSchema>;

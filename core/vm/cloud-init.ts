@@ -45,19 +45,29 @@ export function buildNoCloudSeed(input: NoCloudSeedInput): NoCloudSeed {
         ssh_authorized_keys: [input.authorizedKey],
       },
     ],
-    // The root key lets recipes and the sweeper reach root without the user's sudo.
-    runcmd: [
-      ['sh', '-c', `install -d -m 700 /root/.ssh && echo ${shellWord(input.authorizedKey)} > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`],
-      ...input.repoCommands.map((c) => ['sh', '-ec', c]),
-      ...(input.packages.length > 0 ? [['sh', '-ec', installCommand(input.packages)]] : []),
-      ...(input.postCommands ?? []).map((c) => ['sh', '-ec', c]),
-    ],
+    // One script, in order, stopping at the first failure: the marker file (checked when the golden
+    // is verified) exists only if every command worked. cloud-init is then disabled so that clones
+    // never re-run it (a re-run as a new instance would replace the pinned host key).
+    runcmd: [['sh', '-ec', provisionScript(input)]],
     power_state: { mode: 'poweroff', delay: 'now', message: 'zfslab golden provisioned', timeout: 30, condition: true },
   };
   // cloud-init reads user-data only with this first line.
   const userDataText = `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
   const networkConfig = stringify({ version: 2, ethernets: { primary: { match: { name: 'e*' }, dhcp4: true } } });
   return { 'meta-data': metaData, 'user-data': userDataText, 'network-config': networkConfig };
+}
+
+export const PROVISIONED_MARKER = '/var/lib/zfslab/provisioned';
+
+export function provisionScript(input: NoCloudSeedInput): string {
+  return [
+    `install -d -m 700 /root/.ssh && echo ${shellWord(input.authorizedKey)} > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
+    ...input.repoCommands,
+    ...(input.packages.length > 0 ? [installCommand(input.packages)] : []),
+    ...(input.postCommands ?? []),
+    `mkdir -p ${PROVISIONED_MARKER.replace(/\/[^/]+$/, '')} && date -u +%FT%TZ > ${PROVISIONED_MARKER}`,
+    'touch /etc/cloud/cloud-init.disabled',
+  ].join('\n');
 }
 
 /** apt or dnf, whichever the image has (cloud-init runs runcmd in /bin/sh). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildNoCloudSeed } from '../../../core/vm/cloud-init.js';
+import { PROVISIONED_MARKER, buildNoCloudSeed } from '../../../core/vm/cloud-init.js';
 
 const input = {
   instanceId: 'zfslab-debian13-cloud-ztest-0123456789abcdef',
@@ -40,20 +40,25 @@ describe('NoCloud seed', () => {
     expect(userData.ssh_genkeytypes).toEqual([]);
   });
 
-  it('sets up the repository before installing the packages, then powers off', () => {
+  it('sets up the repository, installs the packages, marks success, disables cloud-init, then powers off', () => {
     const runcmd = userData.runcmd as string[][];
-    const scripts = runcmd.map((c) => c.at(-1)!);
-    const repoAt = scripts.indexOf('apt-get update');
-    const installAt = scripts.findIndex((s) => s.includes('apt-get install -y --no-install-recommends zfs-dkms zfsutils-linux zfs-test'));
+    expect(runcmd).toHaveLength(1);
+    expect(runcmd[0]!.slice(0, 2)).toEqual(['sh', '-ec']);
+    const lines = runcmd[0]![2]!.split('\n');
+    const repoAt = lines.indexOf('apt-get update');
+    const installAt = lines.findIndex((s) => s.includes('apt-get install -y --no-install-recommends zfs-dkms zfsutils-linux zfs-test'));
+    const markAt = lines.findIndex((s) => s.includes(PROVISIONED_MARKER));
     expect(repoAt).toBeGreaterThan(0);
     expect(installAt).toBeGreaterThan(repoAt);
-    expect(scripts.some((s) => s.includes('dnf install -y zfs-dkms zfsutils-linux zfs-test'))).toBe(true);
+    expect(markAt).toBeGreaterThan(installAt);
+    expect(lines.at(-1)).toBe('touch /etc/cloud/cloud-init.disabled');
+    expect(lines[installAt]).toContain('dnf install -y zfs-dkms zfsutils-linux zfs-test');
     expect(userData.power_state).toMatchObject({ mode: 'poweroff' });
   });
 
   it('gives root the same key (quoted safely)', () => {
-    const first = (userData.runcmd as string[][])[0]!;
-    expect(first[2]).toContain(`echo '${input.authorizedKey}' > /root/.ssh/authorized_keys`);
+    const script = (userData.runcmd as string[][])[0]![2]!;
+    expect(script.split('\n')[0]).toContain(`echo '${input.authorizedKey}' > /root/.ssh/authorized_keys`);
   });
 
   it('asks for DHCP on the first NIC', () => {

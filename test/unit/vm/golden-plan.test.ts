@@ -47,7 +47,7 @@ describe('golden build plan and checkpoints', () => {
     await expect(runGoldenStep(plan, 'debootstrap', { log })).resolves.toMatchObject({ step: 'debootstrap', skipped: true, seconds: 191 });
     await expect(runGoldenStep(plan, 'kernel', { log })).resolves.toMatchObject({ skipped: true, seconds: 91 });
     // publish cannot run before the steps it reads
-    await expect(runGoldenStep(plan, 'publish', { log })).rejects.toThrow(/step initramfs has no checkpoint/);
+    await expect(runGoldenStep(plan, 'publish', { log })).rejects.toThrow(/step verify has no checkpoint/);
     expect(readCheckpoint(paths.stepsDir, 'kernel')?.data).toEqual({ kernelRelease: '6.12.117+deb13-amd64' });
   });
 

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { FlavorIdSchema } from '../catalog/schema.js';
+import { SelectionSchema } from '../runfile/select.js';
+import type { Selection } from '../runfile/select.js';
+
+/**
+ * What a ZTS run is asked to do, as it crosses into Temporal (CLI → matrixRun → targetRun). One
+ * schema for all three so the CLI validates exactly what the workflows will accept.
+ */
+
+/** `native` (the host's own OS and installed suite) or a catalog flavor id (a VM clone of its golden). */
+export const TargetSchema = FlavorIdSchema;
+export const NATIVE_TARGET = 'native';
+
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/, 'a run id (letters, digits, . _ -)');
+export const HostIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)');
+
+/** Either a selection resolved against the target's installed runfiles, or a user's own runfile. */
+export const RunRequestSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('selection'), selection: SelectionSchema }),
+  z.strictObject({
+    kind: z.literal('runfile'),
+    /** The runfile's text, as read by the CLI. */
+    runfileText: z.string().min(1),
+    /** Its file name, for messages and the store's `selection` column. */
+    name: z.string().min(1),
+    /** `-i` for the runner: sections that are not absolute paths are looked up below it. */
+    testDir: z.string().startsWith('/').optional(),
+  }),
+]);
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+/** Knobs shared by the parent and the per-target workflows. */
+const runShape = {
+  runId: RunIdSchema,
+  /** The lab host whose queue runs the tests (`hostTaskQueue(hostId)`). */
+  hostId: HostIdSchema,
+  request: RunRequestSchema,
+  shards: z.number().int().min(1).max(64).default(1),
+  /** At most this many tests per chunk activity; a chunk is the unit of retry and of history. */
+  chunkSize: z.number().int().min(1).max(100_000).default(50),
+  /** Chunks per workflow execution before the per-target workflow continues as new. */
+  maxChunksPerExecution: z.number().int().min(1).max(10_000).default(200),
+  /** Classify against the baseline of this OpenZFS version instead of the target's own. */
+  baselineVersion: z.string().regex(/\d+\.\d+/).optional(),
+  /** Resolve and plan only; run nothing, record nothing. */
+  dryRun: z.boolean().default(false),
+  /** How long a chunk may go without a heartbeat before it is retried elsewhere/again. */
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
+};
+
+export const MatrixRunInputSchema = z.strictObject({
+  ...runShape,
+  targets: z
+    .array(TargetSchema)
+    .min(1)
+    .refine((t) => new Set(t).size === t.length, 'a target is named twice'),
+});
+export type MatrixRunInput = z.input<typeof MatrixRunInputSchema>;
+export type MatrixRunSpec = z.output<typeof MatrixRunInputSchema>;
+
+export const TargetRunInputSchema = z.strictObject({ ...runShape, target: TargetSchema });
+export type TargetRunInput = z.input<typeof TargetRunInputSchema>;
+export type TargetRunSpec = z.output<typeof TargetRunInputSchema>;
+
+/** The store's `selection` column and the UI label: `suite:quick`, `group:a,b`, `runfile:mine.run`. */
+export function describeRequest(request: RunRequest): string {
+  if (request.kind === 'runfile') return `runfile:${request.name}`;
+  return describeSelection(request.selection);
+}
+
+export function describeSelection(selection: Selection): string {
+  const parts: string[] = [];
+  if (selection.suite !== undefined) parts.push(`suite:${selection.suite}`);
+  if (selection.run !== undefined) parts.push(`run:${selection.run}`);
+  if (selection.groups !== undefined) parts.push(`group:${selection.groups.join(',')}`);
+  if (selection.tags !== undefined) parts.push(`tags:${selection.tags.join(',')}`);
+  return parts.join(' ');
+}
+
+/** The suite search attribute: the named suite, `linux` (the default searched), or `runfile`. */
+export function suiteOf(request: RunRequest): string {
+  return request.kind === 'runfile' ? 'runfile' : (request.selection.suite ?? 'linux');
+}

@@ -1,0 +1,25 @@
+import { artifactKeys } from '../artifact-keys.js';
+
+/**
+ * Where a ZTS run's artifacts go, below `runs/<runId>/<flavor>/<shard>/` (core/artifact-keys.ts).
+ * A shard runs as chunks, and a chunk may take several attempts; each attempt is one test-runner
+ * invocation with its own, unchanged results tree:
+ *
+ *   runfile.run                                 the shard's runfile, as planned
+ *   results/chunk-<nnn>/attempt-<k>/chunk.run   the runfile that attempt actually ran
+ *   results/chunk-<nnn>/attempt-<k>/<stamp>/…   test-runner's results tree (log, results, output/…)
+ *   chunks/<nnn>/results.json                   the chunk's parsed results (all attempts, in order)
+ *   results.json                                the shard's classified results, as stored
+ */
+const pad = (n: number): string => String(n).padStart(3, '0');
+
+export const runKeys = {
+  shardRunfile: (runId: string, flavorId: string, shard: number) => `${artifactKeys.shardPrefix(runId, flavorId, shard)}/runfile.run`,
+  shardResults: (runId: string, flavorId: string, shard: number) => `${artifactKeys.shardPrefix(runId, flavorId, shard)}/results.json`,
+  resultsTree: (runId: string, flavorId: string, shard: number) => `${artifactKeys.shardPrefix(runId, flavorId, shard)}/results`,
+  chunkAttempt: (runId: string, flavorId: string, shard: number, chunk: number, attempt: number) =>
+    `${artifactKeys.shardPrefix(runId, flavorId, shard)}/results/chunk-${pad(chunk)}/attempt-${attempt}`,
+  chunkResults: (runId: string, flavorId: string, shard: number, chunk: number) =>
+    `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/results.json`,
+  runPrefix: (runId: string) => `runs/${runId}`,
+};

@@ -1,0 +1,122 @@
+import type { FlavorMeta } from '../matrix/matrix.js';
+import type { Classification } from '../results/types.js';
+import type { CostBasis } from '../shard/cost.js';
+import type { OutcomeCounts } from './chunk-results.js';
+import type { RunOutcome } from './outcome.js';
+import type { ChunkPlan } from './plan.js';
+
+/**
+ * What the ZTS run activities hand each other through the workflows. Plain data (it is stored in
+ * workflow history), small on purpose: runfiles and results travel through S3, keys through here.
+ */
+
+/** A target resolved on its host: its flavor facts and the selected runfile, from its own installed runfiles. */
+export interface ResolvedTarget {
+  target: string;
+  flavorId: string;
+  hostId: string;
+  flavor: FlavorMeta;
+  /** The selected runfile (one document; a custom runfile as given). */
+  runfileText: string;
+  /** `-i` for the runner on the target. */
+  testDir: string;
+  /** Where the runfiles came from (installed suite, unpacked Debian package …), for people. */
+  runfileSource: string;
+  selectedTests: number;
+}
+
+export interface PlannedShard {
+  index: number;
+  sections: string[];
+  tests: number;
+  cost: number;
+  /** The shard runfile in S3 (absent on a dry run). */
+  runfileKey: string | undefined;
+  chunks: ChunkPlan[];
+}
+
+export interface PlannedTarget {
+  basis: CostBasis;
+  /** Which durations fed the plan, for people (`upstream CI 2023-03 (KVM) + 40 from our runs`). */
+  historySource: string;
+  shardCount: number;
+  parallel: boolean;
+  makespan: number;
+  lowerBound: number;
+  total: number;
+  unknownTests: number;
+  selectedTests: number;
+  selectedSections: number;
+  /** Estimated seconds for the target (shards in parallel, or in sequence on the native host). */
+  planSeconds: number;
+  perShardSeconds: number[];
+  shards: PlannedShard[];
+}
+
+/** A plan as reported back (chunks reduced to counts: the full lists stay in the target workflow). */
+export type PlanSummary = Omit<PlannedTarget, 'shards'> & { shards: (Omit<PlannedShard, 'chunks'> & { chunks: number })[] };
+
+export function summarizePlan(plan: PlannedTarget): PlanSummary {
+  return { ...plan, shards: plan.shards.map((s) => ({ ...s, chunks: s.chunks.length })) };
+}
+
+export interface ChunkActivityInput {
+  runId: string;
+  target: string;
+  flavorId: string;
+  shard: number;
+  chunk: number;
+  runfileKey: string;
+  testIds: string[];
+  testDir: string;
+}
+
+export interface ChunkActivityResult {
+  resultsKey: string;
+  /** Final outcome per test of the chunk. */
+  counts: OutcomeCounts;
+  testsLeft: number;
+  /** Runner-reported seconds of every script (earlier attempts included): the measured speed. */
+  runnerSeconds: number;
+  attempt: number;
+  infraError?: string;
+}
+
+export interface RecordedChunk {
+  tests: number;
+  counts: OutcomeCounts;
+  unexpected: number;
+  byClassification: Record<Classification, number>;
+  /** False when the chunk left no results file (it never started, or its host died before writing one). */
+  found: boolean;
+}
+
+export interface TargetTotals {
+  tests: number;
+  counts: OutcomeCounts;
+  unexpected: number;
+  infraErrors: string[];
+}
+
+export interface TargetRunResult {
+  target: string;
+  flavorId: string | undefined;
+  hostId: string;
+  flavor: FlavorMeta | undefined;
+  outcome: RunOutcome;
+  dryRun: boolean;
+  plan: PlanSummary | undefined;
+  totals: TargetTotals;
+  /** `runs/<runId>/<flavor>` */
+  artifactsPrefix: string | undefined;
+  runfileSource: string | undefined;
+  /** Set when the target could not be resolved or planned at all. */
+  error?: string;
+}
+
+export interface MatrixRunResult {
+  runId: string;
+  outcome: RunOutcome;
+  dryRun: boolean;
+  targets: TargetRunResult[];
+}

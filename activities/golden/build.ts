@@ -25,6 +25,7 @@ import {
   stepZfs,
 } from './debootstrap-steps.js';
 import { stepCloudVerify, stepFetchImage, stepProvision, stepSeed } from './cloud-image-steps.js';
+import { resolveZfsSource } from './zfs-source.js';
 import { defaultGoldenCacheDir, goldenPaths, hostDebianMirror } from './paths.js';
 import type { StepContext, StepData } from './step-context.js';
 import { stepVerify } from './verify.js';
@@ -84,7 +85,9 @@ export function readGoldenManifest(goldenDir: string): GoldenManifest | undefine
  * (old checkpoints dropped) that replaces the golden when it publishes.
  */
 export async function planGoldenBuild(request: GoldenBuildRequest, log: Logger = createLogger('golden')): Promise<GoldenPlan> {
-  const req = GoldenBuildRequestSchema.parse(request);
+  const parsed = GoldenBuildRequestSchema.parse(request);
+  // A source tree is pinned to its commit before hashing: a new commit is a new recipe.
+  const req = parsed.zfsSource ? { ...parsed, zfsSource: await resolveZfsSource(parsed.zfsSource) } : parsed;
   const recipeHash = goldenRecipeHash({ flavor: req.flavor, lineage: req.lineage, zfsSource: req.zfsSource });
   const name = goldenName(req.flavor.id, req.lineage, recipeHash);
   const cacheDir = req.cacheDir ?? defaultGoldenCacheDir();

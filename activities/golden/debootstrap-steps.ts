@@ -4,6 +4,7 @@ import type { DebootstrapInputs } from '../../core/catalog/schema.js';
 import { runCommand } from '../vm/run-command.js';
 import { removeTree, withChroot, type ChrootRunner } from './chroot.js';
 import type { StepContext, StepData } from './step-context.js';
+import { buildZfsFromSource, exportSourceTree } from './zfs-source.js';
 
 /**
  * The debootstrap builder, one function per step (shared/notes/golden-spike.md is the manual
@@ -78,9 +79,14 @@ function findZfsModule(rootfs: string, kernelRelease: string): string | undefine
 export async function stepZfs(ctx: StepContext): Promise<StepData> {
   const b = inputs(ctx);
   const kernelRelease = guestKernelRelease(ctx.paths.rootfs);
+  const tree = ctx.zfsSource ? await exportSourceTree(ctx, ctx.zfsSource) : undefined;
   await withChroot(ctx.paths.rootfs, ctx.log, async (run) => {
     // A killed earlier attempt may have left dpkg half-configured (zfs-dkms postinst mid-build).
     await run('dpkg --configure -a', ctx.runOptions);
+    if (tree) {
+      await buildZfsFromSource(ctx, run, kernelRelease, tree);
+      return;
+    }
     await aptInstall(ctx, run, b.zfsPackages, true);
     if (!findZfsModule(ctx.paths.rootfs, kernelRelease)) {
       ctx.log.warn({ kernelRelease }, 'zfs-dkms postinst built no module for the guest kernel; running dkms install');
@@ -98,7 +104,9 @@ export async function stepZfs(ctx: StepContext): Promise<StepData> {
 }
 
 export async function stepPayload(ctx: StepContext): Promise<StepData> {
-  const packages = ctx.flavor.lineages[ctx.lineage].packages;
+  // With --zfs-source, OpenZFS (and zfs-tests.sh) come from the source tree, not from packages.
+  const fromSource = new Set(['zfs-test', 'zfs-zed', 'zfs-dkms', 'zfsutils-linux', 'python3-pyzfs']);
+  const packages = ctx.flavor.lineages[ctx.lineage].packages.filter((p) => !ctx.zfsSource || !fromSource.has(p));
   if (packages.length > 0) {
     await withChroot(ctx.paths.rootfs, ctx.log, async (run) => {
       await run('dpkg --configure -a', ctx.runOptions);

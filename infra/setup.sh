@@ -26,7 +26,7 @@ fi
 
 if ! cmp -s package-lock.json node_modules/.zfslab-installed-lock 2>/dev/null; then
   log "npm ci"
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund --prefer-offline
   cp package-lock.json node_modules/.zfslab-installed-lock
 fi
 

@@ -16,21 +16,21 @@ const CHROOT_MOUNTS: readonly { target: string; args: readonly string[] }[] = [
   { target: 'dev/pts', args: ['--bind', '/dev/pts'] },
 ];
 
-/** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */
-export function mountsUnder(dir: string): string[] {
+/** Mount points below `dir` (and `dir` itself when includeSelf), deepest first (from /proc/self/mountinfo). */
+export function mountsUnder(dir: string, includeSelf = true): string[] {
   const root = resolve(dir);
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4])
     .filter((p): p is string => !!p)
     .map((p) => p.replace(/\\040/g, ' '))
-    .filter((p) => p === root || p.startsWith(root + '/'));
+    .filter((p) => (includeSelf && p === root) || p.startsWith(root + '/'));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-export async function unmountAll(dir: string, log: Logger): Promise<void> {
+export async function unmountAll(dir: string, log: Logger, includeSelf = true): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const points = mountsUnder(dir);
+    const points = mountsUnder(dir, includeSelf);
     if (points.length === 0) return;
     for (const point of points) {
       try {
@@ -41,7 +41,7 @@ export async function unmountAll(dir: string, log: Logger): Promise<void> {
       }
     }
   }
-  const left = mountsUnder(dir);
+  const left = mountsUnder(dir, includeSelf);
   if (left.length > 0) throw new Error(`cannot unmount ${left.join(', ')}`);
 }
 
@@ -60,8 +60,11 @@ export function processesRootedIn(dir: string): number[] {
   return pids;
 }
 
-/** Kill leftovers, unmount: the chroot is quiet and unmounted afterwards. */
-export async function quiesceChroot(rootfs: string, log: Logger): Promise<void> {
+/**
+ * Kill leftovers, unmount what is mounted inside: the chroot is quiet afterwards. The rootfs itself
+ * stays mounted when it is a mount (an image mounted on a loop device).
+ */
+export async function quiesceChroot(rootfs: string, log: Logger, includeSelf = false): Promise<void> {
   if (!existsSync(rootfs)) return;
   for (let round = 0; round < 10; round++) {
     const pids = processesRootedIn(rootfs);
@@ -76,13 +79,13 @@ export async function quiesceChroot(rootfs: string, log: Logger): Promise<void> 
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  await unmountAll(rootfs, log);
+  await unmountAll(rootfs, log, includeSelf);
 }
 
 /** rm -rf that refuses while anything is mounted below (a bind-mounted /dev would be emptied). */
 export async function removeTree(dir: string, log: Logger): Promise<void> {
   if (!existsSync(dir)) return;
-  await quiesceChroot(dir, log);
+  await quiesceChroot(dir, log, true);
   if (mountsUnder(dir).length > 0) throw new Error(`refusing to delete ${dir}: still mounted`);
   rmSync(dir, { recursive: true, force: true });
 }

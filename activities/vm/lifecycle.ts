@@ -214,13 +214,13 @@ async function waitForSsh(options: CloneOptions, vm: VmHandle, log: Logger): Pro
         username: options.golden.ssh.user,
         privateKey,
         hostPublicKey: options.golden.ssh.hostPublicKey,
-        readyTimeoutMs: 15_000,
+        readyTimeoutMs: 8_000,
       });
     } catch (err) {
       if (err instanceof HostKeyMismatch) throw err;
       lastError = err;
     }
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, 1_000));
   }
   log.error({ err: lastError }, 'no SSH before the boot timeout');
   throw new InfraError(`guest did not answer SSH within ${options.bootTimeoutMs ?? 300_000} ms`);

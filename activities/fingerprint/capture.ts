@@ -1,0 +1,142 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { planCapture, type CapturePlan, type PlanOptions } from '../../core/fingerprint/capture-plan.js';
+import { bashCommandLine, captureScript, parseProbeOutput, probeScript, type TargetFacts } from '../../core/fingerprint/capture-script.js';
+import { CaptureStreamDecoder } from '../../core/fingerprint/capture-stream.js';
+import { DEFAULT_KFUNCS } from '../../core/fingerprint/kallsyms.js';
+import { LineSplitter } from '../../core/fingerprint/line-splitter.js';
+import type { Fingerprint } from '../../core/fingerprint/schema.js';
+import { FingerprintSummariser } from '../../core/fingerprint/summarise.js';
+import { InfraError, UsageError } from '../../lib/errors.js';
+import { createLogger } from '../../lib/log.js';
+import type { CaptureShell } from './shell.js';
+
+const log = createLogger('fingerprint-capture');
+
+export interface CaptureOptions extends PlanOptions {
+  /** The workload's argv, run as root on the target. */
+  command: readonly string[];
+  /** A name for the workload in the fingerprint; default the command line. */
+  workload?: string;
+  /** Stop the workload (its whole process group) after this many seconds; 0 or absent: run to the end. */
+  durationSeconds?: number;
+  /** Working directory of the workload on the target (absolute). */
+  cwd?: string;
+  /** Write every line the capture printed here (bpftrace records, Tetragon events): the raw artifact, replayable. */
+  rawOutputPath?: string;
+  signal?: AbortSignal;
+  /** Clock for captured_at (injectable for tests). */
+  now?: () => Date;
+}
+
+export interface CaptureResult {
+  fingerprint: Fingerprint;
+  facts: TargetFacts;
+  plan: Omit<CapturePlan, 'program'>;
+  workloadExitCode: number | null;
+  /** The last 64 KiB of the workload's stdout+stderr. */
+  workloadOutputTail: string;
+  /** bpftrace's stderr (its RLIMIT_MEMLOCK warning is normal on this kind of host). */
+  bpftraceStderr: string;
+  /** Decoded capture events (not counting raw lines). */
+  events: number;
+}
+
+/** Probes the target: arch, kernel, tracefs (mounting it when absent), kprobes, BTF, ZFS, kallsyms, Tetragon. */
+export async function probeCaptureTarget(shell: CaptureShell, kfuncs: readonly string[] = DEFAULT_KFUNCS, signal?: AbortSignal): Promise<TargetFacts> {
+  let output = '';
+  const exit = await shell.run(bashCommandLine(probeScript(kfuncs), []), (chunk) => (output += chunk), signal);
+  if (exit.exitCode !== 0) throw new InfraError(`probing ${shell.name} for the capture failed (exit ${exit.exitCode}): ${exit.stderr.trim()}`);
+  return parseProbeOutput(output);
+}
+
+/**
+ * Runs a workload on the target under bpftrace (and Tetragon when an agent answers) and summarises
+ * what its process tree did. Throws UsageError when nothing on the target can capture, InfraError when
+ * the tracer fails; the workload failing is not an error (its exit code is in the fingerprint).
+ */
+export async function captureFingerprint(shell: CaptureShell, options: CaptureOptions): Promise<CaptureResult> {
+  if (options.command.length === 0) throw new UsageError('fingerprint capture: no workload command given');
+  const now = options.now ?? (() => new Date());
+  const facts = await probeCaptureTarget(shell, options.kfuncs ?? DEFAULT_KFUNCS, options.signal);
+  const plan = planCapture(facts, options);
+  for (const note of plan.notes) log.info({ target: shell.name }, note);
+  if (!plan.program) {
+    const reason = plan.coverage.syscalls.status === 'not_captured' ? plan.coverage.syscalls.reason : 'bpftrace unavailable';
+    // Tetragon alone could fill some sections, but the workload tree is only known through the launcher
+    // pid the capture script reports, which needs the script (and so bpftrace) to run.
+    throw new UsageError(`cannot capture on ${shell.name}: ${reason}`);
+  }
+
+  const summariser = new FingerprintSummariser({ zfsIoctlTable: plan.zfsIoctlTable, sources: plan.sources });
+  const decoder = new CaptureStreamDecoder((cwd) => summariser.setInitialCwd(cwd));
+  const raw: WriteStream | undefined = options.rawOutputPath ? createWriteStream(options.rawOutputPath) : undefined;
+  let decodeError: Error | undefined;
+  const splitter = new LineSplitter((line) => {
+    if (raw && !raw.write(line + '\n')) {
+      // Backpressure is not worth pausing an SSH stream for; the file catches up from memory.
+    }
+    if (decodeError) return;
+    try {
+      for (const event of decoder.line(line)) summariser.add(event);
+    } catch (err) {
+      decodeError = err as Error;
+    }
+  });
+
+  const capturedAt = now().toISOString();
+  const script = captureScript({ program: plan.program, tetragon: plan.tetragon });
+  const args = [String(options.durationSeconds ?? 0), ...options.command];
+  const commandLine = (options.cwd ? `cd ${quote(options.cwd)} && ` : '') + bashCommandLine(script, args);
+  log.info({ target: shell.name, command: options.command, sections: plan.coverage }, 'capture starting');
+  const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal);
+  splitter.end();
+  if (raw) {
+    raw.end();
+    await once(raw, 'close');
+  }
+  if (decodeError) throw new InfraError(`capture output from ${shell.name} could not be decoded: ${decodeError.message}`);
+  const failure = decoder.attachFailure;
+  if (failure) {
+    throw new InfraError(`bpftrace did not attach on ${shell.name} (exit ${failure.bpftrace_exit}): ${decode64(failure.bpftrace_stderr_b64).trim()}`);
+  }
+  const end = decoder.end;
+  if (!end || exit.exitCode !== 0) {
+    throw new InfraError(`the capture script on ${shell.name} did not finish (exit ${exit.exitCode}): ${exit.stderr.trim().slice(-2000)}`);
+  }
+  const bpftraceStderr = decode64(end.bpftrace_stderr_b64);
+  if (end.bpftrace_exit !== 0) throw new InfraError(`bpftrace failed on ${shell.name} (exit ${end.bpftrace_exit}): ${bpftraceStderr.trim()}`);
+
+  const fingerprint = summariser.finish({
+    workload: options.workload ?? options.command.join(' '),
+    capturedAt,
+    durationSeconds: (end.ended_us - end.started_us) / 1e6,
+    coverage: plan.coverage,
+    backends: plan.tetragon ? ['bpftrace', 'tetragon'] : ['bpftrace'],
+    stoppedBy: end.stopped_by,
+    exitCode: end.exit_code,
+    kernel: facts.kernel,
+    arch: facts.arch,
+  });
+  if (fingerprint.capture.lost_events > 0) {
+    log.warn({ lost: fingerprint.capture.lost_events }, 'bpftrace lost events: counts of printed events are lower bounds');
+  }
+  const { program: _program, ...planWithoutProgram } = plan;
+  return {
+    fingerprint,
+    facts,
+    plan: planWithoutProgram,
+    workloadExitCode: end.exit_code,
+    workloadOutputTail: decode64(end.workload_log_b64),
+    bpftraceStderr,
+    events: summariser.events,
+  };
+}
+
+function decode64(text: string): string {
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { parseKallsyms, type KernelSymbol } from './kallsyms.js';
+
+/**
+ * The capture runs as two bash scripts on the target (this host, or a VM guest over the run's SSH), so
+ * both paths execute the same code:
+ *   1. the probe script reports the target's facts (arch, kernel, tracefs — mounted if it is not,
+ *      kprobe support, BTF, ZFS version, syscall tracepoints, kallsyms lines of the wanted functions,
+ *      a reachable Tetragon agent);
+ *   2. the capture script starts the workload behind a FIFO gate, attaches bpftrace (and
+ *      `tetra getevents -o json` when an agent answers), opens the gate, waits for the workload (or the
+ *      duration), stops the tracers and prints everything as JSON lines: a `zfslab` start record, the
+ *      bpftrace records, the Tetragon events, a `zfslab` end record.
+ */
+
+export function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line that runs `script` with bash, passing `args` as $1…; `$0` is `zfslab-capture`. */
+export function bashCommandLine(script: string, args: readonly string[]): string {
+  return ['bash', '-c', shellQuote(script), 'zfslab-capture', ...args.map(shellQuote)].join(' ');
+}
+
+export function probeScript(kfuncs: readonly string[]): string {
+  for (const f of kfuncs) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f)) throw new Error(`not a kernel function name: ${f}`);
+  const wanted = kfuncs.length > 0 ? kfuncs.join('|') : 'zfslab_no_function_wanted';
+  return `set -u
+echo "uid=$(id -u)"
+echo "arch=$(uname -m)"
+echo "kernel=$(uname -r)"
+if command -v bpftrace >/dev/null 2>&1; then echo "bpftrace=$(bpftrace --version 2>&1 | head -n1)"; fi
+tracing=/sys/kernel/tracing
+if [ ! -d "$tracing/events/syscalls" ]; then
+  if mount -t tracefs tracefs "$tracing" 2>/tmp/zfslab-tracefs.err; then
+    echo "tracefs_mounted=yes"
+  else
+    echo "tracefs_error=$(tr '\\n' ' ' < /tmp/zfslab-tracefs.err)"
+  fi
+  rm -f /tmp/zfslab-tracefs.err
+fi
+if [ -d "$tracing/events/syscalls" ]; then
+  echo "tracefs=$tracing"
+  echo "syscall_tracepoints=$(ls "$tracing/events/syscalls" | sed -n 's/^sys_enter_//p' | tr '\\n' ' ')"
+fi
+[ -e "$tracing/kprobe_events" ] && echo "kprobe_events=yes"
+[ -e /sys/kernel/btf/vmlinux ] && echo "btf=yes"
+[ -r /sys/module/zfs/version ] && echo "zfs_version=$(cat /sys/module/zfs/version)"
+grep -E ' [tT] (${wanted})( |$)' /proc/kallsyms 2>/dev/null | sed 's/^/kallsyms /'
+if command -v tetra >/dev/null 2>&1; then
+  if timeout 5 tetra status >/dev/null 2>&1; then echo "tetragon=yes"; else echo "tetragon=unreachable"; fi
+fi
+exit 0
+`;
+}
+
+export interface TargetFacts {
+  uid: number;
+  arch: string;
+  kernel: string;
+  /** `bpftrace v0.17.0`, undefined when not installed. */
+  bpftrace?: string;
+  /** Where tracefs is, undefined when it is absent and could not be mounted. */
+  tracefs?: string;
+  tracefsMountedNow: boolean;
+  tracefsError?: string;
+  syscallTracepoints: Set<string>;
+  kprobeEvents: boolean;
+  btf: boolean;
+  zfsVersion?: string;
+  kallsyms: Map<string, KernelSymbol>;
+  /** `present` when `tetra status` answered, `unreachable` when tetra is installed but no agent answered. */
+  tetragon: 'present' | 'unreachable' | 'absent';
+}
+
+export function parseProbeOutput(text: string): TargetFacts {
+  const values = new Map<string, string>();
+  const kallsymsLines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('kallsyms ')) kallsymsLines.push(line.slice('kallsyms '.length));
+    else {
+      const eq = line.indexOf('=');
+      if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1).trim());
+    }
+  }
+  const uid = Number(values.get('uid'));
+  if (!Number.isInteger(uid) || !values.get('arch')) throw new Error(`probe output lacks uid/arch:\n${text.slice(0, 500)}`);
+  const facts: TargetFacts = {
+    uid,
+    arch: values.get('arch') as string,
+    kernel: values.get('kernel') ?? '',
+    tracefsMountedNow: values.get('tracefs_mounted') === 'yes',
+    syscallTracepoints: new Set((values.get('syscall_tracepoints') ?? '').split(/\s+/).filter(Boolean)),
+    kprobeEvents: values.get('kprobe_events') === 'yes',
+    btf: values.get('btf') === 'yes',
+    kallsyms: parseKallsyms(kallsymsLines.join('\n')),
+    tetragon: values.get('tetragon') === 'yes' ? 'present' : values.get('tetragon') === 'unreachable' ? 'unreachable' : 'absent',
+  };
+  const optional = { bpftrace: 'bpftrace', tracefs: 'tracefs', tracefsError: 'tracefs_error', zfsVersion: 'zfs_version' } as const;
+  for (const [field, key] of Object.entries(optional) as [keyof typeof optional, string][]) {
+    const value = values.get(key);
+    if (value) facts[field] = value;
+  }
+  return facts;
+}
+
+export interface CaptureScriptOptions {
+  /** The bpftrace program (captureProgram). */
+  program: string;
+  /** Run `tetra getevents -o json` alongside. */
+  tetragon: boolean;
+  /** Seconds to wait for bpftrace to attach. */
+  attachTimeoutSeconds?: number;
+}
+
+const PROGRAM_DELIMITER = 'ZFSLAB_BPFTRACE_PROGRAM_EOF';
+
+/**
+ * The capture script. Arguments: $1 = duration limit in seconds (0 = until the workload exits),
+ * $2… = the workload's argv. Output: JSON lines only (see the module comment); exit 0 when the capture
+ * worked, whatever the workload's exit code (that is in the end record).
+ */
+export function captureScript(options: CaptureScriptOptions): string {
+  if (options.program.includes(PROGRAM_DELIMITER)) throw new Error('program contains the heredoc delimiter');
+  const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
+  return `set -u
+duration="$1"; shift
+work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
+cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
+${options.program}
+${PROGRAM_DELIMITER}
+mkfifo "$work/go"
+# The launcher blocks on the FIFO until bpftrace is attached, then execs the workload in place: its pid,
+# passed to bpftrace as $1, becomes the root of the traced tree at that execve. setsid gives the tree its
+# own process group so a duration limit can stop all of it.
+setsid sh -c 'read -r _ < "$0"; exec "$@"' "$work/go" "$@" < /dev/null > "$work/workload.log" 2>&1 &
+launcher=$!
+BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
+  bpftrace -f json "$work/capture.bt" "$launcher" > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
+tracer=$!
+tetra_pid=
+if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
+  tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
+  tetra_pid=$!
+fi
+ready=0
+for _ in $(seq 1 ${attachTenths}); do
+  if grep -q 'zfslab-ready' "$work/bpftrace.jsonl" 2>/dev/null; then ready=1; break; fi
+  kill -0 "$tracer" 2>/dev/null || break
+  sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+  kill -KILL -- "-$launcher" 2>/dev/null
+  kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null; tracer_code=$?
+  [ -n "$tetra_pid" ] && kill -INT "$tetra_pid" 2>/dev/null
+  printf '{"type":"zfslab","data":{"event":"attach_failed","bpftrace_exit":%s,"bpftrace_stderr_b64":"%s"}}\\n' "$tracer_code" "$(b64tail "$work/bpftrace.err" 8000)"
+  exit 0
+fi
+started=$(date +%s%6N)
+printf '{"type":"zfslab","data":{"event":"start","launcher_pid":%s,"started_us":%s,"cwd_b64":"%s"}}\\n' "$launcher" "$started" "$(pwd | tr -d '\\n' | base64 -w0)"
+timer=
+if [ "$duration" != 0 ]; then
+  ( sleep "$duration"; touch "$work/timed-out"; kill -TERM -- "-$launcher" 2>/dev/null; sleep 5; kill -KILL -- "-$launcher" 2>/dev/null ) &
+  timer=$!
+fi
+echo go > "$work/go"
+wait "$launcher"; workload_code=$?
+ended=$(date +%s%6N)
+[ -n "$timer" ] && kill "$timer" 2>/dev/null
+stopped_by=exit
+[ -e "$work/timed-out" ] && stopped_by=duration
+# Let bpftrace drain its perf buffers before it prints the maps and exits.
+sleep 0.5
+kill -INT "$tracer" 2>/dev/null; wait "$tracer"; tracer_code=$?
+tetra_code=null
+if [ -n "$tetra_pid" ]; then kill -INT "$tetra_pid" 2>/dev/null; wait "$tetra_pid"; tetra_code=$?; fi
+cat "$work/bpftrace.jsonl"
+[ -n "$tetra_pid" ] && cat "$work/tetragon.jsonl"
+printf '{"type":"zfslab","data":{"event":"end","exit_code":%s,"started_us":%s,"ended_us":%s,"stopped_by":"%s","bpftrace_exit":%s,"tetra_exit":%s,"bpftrace_stderr_b64":"%s","workload_log_b64":"%s"}}\\n' \\
+  "$workload_code" "$started" "$ended" "$stopped_by" "$tracer_code" "$tetra_code" "$(b64tail "$work/bpftrace.err" 8000)" "$(b64tail "$work/workload.log" 65536)"
+exit 0
+`;
+}
+
+/** The records the capture script itself prints (`{"type":"zfslab","data":…}`). */
+export const CaptureMetaSchema = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('start'), launcher_pid: z.number().int(), started_us: z.number(), cwd_b64: z.string() }),
+  z.object({
+    event: z.literal('end'),
+    exit_code: z.number().int(),
+    started_us: z.number(),
+    ended_us: z.number(),
+    stopped_by: z.enum(['exit', 'duration']),
+    bpftrace_exit: z.number().int(),
+    tetra_exit: z.number().int().nullable(),
+    bpftrace_stderr_b64: z.string(),
+    workload_log_b64: z.string(),
+  }),
+  z.object({ event: z.literal('attach_failed'), bpftrace_exit: z.number().int(), bpftrace_stderr_b64: z.string() }),
+]);
+export type CaptureMeta = z.infer<typeof CaptureMetaSchema>;

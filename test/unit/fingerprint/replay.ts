@@ -1,0 +1,38 @@
+import { planCapture } from '../../../core/fingerprint/capture-plan.js';
+import { parseProbeOutput } from '../../../core/fingerprint/capture-script.js';
+import { CaptureStreamDecoder } from '../../../core/fingerprint/capture-stream.js';
+import type { Fingerprint } from '../../../core/fingerprint/schema.js';
+import { FingerprintSummariser } from '../../../core/fingerprint/summarise.js';
+
+/**
+ * The probe output of the lab host (bpftrace 0.17, tracefs mounted, no kprobe_events, BTF, no ZFS),
+ * as the probe script prints it; the syscall tracepoint list is the one the capture uses.
+ */
+export const LAB_HOST_PROBE = [
+  'uid=0',
+  'arch=x86_64',
+  'kernel=6.18.44-fc-v657',
+  'bpftrace=bpftrace v0.17.0',
+  'tracefs=/sys/kernel/tracing',
+  'syscall_tracepoints=chdir fchdir open openat openat2 creat mkdir mkdirat unlink unlinkat rmdir rename renameat renameat2 truncate link linkat symlink symlinkat mknod mknodat ioctl connect execve',
+  'btf=yes',
+].join('\n');
+
+/** Replays a raw capture (the capture script's output) into a fingerprint, as a live capture would. */
+export function replayCapture(raw: string, workload = 'replayed'): Fingerprint {
+  const plan = planCapture(parseProbeOutput(LAB_HOST_PROBE), {});
+  const summariser = new FingerprintSummariser({ zfsIoctlTable: plan.zfsIoctlTable, sources: plan.sources });
+  const decoder = new CaptureStreamDecoder((cwd) => summariser.setInitialCwd(cwd));
+  for (const line of raw.split('\n')) for (const event of decoder.line(line)) summariser.add(event);
+  const end = decoder.end;
+  if (!end) throw new Error('no end record');
+  return summariser.finish({
+    workload,
+    capturedAt: '2026-11-26T18:00:00.000Z',
+    durationSeconds: (end.ended_us - end.started_us) / 1e6,
+    coverage: plan.coverage,
+    backends: ['bpftrace'],
+    stoppedBy: end.stopped_by,
+    exitCode: end.exit_code,
+  });
+}

@@ -1,8 +1,10 @@
+import { parseBpftraceJsonLine } from '../../../core/fingerprint/bpftrace-output.js';
 import { planCapture } from '../../../core/fingerprint/capture-plan.js';
 import { parseProbeOutput } from '../../../core/fingerprint/capture-script.js';
 import { CaptureStreamDecoder } from '../../../core/fingerprint/capture-stream.js';
-import type { Fingerprint } from '../../../core/fingerprint/schema.js';
+import { SECTION_NAMES, type Fingerprint, type SectionCoverage, type SectionName } from '../../../core/fingerprint/schema.js';
 import { FingerprintSummariser } from '../../../core/fingerprint/summarise.js';
+import { fixture } from './fixtures.js';
 
 /**
  * The probe output of the lab host (bpftrace 0.17, tracefs mounted, no kprobe_events, BTF, no ZFS),
@@ -35,4 +37,37 @@ export function replayCapture(raw: string, workload = 'replayed'): Fingerprint {
     stoppedBy: end.stopped_by,
     exitCode: end.exit_code,
   });
+}
+
+/**
+ * A fingerprint whose latency section holds the real read()/openat() latency histograms of the lab host
+ * (test/fixtures/fingerprint/bpftrace), standing in for kernel functions (kprobes do not work here);
+ * `scale` stretches every bucket, to make a slower or faster run.
+ */
+export function withLatency(scale = 1): Fingerprint {
+  const hist = fixture('bpftrace', 'syscall-latency-hist.json')
+    .split('\n')
+    .map(parseBpftraceJsonLine)
+    .find((r) => r?.type === 'hist' && r.name === '@syscall_ns');
+  if (hist?.type !== 'hist') throw new Error('fixture lacks @syscall_ns');
+  const summariser = new FingerprintSummariser({ zfsIoctlTable: '2.3', sources: { kfunc_latency_p99_us: 'bpftrace' } });
+  for (const [func, buckets] of hist.histograms) {
+    summariser.add({
+      kind: 'kfunc-latency',
+      source: 'bpftrace',
+      func: func as string,
+      buckets: buckets.map((b) => ({
+        count: b.count,
+        ...(b.min === undefined ? {} : { min: b.min * scale }),
+        ...(b.max === undefined ? {} : { max: (b.max + 1) * scale - 1 }),
+      })),
+    });
+  }
+  const coverage = Object.fromEntries(
+    SECTION_NAMES.map((s): [SectionName, SectionCoverage] => [
+      s,
+      s === 'kfunc_latency_p99_us' ? { status: 'captured', source: 'bpftrace' } : { status: 'not_captured', reason: 'not in this test' },
+    ]),
+  ) as Record<SectionName, SectionCoverage>;
+  return summariser.finish({ workload: 'latency', capturedAt: '2026-11-26T18:00:00Z', durationSeconds: 3, coverage, backends: ['bpftrace'], stoppedBy: 'exit', exitCode: 0 });
 }

@@ -1,2 +1,4 @@
 // Every workflow the coordinator worker serves. Deterministic code only: no I/O, no Node APIs.
 export { hostProbe } from './host-probe.js';
+export { matrixRun } from './test-run.js';
+export { targetRun } from './target-run.js';

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
 import { hostCommand } from './commands/host.js';
+import { resultsCommands } from './commands/results.js';
 import { downCommand, statusCommand, upCommand } from './commands/stack.js';
+import { testCommand } from './commands/test.js';
 import { EXIT, ExitError, exitCodeFor } from './exit.js';
 
 export function buildProgram(): Command {
@@ -11,7 +13,14 @@ export function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON only')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [upCommand(), downCommand(), statusCommand(), hostCommand()]) program.addCommand(command);
+  for (const command of [
+    upCommand(),
+    downCommand(),
+    statusCommand(),
+    hostCommand(),
+    testCommand(),
+    ...resultsCommands(),
+  ]) program.addCommand(command);
   program.commands.forEach(function applyExitOverride(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExitOverride);

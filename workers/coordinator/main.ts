@@ -4,6 +4,9 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
+import { openStore } from '../../activities/store/open.js';
+import { createTestRunActivities } from '../../activities/test-runs/index.js';
+import { storeUrlOf } from '../../lib/config.js';
 import { distDir } from '../../lib/paths.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
@@ -17,6 +20,7 @@ runMain(
   async () => {
     const { config } = loaded;
     const artifacts = ArtifactStore.fromConfig(config, { log });
+    const store = await openStore(storeUrlOf(loaded), { logger: log });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const bundlePath = join(distDir, 'workflows.bundle.js');
     const worker = await Worker.create({
@@ -27,7 +31,7 @@ runMain(
       ...(existsSync(bundlePath)
         ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: fileURLToPath(new URL('../../workflows/index.js', import.meta.url)) }),
-      activities: createCoordinatorActivities({ artifacts }),
+      activities: { ...createCoordinatorActivities({ artifacts }), ...createTestRunActivities({ store, artifacts }) },
       maxConcurrentActivityTaskExecutions: 8,
     });
     const metrics = createServer((req, res) => {
@@ -45,6 +49,7 @@ runMain(
     } finally {
       metrics.close();
       artifacts.destroy();
+      await store.close();
       await connection.close();
       log.info('coordinator worker stopped');
     }

@@ -1,8 +1,10 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
+import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
 
 /** A lab host's worker: activities only, on the host's own queue `zfslab-host-<hostId>`. */
@@ -16,19 +18,25 @@ runMain(
     mkdirSync(paths.imageDir, { recursive: true });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const taskQueue = hostTaskQueue(hostId);
+    const artifacts = ArtifactStore.fromConfig(config, { log });
+    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts };
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue,
-      activities: createHostActivities({ hostId, imageDir: paths.imageDir }),
+      activities: createHostActivities({ hostId, imageDir: paths.imageDir, zts }),
       maxConcurrentActivityTaskExecutions: config.host.maxConcurrentActivities,
       // Time given to running activities on SIGTERM before they are cancelled.
       shutdownGraceTime: '30s',
+      // A ZTS chunk heartbeats every finished test: let each reach the server within a second, so
+      // progress is live and a crash loses at most the test in flight.
+      maxHeartbeatThrottleInterval: '1s',
     });
     log.info({ hostId, taskQueue, pid: process.pid }, 'host worker polling');
     try {
       await worker.run();
     } finally {
+      artifacts.destroy();
       await connection.close();
       log.info({ hostId }, 'host worker stopped');
     }

@@ -1,0 +1,76 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { ZodError } from 'zod';
+import type { RunOutcome } from '../../core/test-run/outcome.js';
+import type { PlannedTarget, RecordedChunk, TargetTotals } from '../../core/test-run/types.js';
+import { recordRunOutcome } from '../../lib/metrics.js';
+import type { CoordinatorMetrics } from '../../lib/metrics.js';
+import type { ArtifactStore } from '../../lib/s3.js';
+import type { ResultsStore } from '../store/store.js';
+import { planZtsTarget, type PlanTargetInput } from './plan.js';
+import { finishZtsTarget, recordZtsChunk, type FinishTargetInput, type RecordChunkInput } from './record.js';
+
+export interface TestRunActivityDeps {
+  store: ResultsStore;
+  artifacts: ArtifactStore;
+  metrics?: CoordinatorMetrics;
+  now?: () => Date;
+}
+
+export interface OpenRunInput {
+  runId: string;
+  workflowId: string;
+  /** `suite:quick`, `runfile:mine.run` … */
+  selection: string;
+  /** What the user targeted: a flavor id, `native`, or `all`. */
+  target: string;
+  startedAt: string;
+}
+
+/**
+ * Coordinator activities of a ZTS run: the run's row, the plan, each chunk's results into the store,
+ * and the close. All writes are idempotent; input that fails validation fails the same way again and
+ * is thrown as non-retryable.
+ */
+export function createTestRunActivities(deps: TestRunActivityDeps) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async openZtsRun(input: OpenRunInput): Promise<void> {
+      await validated(() =>
+        deps.store.recordRun({ id: input.runId, workflowId: input.workflowId, selection: input.selection, target: input.target, startedAt: input.startedAt, status: 'running' }),
+      );
+    },
+
+    async planZtsTarget(input: PlanTargetInput): Promise<PlannedTarget> {
+      return validated(() => planZtsTarget(input, { store: input.dryRun ? undefined : deps.store, artifacts: deps.artifacts, now }));
+    },
+
+    async recordZtsChunk(input: RecordChunkInput): Promise<RecordedChunk> {
+      return validated(() => recordZtsChunk(input, deps));
+    },
+
+    async finishZtsTarget(input: FinishTargetInput): Promise<Omit<TargetTotals, 'infraErrors'>> {
+      return validated(() => finishZtsTarget(input, deps));
+    },
+
+    async closeZtsRun(input: { runId: string; outcome: RunOutcome }): Promise<void> {
+      const before = await deps.store.getRun(input.runId);
+      if (!before) return;
+      await validated(() => deps.store.finishRun(input.runId, { status: input.outcome, endedAt: now().toISOString() }));
+      if (deps.metrics && before.status === 'running') {
+        const seconds = (now().getTime() - Date.parse(before.startedAt)) / 1000;
+        recordRunOutcome(deps.metrics, input.outcome, seconds >= 0 ? seconds : undefined);
+      }
+    },
+  };
+}
+
+export type TestRunActivities = ReturnType<typeof createTestRunActivities>;
+
+async function validated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ZodError) throw ApplicationFailure.nonRetryable(`ZTS run bookkeeping input failed validation: ${err.message}`, 'InvalidRunInput');
+    throw err;
+  }
+}

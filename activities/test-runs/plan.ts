@@ -1,0 +1,86 @@
+import { parseRunfile } from '../../core/runfile/parse.js';
+import { NATIVE_TARGET } from '../../core/test-run/input.js';
+import { runKeys } from '../../core/test-run/keys.js';
+import { planTarget } from '../../core/test-run/plan.js';
+import type { PlannedTarget, ResolvedTarget } from '../../core/test-run/types.js';
+import type { ArtifactStore } from '../../lib/s3.js';
+import type { ResultsStore } from '../store/store.js';
+import { planningHistory } from './durations.js';
+
+export interface PlanTargetInput {
+  runId: string;
+  resolved: ResolvedTarget;
+  shards: number;
+  chunkSize: number;
+  dryRun: boolean;
+}
+
+/**
+ * Plans one target (shards balanced by history, chunks) and, unless it is a dry run, files the plan:
+ * each shard's runfile in S3 (the hosts read their chunks from there), the flavor, the host and what
+ * the flavor ran on in the store. The native host runs its shards one after the other: two runners on
+ * one host would share its pools and disks.
+ */
+export async function planZtsTarget(
+  input: PlanTargetInput,
+  deps: { store: ResultsStore | undefined; artifacts: ArtifactStore | undefined; now: () => Date },
+): Promise<PlannedTarget> {
+  const { resolved } = input;
+  const { history, source } = await planningHistory(deps.store, resolved.flavorId);
+  const parallel = resolved.target !== NATIVE_TARGET;
+  const plan = planTarget(parseRunfile(resolved.runfileText, `${resolved.flavorId}.run`), history, {
+    shardCount: input.shards,
+    chunkSize: input.chunkSize,
+    parallel,
+  });
+  const shards = [];
+  for (const shard of plan.shards) {
+    let runfileKey: string | undefined;
+    if (!input.dryRun && deps.artifacts) {
+      runfileKey = runKeys.shardRunfile(input.runId, resolved.flavorId, shard.index);
+      await deps.artifacts.putBytes(runfileKey, shard.runfileText);
+    }
+    shards.push({ index: shard.index, sections: shard.sections, tests: shard.tests, cost: shard.cost, runfileKey, chunks: shard.chunks });
+  }
+  if (!input.dryRun && deps.store) await fileTarget(deps.store, input, plan.shards.length, deps.now());
+  return {
+    basis: plan.basis,
+    historySource: source,
+    shardCount: plan.shardCount,
+    parallel,
+    makespan: plan.makespan,
+    lowerBound: plan.lowerBound,
+    total: plan.total,
+    unknownTests: plan.unknownTests,
+    selectedTests: plan.selectedTests,
+    selectedSections: plan.selectedSections,
+    planSeconds: plan.eta.planSeconds,
+    perShardSeconds: plan.eta.perShardSeconds,
+    shards,
+  };
+}
+
+async function fileTarget(store: ResultsStore, input: PlanTargetInput, shardCount: number, now: Date): Promise<void> {
+  const { resolved } = input;
+  const known = await store.db.selectFrom('hosts').select('id').where('id', '=', resolved.hostId).executeTakeFirst();
+  // A host's row is the fleet's business (name, capabilities); only make sure it exists.
+  if (!known) await store.upsertHost({ id: resolved.hostId, hostname: resolved.hostId, capabilities: {}, lastSeenAt: now.toISOString() });
+  await store.upsertFlavor(
+    {
+      id: resolved.flavorId,
+      os: resolved.flavor.os,
+      release: resolved.flavor.release,
+      kernel: resolved.flavor.kernel,
+      openzfsVersion: resolved.flavor.openzfsVersion,
+    },
+    now.toISOString(),
+  );
+  await store.recordRunFlavor({
+    runId: input.runId,
+    flavorId: resolved.flavorId,
+    hostId: resolved.hostId,
+    kernel: resolved.flavor.kernel,
+    openzfsVersion: resolved.flavor.openzfsVersion,
+    shardCount: Math.max(1, shardCount),
+  });
+}

@@ -1,0 +1,95 @@
+import { baselineFor } from '../../core/baselines/index.js';
+import { classify } from '../../core/baselines/classify.js';
+import type { Classification, ClassifiedResult } from '../../core/results/types.js';
+import { ChunkResultsFileSchema, emptyCounts } from '../../core/test-run/chunk-results.js';
+import type { OutcomeCounts } from '../../core/test-run/chunk-results.js';
+import { runKeys } from '../../core/test-run/keys.js';
+import type { RecordedChunk, TargetTotals } from '../../core/test-run/types.js';
+import { recordResults as countResults } from '../../lib/metrics.js';
+import type { CoordinatorMetrics } from '../../lib/metrics.js';
+import type { ArtifactStore } from '../../lib/s3.js';
+import type { ResultsStore } from '../store/store.js';
+import type { StoredResult } from '../store/types.js';
+
+export interface RecordDeps {
+  store: ResultsStore;
+  artifacts: ArtifactStore;
+  metrics?: CoordinatorMetrics;
+}
+
+export interface RecordChunkInput {
+  runId: string;
+  flavorId: string;
+  shard: number;
+  resultsKey: string;
+  /** The target's OpenZFS version, or the run's baseline override: picks the known/flaky baseline. */
+  baselineVersion: string;
+}
+
+/**
+ * Records one chunk's results (read from its results file in S3) in the store, classified against
+ * the baseline of the target's OpenZFS version. Idempotent: the store upserts per script, so a
+ * retried activity or a resumed chunk that reports again leaves one row per script.
+ */
+export async function recordZtsChunk(input: RecordChunkInput, deps: RecordDeps): Promise<RecordedChunk> {
+  const text = await deps.artifacts.getText(input.resultsKey);
+  if (text === undefined) return { tests: 0, counts: emptyCounts(), unexpected: 0, byClassification: emptyClassifications(), found: false };
+  const file = ChunkResultsFileSchema.parse(JSON.parse(text));
+  const classified = classify(file.results, baselineFor(input.baselineVersion));
+  await deps.store.recordResults({ runId: input.runId, flavorId: input.flavorId, shard: input.shard, results: classified });
+  if (deps.metrics) countResults(deps.metrics, input.flavorId, classified);
+  return { ...summarize(finalResults(classified)), found: true };
+}
+
+export interface FinishTargetInput {
+  runId: string;
+  flavorId: string;
+  shards: number[];
+}
+
+/**
+ * Closes a target: per shard, `results.json` (the classified results as stored) and the artifact
+ * keys; returns the target's totals from the store, which is the truth whatever the workflow saw.
+ */
+export async function finishZtsTarget(input: FinishTargetInput, deps: RecordDeps): Promise<Omit<TargetTotals, 'infraErrors'>> {
+  const stored = await deps.store.getResults(input.runId, { flavorId: input.flavorId });
+  for (const shard of input.shards) {
+    const results = stored.filter((r) => r.shard === shard);
+    const resultsKey = runKeys.shardResults(input.runId, input.flavorId, shard);
+    const put = await deps.artifacts.putBytes(resultsKey, JSON.stringify({ schema: 'zfslab.zts-results/v1', runId: input.runId, flavorId: input.flavorId, shard, results }, null, 2) + '\n');
+    await deps.store.recordArtifactKeys([
+      { runId: input.runId, flavorId: input.flavorId, shard, name: 'runfile', s3Key: runKeys.shardRunfile(input.runId, input.flavorId, shard) },
+      { runId: input.runId, flavorId: input.flavorId, shard, name: 'results-tree', s3Key: runKeys.resultsTree(input.runId, input.flavorId, shard) },
+      { runId: input.runId, flavorId: input.flavorId, shard, name: 'results-json', s3Key: resultsKey, bytes: put.bytes },
+    ]);
+  }
+  const summary = summarize(stored);
+  return { tests: summary.tests, counts: summary.counts, unexpected: summary.unexpected };
+}
+
+/** The last result of each script (a resumed group's setup ran twice; the store keeps the last too). */
+function finalResults<R extends Pick<ClassifiedResult, 'testId' | 'kind' | 'linuxSection'>>(results: readonly R[]): R[] {
+  const last = new Map<string, R>();
+  for (const r of results) last.set(`${r.testId}\u0000${r.kind}\u0000${r.linuxSection}`, r);
+  return [...last.values()];
+}
+
+function summarize(results: readonly (ClassifiedResult | StoredResult)[]): Omit<RecordedChunk, 'found'> {
+  const counts: OutcomeCounts = emptyCounts();
+  const byClassification = emptyClassifications();
+  let tests = 0;
+  let unexpected = 0;
+  for (const r of results) {
+    if (r.kind === 'failsafe') continue;
+    byClassification[r.classification]++;
+    if (r.classification === 'unexpected-fail') unexpected++;
+    if (r.kind !== 'test') continue;
+    tests++;
+    counts[r.outcome]++;
+  }
+  return { tests, counts, unexpected, byClassification };
+}
+
+function emptyClassifications(): Record<Classification, number> {
+  return { pass: 0, skip: 0, 'expected-fail': 0, flaky: 0, 'unexpected-fail': 0 };
+}

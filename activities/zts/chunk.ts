@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRunfile } from '../../core/runfile/parse.js';
+import { renderRunfile } from '../../core/runfile/render.js';
+import { listTests } from '../../core/runfile/select.js';
+import type { TestResult } from '../../core/results/types.js';
+import { parseHeartbeat, resumePoint } from '../../core/test-run/checkpoint.js';
+import type { ChunkHeartbeatDetails } from '../../core/test-run/checkpoint.js';
+import { chunkRunfile, testsLeft } from '../../core/test-run/chunk-runfile.js';
+import { countTests } from '../../core/test-run/chunk-results.js';
+import type { ChunkActivityInput, ChunkActivityResult } from '../../core/test-run/types.js';
+import { InfraError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { ArtifactStore } from '../../lib/s3.js';
+import { ChunkJournal } from './journal.js';
+import { killMarked } from './leftovers.js';
+import { runZtsChunk } from './run-chunk.js';
+import type { TargetProvider } from './targets.js';
+import { uploadChunk } from './upload.js';
+
+export const ATTEMPT_MARKER = 'ZFSLAB_ZTS_ATTEMPT';
+
+export interface ExecuteChunkDeps {
+  /** 1 for the first attempt; Temporal's attempt number. */
+  attempt: number;
+  /** The last heartbeat details of earlier attempts, as the server kept them. */
+  heartbeatDetails: unknown;
+  heartbeat(details: ChunkHeartbeatDetails): void;
+  signal: AbortSignal;
+  artifacts: ArtifactStore;
+  provider: TargetProvider;
+  /** This host's directory for run work (`<stateDir>/zts-runs`). */
+  workRoot: string;
+  log: Logger;
+  /** Re-send the last heartbeat this often while a test runs (liveness, and how a cancel gets in). */
+  keepAliveMs: number;
+}
+
+/** The chunk was cancelled; its partial results are uploaded under `resultsKey`. */
+export class ChunkCancelled extends Error {
+  override name = 'ChunkCancelled';
+  constructor(readonly resultsKey: string) {
+    super(`chunk cancelled; partial results in ${resultsKey}`);
+  }
+}
+
+/** The runner could not be judged (died, failed, ran nothing); partial results are uploaded. */
+export class ChunkRunnerFailed extends InfraError {
+  override name = 'ChunkRunnerFailed';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly resultsKey: string,
+  ) {
+    super(message);
+  }
+}
+
+export function chunkDirOf(workRoot: string, input: Pick<ChunkActivityInput, 'runId' | 'flavorId' | 'shard' | 'chunk'>): string {
+  return join(workRoot, input.runId, input.flavorId, `shard-${input.shard}`, `chunk-${String(input.chunk).padStart(3, '0')}`);
+}
+
+/**
+ * One attempt at one chunk: resume from the checkpoint (heartbeat or journal, whichever is further),
+ * run only what is left, upload every attempt's results tree and the chunk's results file, then
+ * report. Earlier attempts' leftover processes on this host are killed first.
+ */
+export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunkDeps): Promise<ChunkActivityResult> {
+  const { log } = deps;
+  const chunkDir = chunkDirOf(deps.workRoot, input);
+  mkdirSync(chunkDir, { recursive: true });
+  const leftovers = await killMarked(ATTEMPT_MARKER, `${chunkDir}/`);
+  if (leftovers > 0) log.warn({ chunkDir, leftovers }, 'killed processes an earlier attempt left behind');
+
+  const journal = new ChunkJournal(join(chunkDir, 'journal.ndjson'));
+  const previous = resumePoint(parseHeartbeat(deps.heartbeatDetails)?.finished, journal.read());
+  journal.reset(previous);
+  let last: ChunkHeartbeatDetails = { finished: previous };
+  const beat = (details: ChunkHeartbeatDetails): void => {
+    journal.sync(details.finished);
+    last = details;
+    deps.heartbeat(details);
+  };
+  beat(last);
+  const keepAlive = setInterval(() => deps.heartbeat(last), deps.keepAliveMs);
+
+  try {
+    const shard = parseRunfile(await shardRunfile(deps.artifacts, input.runfileKey, chunkDir), 'shard.run');
+    const todo = chunkRunfile(shard, input.testIds, previous);
+    let results: TestResult[] = previous;
+    let cancelled = deps.signal.aborted;
+    let infraError: string | undefined;
+    let retryable = true;
+    if (listTests(todo).length > 0 && !cancelled) {
+      log.info({ ...input, testIds: input.testIds.length, previous: previous.length, attempt: deps.attempt }, 'running chunk');
+      const marker = { name: ATTEMPT_MARKER, value: `${chunkDir}/attempt-${deps.attempt}` };
+      const opened = await deps.provider.open({ target: input.target, flavorId: input.flavorId, runId: input.runId, marker, signal: deps.signal });
+      try {
+        const out = await runZtsChunk(
+          {
+            runfileText: renderRunfile(todo),
+            runnerPath: opened.runnerPath,
+            testDir: opened.testDir ?? input.testDir,
+            outputBase: marker.value,
+            previous,
+            python: opened.python,
+            env: opened.env,
+          },
+          { heartbeat: beat, signal: deps.signal, log, target: opened.runner },
+        );
+        results = out.results;
+        cancelled = out.cancelled;
+        infraError = out.infraError;
+        // A runner that found nothing to run will find nothing again; one that died may do better.
+        retryable = out.verdict.runnerExit !== 'no-tests';
+      } finally {
+        await opened.close();
+      }
+    }
+    const left = testsLeft(input.testIds, results);
+    if (!cancelled && infraError === undefined && left.length > 0) {
+      infraError = `${left.length} test(s) of the chunk printed no result (missing or not executable on the target?): ${left.slice(0, 5).join(', ')}`;
+      retryable = false;
+    }
+    const { resultsKey } = await uploadChunk(
+      deps.artifacts,
+      { runId: input.runId, flavorId: input.flavorId, shard: input.shard, chunk: input.chunk, chunkDir },
+      {
+        schema: 'zfslab.zts-chunk/v1',
+        runId: input.runId,
+        flavorId: input.flavorId,
+        shard: input.shard,
+        chunk: input.chunk,
+        attempt: deps.attempt,
+        results,
+        testsLeft: left,
+        cancelled,
+        ...(infraError !== undefined ? { infraError } : {}),
+      },
+    );
+    if (cancelled) throw new ChunkCancelled(resultsKey);
+    if (infraError !== undefined) throw new ChunkRunnerFailed(infraError, retryable, resultsKey);
+    return {
+      resultsKey,
+      counts: countTests(results),
+      testsLeft: left.length,
+      runnerSeconds: results.reduce((s, r) => s + r.durationSeconds, 0),
+      attempt: deps.attempt,
+    };
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/** The shard runfile, from S3 once per chunk (kept beside the journal for later attempts). */
+async function shardRunfile(artifacts: ArtifactStore, key: string, chunkDir: string): Promise<string> {
+  const local = join(chunkDir, 'shard.run');
+  if (existsSync(local)) return readFileSync(local, 'utf8');
+  const text = await artifacts.getText(key);
+  if (text === undefined) throw new ChunkRunnerFailed(`the shard runfile ${key} is not in the artifact store`, false, '');
+  writeFileSync(local, text);
+  return text;
+}

@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Catalog } from '../../core/catalog/index.js';
+import type { FlavorMeta } from '../../core/matrix/matrix.js';
+import { parseRunfile } from '../../core/runfile/parse.js';
+import { renderRunfile } from '../../core/runfile/render.js';
+import { listTests, selectRunfile } from '../../core/runfile/select.js';
+import type { RunfileCatalog } from '../../core/runfile/select.js';
+import { storeFlavorId } from '../../core/test-run/ids.js';
+import { NATIVE_TARGET } from '../../core/test-run/input.js';
+import type { RunRequest } from '../../core/test-run/input.js';
+import type { ResolvedTarget } from '../../core/test-run/types.js';
+import { UsageError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { nativeFlavorMeta } from './host-facts.js';
+import { flavorSuite, nativeSuite } from './suite-location.js';
+import type { SuiteLocation } from './suite-location.js';
+
+export interface ResolveTargetInput {
+  target: string;
+  hostId: string;
+  request: RunRequest;
+}
+
+export interface ResolveDeps {
+  toolsDir: string;
+  catalog: Catalog;
+  log: Logger;
+  /** Tests only: a root other than `/` for the installed suite. */
+  installedRoot?: string;
+}
+
+/**
+ * Resolves what a target will run, on the host that runs it, against the target's OWN installed
+ * runfiles (its OpenZFS version decides which tests and groups exist). A custom runfile is taken as
+ * given (parsed, so a broken one fails here and not on the host halfway). Names that fit nothing are a
+ * UsageError naming the nearest matches.
+ */
+export async function resolveTarget(input: ResolveTargetInput, deps: ResolveDeps): Promise<ResolvedTarget> {
+  const flavorId = storeFlavorId(input.target, input.hostId);
+  const { suite, flavor } = await suiteOf(input.target, flavorId, deps);
+  let runfileText: string;
+  let runfileSource: string;
+  let testDir = suite.testDir;
+  if (input.request.kind === 'runfile') {
+    const doc = parseRunfile(input.request.runfileText, input.request.name);
+    runfileText = renderRunfile(doc);
+    runfileSource = `${input.request.name} (runner from ${suite.source})`;
+    testDir = input.request.testDir ?? suite.testDir;
+  } else {
+    const catalog = await readCatalog(suite.runfilesDir);
+    runfileText = renderRunfile(selectRunfile(catalog, input.request.selection));
+    runfileSource = suite.source;
+  }
+  const selectedTests = listTests(parseRunfile(runfileText)).length;
+  if (selectedTests === 0) throw new UsageError(`the selection holds no test (${runfileSource})`);
+  deps.log.info({ target: input.target, flavorId, selectedTests, source: runfileSource }, 'target resolved');
+  return { target: input.target, flavorId, hostId: input.hostId, flavor, runfileText, testDir, runfileSource, selectedTests };
+}
+
+async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Promise<{ suite: SuiteLocation; flavor: FlavorMeta }> {
+  if (target === NATIVE_TARGET) {
+    const suite = await nativeSuite({ toolsDir: deps.toolsDir, log: deps.log, installedRoot: deps.installedRoot });
+    return { suite, flavor: nativeFlavorMeta(flavorId, suite.openzfsVersion) };
+  }
+  const flavor = deps.catalog.get(target);
+  const suite = await flavorSuite(flavor, { toolsDir: deps.toolsDir, log: deps.log });
+  // The kernel is known once a clone has booted; until then the flavor's kernel package stands in.
+  return { suite, flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: suite.openzfsVersion } };
+}
+
+async function readCatalog(dir: string): Promise<RunfileCatalog> {
+  const read = async (name: string) => parseRunfile(await readFile(join(dir, `${name}.run`), 'utf8'), `${name}.run`);
+  return { sanity: await read('sanity'), common: await read('common'), linux: await read('linux') };
+}

@@ -1,0 +1,73 @@
+import { InfraError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { LocalRunnerTarget } from './local-target.js';
+import { ParentDeathTarget } from './parent-death.js';
+import type { RunnerTarget } from './runner-target.js';
+import { nativeSuite } from './suite-location.js';
+
+/**
+ * Where one chunk attempt runs test-runner.py. The chunk activity asks a provider to open the target
+ * for the attempt and closes it afterwards; nothing else in the run knows what a target is:
+ * - native: this host, the runner tied to the worker's life (it dies with the worker, see
+ *   ./parent-death.ts), nothing to tear down;
+ * - a VM flavor (the VM layer, activities/vm): clone the golden, boot, hand back an SSH-backed
+ *   RunnerTarget plus the guest's runner and suite paths; close() destroys the clone. A retried
+ *   attempt gets a fresh clone and runs only the remaining tests.
+ */
+export interface OpenedTarget {
+  runner: RunnerTarget;
+  runnerPath: string;
+  /** `-i` on the target when it differs from the resolved one (a guest's own suite path). */
+  testDir?: string;
+  python: string;
+  /** Extra environment for the runner. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface OpenTargetRequest {
+  target: string;
+  flavorId: string;
+  runId: string;
+  /** Set in the runner's environment: marks every process of this attempt (./leftovers.ts). */
+  marker: { name: string; value: string };
+  signal: AbortSignal;
+}
+
+export interface TargetProvider {
+  open(request: OpenTargetRequest): Promise<OpenedTarget>;
+}
+
+/** The host itself. */
+export class NativeTargetProvider implements TargetProvider {
+  constructor(private readonly options: { toolsDir: string; log: Logger; killGraceMs?: number }) {}
+
+  async open(request: OpenTargetRequest): Promise<OpenedTarget> {
+    const suite = await nativeSuite({ toolsDir: this.options.toolsDir, log: this.options.log });
+    return {
+      runner: new ParentDeathTarget(new LocalRunnerTarget({ killGraceMs: this.options.killGraceMs ?? 5_000 })),
+      runnerPath: suite.runnerPath,
+      python: 'python3',
+      env: { [request.marker.name]: request.marker.value },
+      close: async () => undefined,
+    };
+  }
+}
+
+/** Picks the provider for a target: `native`, else the VM provider when the worker has one. */
+export class TargetProviders implements TargetProvider {
+  constructor(private readonly providers: { native: TargetProvider; vm?: TargetProvider }) {}
+
+  open(request: OpenTargetRequest): Promise<OpenedTarget> {
+    if (request.target === 'native') return this.providers.native.open(request);
+    if (this.providers.vm) return this.providers.vm.open(request);
+    return Promise.reject(
+      new TargetUnavailable(`${request.target}: running ZTS in a VM clone needs the VM layer's target provider, which this host worker does not have yet`),
+    );
+  }
+}
+
+/** The target cannot be opened on this host at all; retrying will not help. */
+export class TargetUnavailable extends InfraError {
+  override name = 'TargetUnavailable';
+}

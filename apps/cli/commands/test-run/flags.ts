@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Catalog } from '../../../../core/catalog/index.js';
+import { RunfileSyntaxError } from '../../../../core/runfile/errors.js';
+import { parseRunfile } from '../../../../core/runfile/parse.js';
+import { SuiteSchema } from '../../../../core/runfile/suites.js';
+import { HostIdSchema, NATIVE_TARGET, RunRequestSchema } from '../../../../core/test-run/input.js';
+import type { RunRequest } from '../../../../core/test-run/input.js';
+import { UsageError } from '../../../../lib/errors.js';
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1, 'give at least one name'));
+
+/** `zfslab test` flags as commander hands them over (strings), validated and typed. */
+export const TestFlagsSchema = z
+  .strictObject({
+    run: z.string().trim().min(1).optional(),
+    group: list.optional(),
+    suite: SuiteSchema.optional(),
+    tags: list.optional(),
+    runfile: z.string().min(1).optional(),
+    testDir: z.string().min(1).optional(),
+    shards: z.coerce.number().int().min(1).max(64).default(1),
+    chunkSize: z.coerce.number().int().min(1).max(100_000).default(50),
+    host: HostIdSchema.optional(),
+    baseline: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'an OpenZFS version like 2.3 or 2.3.2').optional(),
+    dryRun: z.boolean().default(false),
+    wait: z.boolean().default(true),
+    all: z.boolean().default(false),
+    junit: z.string().min(1).optional(),
+    markdown: z.string().min(1).optional(),
+    heartbeatTimeout: z.coerce.number().int().min(2).max(3600).default(10),
+    timeout: z.coerce.number().int().positive().optional(),
+  })
+  .refine((f) => !(f.runfile && (f.run || f.group || f.suite || f.tags)), {
+    message: '--runfile runs a runfile as it is: do not combine it with --run, --group, --suite or --tags',
+  })
+  .refine((f) => f.runfile || f.run || f.group || f.suite || f.tags, {
+    message: 'nothing selected: give --suite, --run, --group, --tags or --runfile',
+  })
+  .refine((f) => [f.run, f.group, f.tags].filter((v) => v !== undefined).length <= 1, {
+    message: 'give at most one of --run, --group and --tags',
+  })
+  .refine((f) => !f.testDir || f.runfile, { message: '--test-dir goes with --runfile' });
+export type TestFlags = z.output<typeof TestFlagsSchema>;
+
+export function parseTestFlags(raw: unknown): TestFlags {
+  const parsed = TestFlagsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(`test: ${parsed.error.issues.map((i) => (i.path.length ? `--${String(i.path[0])}: ${i.message}` : i.message)).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The run request: a selection, or the runfile's text (read here, checked here, run on the host). */
+export function requestFrom(flags: TestFlags, cwd = process.cwd()): RunRequest {
+  if (flags.runfile) {
+    const path = resolve(cwd, flags.runfile);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--runfile ${flags.runfile}: ${(err as Error).message}`);
+    }
+    try {
+      parseRunfile(text, path);
+    } catch (err) {
+      if (err instanceof RunfileSyntaxError) throw new UsageError(`--runfile: ${err.message}`);
+      throw err;
+    }
+    // Sections that are not absolute paths are found below the runfile's own directory (-i).
+    return RunRequestSchema.parse({ kind: 'runfile', runfileText: text, name: basename(path), testDir: resolve(cwd, flags.testDir ?? dirname(path)) });
+  }
+  return RunRequestSchema.parse({
+    kind: 'selection',
+    selection: {
+      ...(flags.suite ? { suite: flags.suite } : {}),
+      ...(flags.run ? { run: flags.run } : {}),
+      ...(flags.group ? { groups: flags.group } : {}),
+      ...(flags.tags ? { tags: flags.tags } : {}),
+    },
+  });
+}
+
+/** `native`, a flavor id, or `all` (every flavor of the catalog). */
+export function targetsFrom(target: string, catalog: Catalog): string[] {
+  if (target === 'all') return catalog.flavors.map((f) => f.id);
+  if (target === NATIVE_TARGET || catalog.has(target)) return [target];
+  throw new UsageError(`unknown target "${target}": give native, all, or a flavor (${catalog.flavors.map((f) => f.id).join(', ')})`);
+}

@@ -1,0 +1,165 @@
+import { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { openStore } from '../../../activities/store/open.js';
+import { loadRunView } from '../../../activities/test-runs/run-view.js';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { hostTaskQueue } from '../../../core/queues.js';
+import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';
+import { newRunId, runWorkflowId, targetWorkflowId } from '../../../core/test-run/ids.js';
+import { MatrixRunInputSchema, suiteOf } from '../../../core/test-run/input.js';
+import type { MatrixRunInput } from '../../../core/test-run/input.js';
+import { exitCodeOf } from '../../../core/test-run/outcome.js';
+import type { RunOutcome } from '../../../core/test-run/outcome.js';
+import type { MatrixRunResult } from '../../../core/test-run/types.js';
+import { storeUrlOf, type LoadedConfig } from '../../../lib/config.js';
+import { InfraError, UsageError } from '../../../lib/errors.js';
+import { resolveHostId } from '../../../lib/host-id.js';
+import { describePollers } from '../../../lib/task-queues.js';
+import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
+import { contextFrom, type CliContext } from '../context.js';
+import { EXIT, ExitError } from '../exit.js';
+import { parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
+import { followRun } from './test-run/follow.js';
+import { planJson, printPlan } from './test-run/plan-view.js';
+import { printRunResult, runResultJson } from './test-run/result-view.js';
+
+export function testCommand(): Command {
+  return new Command('test')
+    .description('run the ZTS (or your own runfile) on native or on flavors, durable and resumable; print the matrix')
+    .argument('<target>', 'native (this host), a flavor id, or all')
+    .option('--run <test>', 'one test')
+    .option('--group <groups>', 'groups or tests, comma-separated')
+    .option('--suite <suite>', 'quick (sanity.run), linux (common + linux.run) or fault (fault-tagged groups)')
+    .option('--tags <tags>', 'runfile tags, comma-separated')
+    .option('--runfile <file>', 'your own runfile in ZTS format, run by the upstream test-runner')
+    .option('--test-dir <dir>', 'with --runfile: where its relative sections are (default: the runfile\'s directory)')
+    .option('--shards <n>', 'split over n shards, balanced by historical durations', '1')
+    .option('--chunk-size <n>', 'tests per chunk (the unit of retry)', '50')
+    .option('--host <id>', 'the lab host to run on (default: this machine)')
+    .option('--baseline <version>', 'classify against the known/flaky baseline of this OpenZFS version')
+    .option('--heartbeat-timeout <seconds>', 'retry a chunk whose worker went silent this long', '10')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds (the run goes on)')
+    .option('--dry-run', 'resolve the selection and print the shards and estimated makespan; run nothing')
+    .option('--no-wait', 'start the run and print its id; do not follow it')
+    .option('--all', 'show every row of the matrix (default: rows where something did not pass)')
+    .option('--junit <file>', 'write JUnit XML here')
+    .option('--markdown <file>', 'write a Markdown summary here')
+    .action(async (target: string, rawFlags: unknown, command: Command) => {
+      const ctx = contextFrom(command);
+      const flags = parseTestFlags(rawFlags);
+      const loaded = ctx.loaded();
+      const hostId = flags.host ?? resolveHostId(loaded);
+      const targets = targetsFrom(target, loadCatalog());
+      const runId = newRunId(new Date(), Math.random);
+      const input = MatrixRunInputSchema.parse({
+        runId,
+        hostId,
+        targets,
+        request: requestFrom(flags),
+        shards: flags.shards,
+        chunkSize: flags.chunkSize,
+        dryRun: flags.dryRun,
+        heartbeatTimeoutSeconds: flags.heartbeatTimeout,
+        ...(flags.baseline ? { baselineVersion: flags.baseline } : {}),
+      } satisfies MatrixRunInput);
+      const client = await connectClient(loaded.config).catch((err: Error) => {
+        throw new InfraError(`cannot reach Temporal at ${loaded.config.temporal.address} (is the stack up? \`zfslab up\`): ${err.message}`);
+      });
+      try {
+        await requirePollers(client, loaded, hostId);
+        await runTest(ctx, client, loaded, flags, input, target);
+      } finally {
+        await closeClient(client);
+      }
+    });
+}
+
+async function requirePollers(client: Client, loaded: LoadedConfig, hostId: string): Promise<void> {
+  const { namespace, taskQueue } = loaded.config.temporal;
+  const coordinator = await describePollers(client, namespace, taskQueue);
+  if (coordinator.workflowPollers.length === 0) throw new InfraError(`no coordinator worker polls ${taskQueue}: start the stack (\`zfslab up\`)`);
+  const host = await describePollers(client, namespace, hostTaskQueue(hostId));
+  if (host.activityPollers.length === 0) throw new InfraError(`no host worker polls ${hostTaskQueue(hostId)}: start one on host ${hostId}`);
+}
+
+async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, flags: TestFlags, input: ReturnType<typeof MatrixRunInputSchema.parse>, target: string): Promise<void> {
+  const workflowId = flags.dryRun ? `zts-plan-${input.runId}` : runWorkflowId(input.runId);
+  const handle = await client.workflow.start('matrixRun', {
+    taskQueue: loaded.config.temporal.taskQueue,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.kind, value: flags.dryRun ? 'zts-plan' : 'zts-run' },
+      { key: SEARCH_ATTRIBUTES.suite, value: suiteOf(input.request) },
+      { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
+      { key: SEARCH_ATTRIBUTES.flavor, value: input.targets.length === 1 ? input.targets[0]! : target },
+    ],
+  });
+  const ui = temporalUiUrl(loaded.config, workflowId);
+  if (!flags.wait && !flags.dryRun) {
+    if (ctx.out.json) return ctx.out.data({ runId: input.runId, workflowId, temporalUi: ui });
+    ctx.out.line(`started run ${input.runId}`);
+    ctx.out.line(`workflow  ${ui}`);
+    return;
+  }
+  if (!ctx.out.json) process.stderr.write(`run ${input.runId}: ${ui}\n`);
+  const followed = await withTimeout(
+    followRun<MatrixRunResult>(
+      client,
+      handle,
+      input.targets.map((t) => ({ target: t, workflowId: targetWorkflowId(input.runId, t) })),
+      { stream: process.stderr, quiet: ctx.out.json || flags.dryRun },
+    ),
+    flags.timeout,
+  );
+  if (flags.dryRun) {
+    if ('error' in followed) throw new InfraError(`planning failed: ${(followed.error as Error).message}`);
+    const plan = planJson(followed.value, workflowId);
+    if (ctx.out.json) ctx.out.data(plan);
+    else printPlan(ctx.out, plan, { all: flags.all });
+    const usage = followed.value.targets.find((t) => t.error?.startsWith('usage: '));
+    if (usage) throw new UsageError(usage.error!.slice('usage: '.length));
+    if (followed.value.targets.some((t) => !t.plan)) throw new ExitError(EXIT.infra);
+    return;
+  }
+  const outcome: RunOutcome = 'error' in followed ? (wasCancelled(followed.error) ? 'cancelled' : 'infra-error') : followed.value.outcome;
+  if ('error' in followed && !ctx.out.json) process.stderr.write(`run ${input.runId}: ${(followed.error as Error).message}\n`);
+  const result = 'error' in followed ? undefined : followed.value;
+  const usage = result?.targets.find((t) => t.error?.startsWith('usage: '));
+  if (usage && result?.targets.every((t) => t.error)) throw new UsageError(usage.error!.slice('usage: '.length));
+
+  const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
+  try {
+    const view = await loadRunView(store, input.runId);
+    const json = runResultJson({ config: loaded.config, runId: input.runId, workflowId, outcome, result, view, files: { junit: flags.junit, markdown: flags.markdown } });
+    if (ctx.out.json) ctx.out.data(json);
+    else printRunResult(ctx.out, json, view, { all: flags.all });
+    const code = exitCodeOf(outcome, json.totals.unexpected);
+    if (code !== EXIT.ok) throw new ExitError(code);
+  } finally {
+    await store.close();
+  }
+}
+
+function wasCancelled(err: unknown): boolean {
+  let e: unknown = err;
+  while (e instanceof Error) {
+    if (e instanceof CancelledFailure) return true;
+    e = e.cause;
+  }
+  return false;
+}
+
+async function withTimeout<T>(work: Promise<T>, seconds: number | undefined): Promise<T> {
+  if (seconds === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InfraError(`gave up waiting after ${seconds}s; the run goes on (see the Temporal UI)`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

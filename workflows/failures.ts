@@ -1,0 +1,34 @@
+import { ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
+
+/**
+ * Workflow-side error helpers. A bad input must fail the workflow, not its task: a plain throw in
+ * workflow code fails the task, which Temporal retries forever.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid workflow input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`,
+      'InvalidInput',
+    );
+  }
+  return parsed.data;
+}
+
+/** The innermost failure's message (ActivityFailure → ApplicationFailure …), for people. */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof TemporalFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The ApplicationFailure type somewhere in the cause chain (`UsageError`, `TargetUnavailable` …). */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e) {
+    if (e instanceof ApplicationFailure && e.type) return e.type;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,305 @@
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TestRunActivities } from '../activities/test-runs/index.js';
+import type { ZtsHostActivities } from '../activities/zts/index.js';
+import { hostTaskQueue } from '../core/queues.js';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { addCounts, emptyCounts } from '../core/test-run/chunk-results.js';
+import type { OutcomeCounts } from '../core/test-run/chunk-results.js';
+import { TargetRunInputSchema, suiteOf } from '../core/test-run/input.js';
+import type { TargetRunInput, TargetRunSpec } from '../core/test-run/input.js';
+import { runKeys } from '../core/test-run/keys.js';
+import { targetOutcome } from '../core/test-run/outcome.js';
+import { TARGET_PROGRESS_QUERY, etaSeconds } from '../core/test-run/progress.js';
+import type { TargetProgress } from '../core/test-run/progress.js';
+import { summarizePlan } from '../core/test-run/types.js';
+import type { PlannedShard, PlannedTarget, ResolvedTarget, TargetRunResult } from '../core/test-run/types.js';
+import { failureMessage, failureType, parseInput } from './failures.js';
+
+export const targetProgressQuery = defineQuery<TargetProgress>(TARGET_PROGRESS_QUERY);
+
+/** What a continued execution carries over: the plan (with its chunks) and how far each shard got. */
+export interface TargetRunState {
+  resolved: Omit<ResolvedTarget, 'runfileText'>;
+  plan: PlannedTarget;
+  /** Shard index → the next chunk to run. */
+  next: Record<number, number>;
+  doneTests: number;
+  counts: OutcomeCounts;
+  unexpected: number;
+  infraErrors: string[];
+  measuredSeconds: number;
+  measuredCost: number;
+  chunksDone: number;
+  execution: number;
+}
+
+/** Two chunks in a row failing for good on one shard means the target itself is broken: stop that shard. */
+const MAX_CONSECUTIVE_CHUNK_FAILURES = 2;
+
+/**
+ * One target of a run (`native` or a flavor): resolve the selection on the target's host against its
+ * own runfiles, plan shards and chunks, then per shard a loop of chunk activities on the host's queue,
+ * each chunk's results recorded by the coordinator. Chunk activities resume from their heartbeat
+ * checkpoint on retry. History stays bounded: after `maxChunksPerExecution` chunks the workflow
+ * continues as new with the plan and the shards' positions.
+ */
+export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunState): Promise<TargetRunResult> {
+  const input = parseInput(TargetRunInputSchema, rawInput);
+  const host = proxyActivities<ZtsHostActivities>({
+    taskQueue: hostTaskQueue(input.hostId),
+    // Resolving may fetch the target's zfs-test package from the Debian mirror once.
+    startToCloseTimeout: '20m',
+    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes: ['UsageError'] },
+  });
+  const chunks = proxyActivities<ZtsHostActivities>({
+    taskQueue: hostTaskQueue(input.hostId),
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
+    // Wait for the activity to stop the runner and upload its partial results before recording them.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const books = proxyActivities<TestRunActivities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+
+  const progress: TargetProgress = {
+    target: input.target,
+    flavorId: carried?.resolved.flavorId,
+    hostId: input.hostId,
+    phase: carried ? 'running' : 'resolving',
+    openzfsVersion: carried?.resolved.flavor.openzfsVersion,
+    totalTests: carried?.plan.selectedTests ?? 0,
+    doneTests: carried?.doneTests ?? 0,
+    counts: carried?.counts ?? emptyCounts(),
+    unexpected: carried?.unexpected ?? 0,
+    infraErrors: carried?.infraErrors ?? [],
+    chunks: { total: carried ? chunkCount(carried.plan) : 0, done: carried?.chunksDone ?? 0 },
+    running: [],
+    plannedSeconds: carried?.plan.planSeconds,
+    etaSeconds: undefined,
+    execution: carried?.execution ?? 1,
+  };
+  let state: TargetRunState | undefined = carried;
+  setHandler(targetProgressQuery, () => ({ ...progress, etaSeconds: state ? remainingEta(state) : undefined }));
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.kind, value: 'zts-target' },
+    { key: SEARCH_ATTRIBUTES.flavor, value: input.target },
+    { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
+    { key: SEARCH_ATTRIBUTES.suite, value: suiteOf(input.request) },
+  ]);
+
+  if (!state) {
+    let resolved: ResolvedTarget;
+    let plan: PlannedTarget;
+    try {
+      resolved = await host.resolveZtsTarget({ target: input.target, hostId: input.hostId, request: input.request });
+      progress.flavorId = resolved.flavorId;
+      progress.openzfsVersion = resolved.flavor.openzfsVersion;
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openzfsVersion, value: resolved.flavor.openzfsVersion }]);
+      progress.phase = 'planning';
+      plan = await books.planZtsTarget({ runId: input.runId, resolved, shards: input.shards, chunkSize: input.chunkSize, dryRun: input.dryRun });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      progress.phase = 'failed';
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: failureType(err) === 'UsageError' ? 'usage-error' : 'infra-error' }]);
+      return unresolved(input, err);
+    }
+    // The runfile text went into the plan (shard runfiles in S3); keep the rest of the history small.
+    const kept: TargetRunState['resolved'] = {
+      target: resolved.target,
+      flavorId: resolved.flavorId,
+      hostId: resolved.hostId,
+      flavor: resolved.flavor,
+      testDir: resolved.testDir,
+      runfileSource: resolved.runfileSource,
+      selectedTests: resolved.selectedTests,
+    };
+    state = { resolved: kept, plan, next: {}, doneTests: 0, counts: emptyCounts(), unexpected: 0, infraErrors: [], measuredSeconds: 0, measuredCost: 0, chunksDone: 0, execution: 1 };
+    progress.totalTests = plan.selectedTests;
+    progress.chunks.total = chunkCount(plan);
+    progress.plannedSeconds = plan.planSeconds;
+    if (input.dryRun) {
+      progress.phase = 'done';
+      return result(input, state, 'passed', undefined);
+    }
+  }
+
+  progress.phase = 'running';
+  const current = state;
+  let budget = input.maxChunksPerExecution;
+  const runShard = async (shard: PlannedShard): Promise<'done' | 'paused'> => {
+    let failuresInARow = 0;
+    while ((current.next[shard.index] ?? 0) < shard.chunks.length) {
+      if (budget <= 0 || workflowInfo().continueAsNewSuggested) return 'paused';
+      budget--;
+      const chunk = shard.chunks[current.next[shard.index] ?? 0]!;
+      const running = { shard: shard.index, chunk: chunk.index, tests: chunk.testIds.length };
+      progress.running.push(running);
+      const record = () =>
+        books.recordZtsChunk({
+          runId: input.runId,
+          flavorId: current.resolved.flavorId,
+          shard: shard.index,
+          resultsKey: runKeys.chunkResults(input.runId, current.resolved.flavorId, shard.index, chunk.index),
+          baselineVersion: input.baselineVersion ?? current.resolved.flavor.openzfsVersion,
+        });
+      let failure: unknown;
+      let wallSeconds: number | undefined;
+      // Workflow time (deterministic): the chunk's wall time, retries included, is the real speed.
+      const startedAt = Date.now();
+      try {
+        const out = await chunks.runZtsChunk({
+          runId: input.runId,
+          target: input.target,
+          flavorId: current.resolved.flavorId,
+          shard: shard.index,
+          chunk: chunk.index,
+          runfileKey: shard.runfileKey!,
+          testIds: chunk.testIds,
+          testDir: current.resolved.testDir,
+        });
+        if (out.testsLeft === 0) wallSeconds = (Date.now() - startedAt) / 1000;
+      } catch (err) {
+        if (isCancellation(err)) {
+          // The activity stopped the runner and uploaded what finished: keep it.
+          await CancellationScope.nonCancellable(async () => account(current, progress, await record(), undefined, chunk.cost));
+          throw err;
+        }
+        failure = err;
+      } finally {
+        progress.running = progress.running.filter((r) => r !== running);
+      }
+      account(current, progress, await record(), wallSeconds, chunk.cost);
+      current.next[shard.index] = (current.next[shard.index] ?? 0) + 1;
+      current.chunksDone++;
+      progress.chunks.done = current.chunksDone;
+      if (failure === undefined) {
+        failuresInARow = 0;
+        continue;
+      }
+      current.infraErrors.push(`shard ${shard.index} chunk ${chunk.index}: ${failureMessage(failure)}`);
+      failuresInARow++;
+      const fatal = failureType(failure) === 'TargetUnavailable' || failuresInARow >= MAX_CONSECUTIVE_CHUNK_FAILURES;
+      if (fatal && current.next[shard.index]! < shard.chunks.length) {
+        current.infraErrors.push(`shard ${shard.index}: stopped, ${shard.chunks.length - current.next[shard.index]!} chunk(s) not run`);
+        current.next[shard.index] = shard.chunks.length;
+      }
+    }
+    return 'done';
+  };
+
+  let paused = false;
+  try {
+    if (current.plan.parallel) {
+      // allSettled: on a cancel, every shard records its own partial chunk before the target closes.
+      const settled = await Promise.allSettled(current.plan.shards.map(runShard));
+      const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (rejected) throw rejected.reason;
+      paused = settled.some((s) => s.status === 'fulfilled' && s.value === 'paused');
+    } else {
+      for (const shard of current.plan.shards) if ((await runShard(shard)) === 'paused') paused = true;
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    progress.phase = 'cancelled';
+    await CancellationScope.nonCancellable(async () => {
+      await finish(input, current, books);
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: 'cancelled' }]);
+    });
+    throw err;
+  }
+  if (paused) {
+    await continueAsNew<typeof targetRun>(rawInput, { ...current, execution: current.execution + 1 });
+  }
+
+  progress.phase = 'finishing';
+  const totals = await finish(input, current, books);
+  const outcome = targetOutcome({ tests: totals.tests, unexpected: totals.unexpected, infraErrors: current.infraErrors, cancelled: false });
+  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
+  progress.phase = 'done';
+  return result(input, current, outcome, totals);
+}
+
+function account(state: TargetRunState, progress: TargetProgress, recorded: { tests: number; counts: OutcomeCounts; unexpected: number }, wallSeconds: number | undefined, cost: number): void {
+  state.doneTests += recorded.tests;
+  state.counts = addCounts(state.counts, recorded.counts);
+  state.unexpected += recorded.unexpected;
+  if (wallSeconds !== undefined) {
+    state.measuredSeconds += wallSeconds;
+    state.measuredCost += cost;
+  }
+  progress.doneTests = state.doneTests;
+  progress.counts = state.counts;
+  progress.unexpected = state.unexpected;
+  progress.infraErrors = state.infraErrors;
+}
+
+async function finish(input: TargetRunSpec, state: TargetRunState, books: TestRunActivities) {
+  const totals = await books.finishZtsTarget({ runId: input.runId, flavorId: state.resolved.flavorId, shards: state.plan.shards.map((s) => s.index) });
+  state.doneTests = totals.tests;
+  state.counts = totals.counts;
+  state.unexpected = totals.unexpected;
+  return totals;
+}
+
+function remainingEta(state: TargetRunState): number {
+  let remainingCost = 0;
+  let shardsLeft = 0;
+  for (const shard of state.plan.shards) {
+    const left = shard.chunks.slice(state.next[shard.index] ?? 0);
+    if (left.length > 0) shardsLeft++;
+    remainingCost += left.reduce((n, c) => n + c.cost, 0);
+  }
+  return etaSeconds({
+    remainingCost,
+    measuredSeconds: state.measuredSeconds,
+    measuredCost: state.measuredCost,
+    basis: state.plan.basis,
+    parallelism: state.plan.parallel ? shardsLeft : 1,
+  });
+}
+
+function chunkCount(plan: PlannedTarget): number {
+  return plan.shards.reduce((n, s) => n + s.chunks.length, 0);
+}
+
+function result(input: TargetRunSpec, state: TargetRunState, outcome: TargetRunResult['outcome'], totals: { tests: number; counts: OutcomeCounts; unexpected: number } | undefined): TargetRunResult {
+  return {
+    target: input.target,
+    flavorId: state.resolved.flavorId,
+    hostId: input.hostId,
+    flavor: state.resolved.flavor,
+    outcome,
+    dryRun: input.dryRun,
+    plan: summarizePlan(state.plan),
+    totals: { tests: totals?.tests ?? 0, counts: totals?.counts ?? emptyCounts(), unexpected: totals?.unexpected ?? 0, infraErrors: state.infraErrors },
+    artifactsPrefix: `${runKeys.runPrefix(input.runId)}/${state.resolved.flavorId}`,
+    runfileSource: state.resolved.runfileSource,
+  };
+}
+
+function unresolved(input: TargetRunSpec, err: unknown): TargetRunResult {
+  const message = failureMessage(err);
+  return {
+    target: input.target,
+    flavorId: undefined,
+    hostId: input.hostId,
+    flavor: undefined,
+    outcome: 'infra-error',
+    dryRun: input.dryRun,
+    plan: undefined,
+    totals: { tests: 0, counts: emptyCounts(), unexpected: 0, infraErrors: [message] },
+    artifactsPrefix: undefined,
+    runfileSource: undefined,
+    error: failureType(err) === 'UsageError' ? `usage: ${message}` : message,
+  };
+}

@@ -4,6 +4,7 @@ import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVers
 import { probeAccelerator } from '../vm/accel-probe.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
 import { withClone } from '../vm/lifecycle.js';
+import { sweepOrphanClones } from '../vm/sweeper.js';
 import { Qcow2Storage } from '../vm/qcow2-storage.js';
 import { QemuHypervisor } from '../vm/qemu-hypervisor.js';
 import type { ReadyVm } from '../vm/lifecycle.js';
@@ -45,13 +46,16 @@ export async function chooseHypervisor(ctx: StepContext, kernelPath: string | un
 /** Boots an overlay of the golden-to-be and records its readings plus how it boots and is reached. */
 export async function verifyGolden(ctx: StepContext, golden: GoldenRef): Promise<StepData> {
   const hypervisor = await chooseHypervisor(ctx, golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : undefined);
+  const cloneRoot = join(ctx.paths.buildDir, 'verify');
+  // A retried verify (worker died mid-boot) first ends the VM and clone the dead attempt left.
+  await sweepOrphanClones({ cloneRoot, storages: [new Qcow2Storage()], hypervisor, isRunOpen: async () => false, minAgeMs: 0, log: ctx.log });
   const readings = await withClone(
     {
       runId: `golden-verify-${ctx.name}`,
       golden,
       storage: new Qcow2Storage(),
       hypervisor,
-      cloneRoot: join(ctx.paths.buildDir, 'verify'),
+      cloneRoot,
       cpus: 2,
       memoryMiB: 2048,
       vdevCount: 0,

@@ -89,11 +89,17 @@ export class SshExecutor {
       },
     };
     return new Promise((resolve, reject) => {
+      let settled = false;
       client.once('ready', () => {
+        settled = true;
         const { privateKey: _key, ...rest } = target;
         resolve(new SshExecutor(client, rest));
       });
-      client.once('error', (err) => {
+      // ssh2 may emit more than one error for one failed connection (and errors after ready, when
+      // the guest goes away): keep a listener for the client's whole life so none is unhandled.
+      client.on('error', (err) => {
+        if (settled) return;
+        settled = true;
         client.end();
         if (keyRefused) reject(new HostKeyMismatch(`host key of ${target.host}:${target.port} does not match the pinned key ${target.hostPublicKey.slice(0, 40)}…`));
         else reject(err);

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { planCapture, type CapturePlan, type PlanOptions } from '../../core/fingerprint/capture-plan.js';
-import { bashCommandLine, captureScript, parseProbeOutput, probeScript, type TargetFacts } from '../../core/fingerprint/capture-script.js';
+import { bashCommandLine, captureScript, followScript, parseProbeOutput, probeScript, type TargetFacts } from '../../core/fingerprint/capture-script.js';
 import { CaptureStreamDecoder } from '../../core/fingerprint/capture-stream.js';
 import { DEFAULT_KFUNCS } from '../../core/fingerprint/kallsyms.js';
 import { LineSplitter } from '../../core/fingerprint/line-splitter.js';
@@ -14,8 +14,15 @@ import type { CaptureShell } from './shell.js';
 const log = createLogger('fingerprint-capture');
 
 export interface CaptureOptions extends PlanOptions {
-  /** The workload's argv, run as root on the target. */
-  command: readonly string[];
+  /** The workload's argv, run as root on the target by the capture (launch mode). */
+  command?: readonly string[];
+  /**
+   * Follow mode instead: capture the process tree of the first exec of this absolute path after the
+   * tracer is attached (someone else starts the workload, e.g. the ZTS activity runs zfs-tests.sh), until
+   * it exits. `onReady` is called once the tracer is attached: start the workload then.
+   */
+  followExec?: string;
+  onReady?: () => void;
   /** A name for the workload in the fingerprint; default the command line. */
   workload?: string;
   /** Stop the workload (its whole process group) after this many seconds; 0 or absent: run to the end. */
@@ -56,10 +63,12 @@ export async function probeCaptureTarget(shell: CaptureShell, kfuncs: readonly s
  * the tracer fails; the workload failing is not an error (its exit code is in the fingerprint).
  */
 export async function captureFingerprint(shell: CaptureShell, options: CaptureOptions): Promise<CaptureResult> {
-  if (options.command.length === 0) throw new UsageError('fingerprint capture: no workload command given');
+  const follow = options.followExec;
+  if (follow === undefined && (options.command ?? []).length === 0) throw new UsageError('fingerprint capture: no workload command given');
+  if (follow !== undefined && !follow.startsWith('/')) throw new UsageError(`fingerprint capture: the followed binary must be an absolute path (got ${follow})`);
   const now = options.now ?? (() => new Date());
   const facts = await probeCaptureTarget(shell, options.kfuncs ?? DEFAULT_KFUNCS, options.signal);
-  const plan = planCapture(facts, options);
+  const plan = planCapture(facts, { ...options, ...(follow ? { root: { mode: 'exec' as const, path: follow } } : {}) });
   for (const note of plan.notes) log.info({ target: shell.name }, note);
   if (!plan.program) {
     const reason = plan.coverage.syscalls.status === 'not_captured' ? plan.coverage.syscalls.reason : 'bpftrace unavailable';
@@ -72,6 +81,7 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
   const decoder = new CaptureStreamDecoder((cwd) => summariser.setInitialCwd(cwd));
   const raw: WriteStream | undefined = options.rawOutputPath ? createWriteStream(options.rawOutputPath) : undefined;
   let decodeError: Error | undefined;
+  let readyCalled = false;
   const splitter = new LineSplitter((line) => {
     if (raw && !raw.write(line + '\n')) {
       // Backpressure is not worth pausing an SSH stream for; the file catches up from memory.
@@ -79,16 +89,39 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
     if (decodeError) return;
     try {
       for (const event of decoder.line(line)) summariser.add(event);
+      if (!readyCalled && decoder.ready) {
+        readyCalled = true;
+        options.onReady?.();
+      }
     } catch (err) {
       decodeError = err as Error;
     }
   });
 
   const capturedAt = now().toISOString();
-  const script = captureScript({ program: plan.program, tetragon: plan.tetragon });
-  const args = [String(options.durationSeconds ?? 0), ...options.command];
+  const workload = options.workload ?? (follow ? `${follow} (followed)` : (options.command ?? []).join(' '));
+  const backends: ('bpftrace' | 'tetragon')[] = plan.tetragon ? ['bpftrace', 'tetragon'] : ['bpftrace'];
+  // The raw file starts with the plan, so that a replay (`fingerprint summarise`) knows what was captured.
+  raw?.write(
+    JSON.stringify({
+      type: 'zfslab',
+      data: {
+        event: 'plan',
+        workload,
+        captured_at: capturedAt,
+        sources: plan.sources,
+        coverage: plan.coverage,
+        zfs_ioctl_table: plan.zfsIoctlTable,
+        backends,
+        kernel: facts.kernel,
+        arch: facts.arch,
+      },
+    }) + '\n',
+  );
+  const script = follow ? followScript({ program: plan.program, tetragon: plan.tetragon }) : captureScript({ program: plan.program, tetragon: plan.tetragon });
+  const args = [String(options.durationSeconds ?? 0), ...(follow ? [] : (options.command ?? []))];
   const commandLine = (options.cwd ? `cd ${quote(options.cwd)} && ` : '') + bashCommandLine(script, args);
-  log.info({ target: shell.name, command: options.command, sections: plan.coverage }, 'capture starting');
+  log.info({ target: shell.name, command: options.command, follow, sections: plan.coverage }, 'capture starting');
   const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal);
   splitter.end();
   if (raw) {
@@ -107,14 +140,18 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
   const bpftraceStderr = decode64(end.bpftrace_stderr_b64);
   if (end.bpftrace_exit !== 0) throw new InfraError(`bpftrace failed on ${shell.name} (exit ${end.bpftrace_exit}): ${bpftraceStderr.trim()}`);
 
+  const root = decoder.followedRoot;
+  if (follow && !root) throw new InfraError(`no process exec'd ${follow} on ${shell.name} while the capture was attached (${end.stopped_by})`);
+  const durationSeconds = root?.exitNs !== undefined ? (root.exitNs - root.startNs) / 1e9 : (end.ended_us - end.started_us) / 1e6;
   const fingerprint = summariser.finish({
-    workload: options.workload ?? options.command.join(' '),
+    workload,
     capturedAt,
-    durationSeconds: (end.ended_us - end.started_us) / 1e6,
+    durationSeconds,
     coverage: plan.coverage,
-    backends: plan.tetragon ? ['bpftrace', 'tetragon'] : ['bpftrace'],
+    backends,
     stoppedBy: end.stopped_by,
-    exitCode: end.exit_code,
+    // Follow mode does not own the workload and cannot know its exit status.
+    exitCode: follow ? null : end.exit_code,
     kernel: facts.kernel,
     arch: facts.arch,
   });
@@ -126,7 +163,7 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
     fingerprint,
     facts,
     plan: planWithoutProgram,
-    workloadExitCode: end.exit_code,
+    workloadExitCode: follow ? null : end.exit_code,
     workloadOutputTail: decode64(end.workload_log_b64),
     bpftraceStderr,
     events: summariser.events,

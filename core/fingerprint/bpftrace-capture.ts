@@ -22,6 +22,13 @@ export interface CaptureProgramOptions {
   kfuncs: readonly string[];
   /** The kernel has BTF (/sys/kernel/btf/vmlinux), so `curtask->real_parent` can be read. */
   btf: boolean;
+  /**
+   * How the root of the traced tree is found. `launcher` (default): `$1` is the pid that will exec the
+   * workload. `exec`: the first task to exec this path after attaching becomes the root (capturing
+   * alongside a workload someone else starts, e.g. zfs-tests.sh run by the ZTS activity); the program
+   * prints `root` for it and `root-exit` when it exits.
+   */
+  root?: { mode: 'launcher' } | { mode: 'exec'; path: string };
 }
 
 export const READY_MARKER = 'zfslab-ready';
@@ -63,26 +70,41 @@ export function captureProgram(options: CaptureProgramOptions): string {
   const lines: string[] = [];
   const add = (...text: string[]) => lines.push(...text);
 
+  const root = options.root ?? { mode: 'launcher' };
+  if (root.mode === 'exec' && !/^\/[^"\\\n]*$/.test(root.path)) throw new Error(`not an absolute path bpftrace can compare: ${root.path}`);
   add(`BEGIN { printf("${READY_MARKER}\\n"); }`, '');
+  if (root.mode === 'launcher') {
+    add(
+      'tracepoint:raw_syscalls:sys_enter /@live[tid] || tid == $1/ {',
+      `  if (@live[tid] == 0 && (${execNrs.map((nr) => `args->id == ${nr}`).join(' || ')})) { @live[tid] = 1; }`,
+      '  if (@live[tid]) { @syscalls[args->id] = count(); }',
+      '}',
+      '',
+    );
+  } else {
+    add('tracepoint:raw_syscalls:sys_enter /@live[tid]/ { @syscalls[args->id] = count(); }', '');
+  }
+  const execPrint = options.btf
+    ? '  if (@live[tid]) { printf("exec\\t%d\\t%d\\t%s\\n", tid, curtask->real_parent->tgid, str(args->filename)); }'
+    : '  if (@live[tid]) { printf("exec\\t%d\\t-1\\t%s\\n", tid, str(args->filename)); }';
   add(
-    'tracepoint:raw_syscalls:sys_enter /@live[tid] || tid == $1/ {',
-    `  if (@live[tid] == 0 && (${execNrs.map((nr) => `args->id == ${nr}`).join(' || ')})) { @live[tid] = 1; }`,
-    '  if (@live[tid]) { @syscalls[args->id] = count(); }',
-    '}',
-    '',
     'tracepoint:sched:sched_process_fork /@live[args->parent_pid]/ {',
     '  @live[args->child_pid] = 1;',
     '  printf("fork\\t%d\\t%d\\n", args->child_pid, args->parent_pid);',
     '}',
     '',
-    'tracepoint:sched:sched_process_exec /@live[tid]/ {',
-    options.btf
-      ? '  printf("exec\\t%d\\t%d\\t%s\\n", tid, curtask->real_parent->tgid, str(args->filename));'
-      : '  printf("exec\\t%d\\t-1\\t%s\\n", tid, str(args->filename));',
-    '}',
+    ...(root.mode === 'launcher'
+      ? ['tracepoint:sched:sched_process_exec /@live[tid]/ {', execPrint, '}']
+      : [
+          'tracepoint:sched:sched_process_exec {',
+          `  if (@root == 0 && str(args->filename) == "${root.path}") { @root = tid; @live[tid] = 1; printf("root\\t%d\\t%lu\\n", tid, nsecs); }`,
+          execPrint,
+          '}',
+        ]),
     '',
     'tracepoint:sched:sched_process_exit /@live[tid]/ {',
     '  printf("exit\\t%d\\n", tid);',
+    ...(root.mode === 'exec' ? ['  if (tid == @root) { printf("root-exit\\t%lu\\n", nsecs); }'] : []),
     '  delete(@live[tid]);',
     '}',
     '',
@@ -152,6 +174,7 @@ export function captureProgram(options: CaptureProgramOptions): string {
   const usedPathSlots = PATH_SYSCALLS.filter(([syscall]) => has(syscall));
   const scratch = [
     '@live',
+    ...(root.mode === 'exec' ? ['@root'] : []),
     ...(usedPathSlots.length > 0 ? ['@pa', '@da'] : []),
     ...(usedPathSlots.some(([, paths]) => paths.length > 1) ? ['@pb', '@db'] : []),
     ...(usedPathSlots.some(([, , flags]) => flags !== null) ? ['@fl'] : []),
@@ -253,6 +276,8 @@ function decodePrintf(text: string, context: DecodeContext): CaptureEvent[] {
   const bad = () => new Error(`capture printf line does not follow the protocol: ${JSON.stringify(text)}`);
   switch (tag) {
     case READY_MARKER:
+    case 'root':
+    case 'root-exit':
       return [];
     case 'exec': {
       const f = fields(text, 4) ?? [];

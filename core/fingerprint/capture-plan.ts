@@ -1,4 +1,4 @@
-import { captureProgram } from './bpftrace-capture.js';
+import { captureProgram, type CaptureProgramOptions } from './bpftrace-capture.js';
 import type { TargetFacts } from './capture-script.js';
 import { NEWEST_ZFS_IOCTL_VERSION, zfsIoctlVersionFor, type ZfsIoctlVersion } from './ioctl-names.js';
 import { DEFAULT_KFUNCS, selectKfuncs } from './kallsyms.js';
@@ -28,6 +28,8 @@ export interface PlanOptions {
   zfsVersion?: string;
   /** 'off' ignores a Tetragon agent even when one answers. */
   tetragon?: 'auto' | 'off';
+  /** How the traced tree's root is found (see CaptureProgramOptions.root). */
+  root?: CaptureProgramOptions['root'];
 }
 
 /** Sections Tetragon events can fill (it has no function latency). */
@@ -119,6 +121,7 @@ export function planCapture(facts: TargetFacts, options: PlanOptions = {}): Capt
       syscallTracepoints: facts.syscallTracepoints,
       kfuncs: kfuncs.probe,
       btf: facts.btf,
+      ...(options.root ? { root: options.root } : {}),
     });
   }
   return plan;

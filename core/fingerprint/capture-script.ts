@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ZFS_IOCTL_VERSIONS } from './ioctl-names.js';
 import { parseKallsyms, type KernelSymbol } from './kallsyms.js';
+import { CaptureSourceSchema, SectionCoverageSchema, SectionNameSchema } from './schema.js';
 
 /**
  * The capture runs as two bash scripts on the target (this host, or a VM guest over the run's SSH), so
@@ -185,8 +187,88 @@ exit 0
 `;
 }
 
-/** The records the capture script itself prints (`{"type":"zfslab","data":…}`). */
+/**
+ * The follow-mode capture script: attaches bpftrace (program built with root mode `exec`), prints a
+ * `ready` record at once (the caller starts the workload then), and stops when the followed root exits,
+ * the duration limit ($1 seconds, 0 = none) passes, or the script is killed. Same output otherwise.
+ */
+export function followScript(options: CaptureScriptOptions): string {
+  if (options.program.includes(PROGRAM_DELIMITER)) throw new Error('program contains the heredoc delimiter');
+  const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
+  return `set -u
+duration="$1"
+work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
+tracer=
+tetra_pid=
+stop_tracers() {
+  [ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null
+  [ -n "$tetra_pid" ] && kill -INT "$tetra_pid" 2>/dev/null
+}
+# Killed (the run was cancelled): stop the tracers, then leave.
+trap 'stop_tracers; wait; rm -rf "$work"; exit 143' TERM INT HUP
+trap 'rm -rf "$work"' EXIT
+b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
+cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
+${options.program}
+${PROGRAM_DELIMITER}
+BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
+  bpftrace -f json "$work/capture.bt" 0 > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
+tracer=$!
+if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
+  tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
+  tetra_pid=$!
+fi
+ready=0
+for _ in $(seq 1 ${attachTenths}); do
+  if grep -q 'zfslab-ready' "$work/bpftrace.jsonl" 2>/dev/null; then ready=1; break; fi
+  kill -0 "$tracer" 2>/dev/null || break
+  sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+  stop_tracers; wait "$tracer" 2>/dev/null; tracer_code=$?
+  printf '{"type":"zfslab","data":{"event":"attach_failed","bpftrace_exit":%s,"bpftrace_stderr_b64":"%s"}}\\n' "$tracer_code" "$(b64tail "$work/bpftrace.err" 8000)"
+  exit 0
+fi
+started=$(date +%s%6N)
+printf '{"type":"zfslab","data":{"event":"ready"}}\\n'
+printf '{"type":"zfslab","data":{"event":"start","launcher_pid":0,"started_us":%s,"cwd_b64":""}}\\n' "$started" > "$work/start.json"
+stopped_by=exit
+deadline=0
+[ "$duration" != 0 ] && deadline=$(( $(date +%s) + duration ))
+while ! grep -q 'root-exit' "$work/bpftrace.jsonl" 2>/dev/null; do
+  if ! kill -0 "$tracer" 2>/dev/null; then break; fi
+  if [ "$deadline" != 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then stopped_by=duration; break; fi
+  sleep 0.5
+done
+ended=$(date +%s%6N)
+sleep 0.5
+kill -INT "$tracer" 2>/dev/null; wait "$tracer"; tracer_code=$?
+tetra_code=null
+if [ -n "$tetra_pid" ]; then kill -INT "$tetra_pid" 2>/dev/null; wait "$tetra_pid"; tetra_code=$?; fi
+cat "$work/start.json" "$work/bpftrace.jsonl"
+[ -n "$tetra_pid" ] && cat "$work/tetragon.jsonl"
+printf '{"type":"zfslab","data":{"event":"end","exit_code":-1,"started_us":%s,"ended_us":%s,"stopped_by":"%s","bpftrace_exit":%s,"tetra_exit":%s,"bpftrace_stderr_b64":"%s","workload_log_b64":""}}\\n' \\
+  "$started" "$ended" "$stopped_by" "$tracer_code" "$tetra_code" "$(b64tail "$work/bpftrace.err" 8000)"
+exit 0
+`;
+}
+
+/**
+ * The records the capture script itself prints (`{"type":"zfslab","data":…}`), plus the `plan` record
+ * the capture activity writes first into a raw capture file, so that a replay knows what was captured.
+ */
 export const CaptureMetaSchema = z.discriminatedUnion('event', [
+  z.object({
+    event: z.literal('plan'),
+    workload: z.string(),
+    captured_at: z.string(),
+    sources: z.partialRecord(SectionNameSchema, CaptureSourceSchema),
+    coverage: z.record(SectionNameSchema, SectionCoverageSchema),
+    zfs_ioctl_table: z.enum(ZFS_IOCTL_VERSIONS),
+    backends: z.array(CaptureSourceSchema),
+    kernel: z.string(),
+    arch: z.string(),
+  }),
   z.object({ event: z.literal('start'), launcher_pid: z.number().int(), started_us: z.number(), cwd_b64: z.string() }),
   z.object({
     event: z.literal('end'),
@@ -200,5 +282,6 @@ export const CaptureMetaSchema = z.discriminatedUnion('event', [
     workload_log_b64: z.string(),
   }),
   z.object({ event: z.literal('attach_failed'), bpftrace_exit: z.number().int(), bpftrace_stderr_b64: z.string() }),
+  z.object({ event: z.literal('ready') }),
 ]);
 export type CaptureMeta = z.infer<typeof CaptureMetaSchema>;

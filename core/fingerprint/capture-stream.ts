@@ -22,6 +22,15 @@ export class CaptureStreamDecoder {
     return start ? Buffer.from(start.cwd_b64, 'base64').toString('utf8') : undefined;
   }
 
+  /** Follow mode: the tracer is attached and the workload may start. */
+  get ready(): boolean {
+    return this.metas.some((m) => m.event === 'ready');
+  }
+
+  get plan(): Extract<CaptureMeta, { event: 'plan' }> | undefined {
+    return this.metas.find((m): m is Extract<CaptureMeta, { event: 'plan' }> => m.event === 'plan');
+  }
+
   get start(): Extract<CaptureMeta, { event: 'start' }> | undefined {
     return this.metas.find((m): m is Extract<CaptureMeta, { event: 'start' }> => m.event === 'start');
   }
@@ -41,14 +50,26 @@ export class CaptureStreamDecoder {
     if (text.startsWith('{"type":"zfslab"')) {
       const meta = CaptureMetaSchema.parse((JSON.parse(text) as { data: unknown }).data);
       this.metas.push(meta);
-      if (meta.event === 'start') {
+      if (meta.event === 'start' && meta.launcher_pid > 0) {
         this.tetragon = new TetragonDecoder({ rootPid: meta.launcher_pid });
         this.onStart?.(this.cwd as string);
       }
       return [];
     }
     const record = parseBpftraceJsonLine(text);
+    if (record?.type === 'printf' && (record.text.startsWith('root\t') || record.text.startsWith('root-exit\t'))) this.noteRoot(record.text);
     return record ? decodeCaptureRecord(record, { arch: 'x86_64', strlen: CAPTURE_STRLEN }) : [];
+  }
+
+  /** In follow mode: the root task found by its exec path, and when (kernel ns) it started and exited. */
+  followedRoot: { tid: number; startNs: number; exitNs?: number } | undefined;
+
+  private noteRoot(text: string): void {
+    const fields = text.trim().split('\t');
+    if (fields[0] === 'root') {
+      this.followedRoot = { tid: Number(fields[1]), startNs: Number(fields[2]) };
+      this.tetragon = new TetragonDecoder({ rootPid: Number(fields[1]) });
+    } else if (this.followedRoot) this.followedRoot.exitNs = Number(fields[1]);
   }
 
   private tetragonDecoder(): TetragonDecoder {

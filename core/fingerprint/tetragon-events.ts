@@ -46,6 +46,55 @@ export class TetragonEventError extends Error {
   override name = 'TetragonEventError';
 }
 
+type ProcessShape = z.infer<typeof ProcessSchema>;
+type KprobeShape = z.infer<typeof KprobeSchema>;
+type TracepointShape = z.infer<typeof TracepointSchema>;
+
+/*
+ * The schemas above define what is accepted. Millions of events go through here per run, so each one is
+ * first checked by hand against the same shape (a fraction of the cost of a zod parse); only an event that
+ * fails the quick check goes through zod, which either accepts it after all or says precisely what is wrong.
+ */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isProcess(value: unknown): value is ProcessShape {
+  if (!isRecord(value)) return false;
+  const { pid, binary, cwd } = value;
+  return (pid === undefined || Number.isInteger(pid)) && (binary === undefined || typeof binary === 'string') && (cwd === undefined || typeof cwd === 'string');
+}
+
+function isArgs(value: unknown): value is Record<string, unknown>[] | undefined {
+  return value === undefined || (Array.isArray(value) && value.every(isRecord));
+}
+
+function shaped<T>(raw: unknown, quick: (raw: unknown) => boolean, schema: z.ZodType<T>, what: string): T {
+  if (quick(raw)) return raw as T;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TetragonEventError(`bad ${what}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+const quickExec = (raw: unknown) => isRecord(raw) && isProcess(raw.process) && (raw.parent === undefined || isProcess(raw.parent));
+const quickExit = (raw: unknown) => isRecord(raw) && isProcess(raw.process);
+const quickKprobe = (raw: unknown) =>
+  isRecord(raw) &&
+  typeof raw.function_name === 'string' &&
+  (raw.process === undefined || isProcess(raw.process)) &&
+  (raw.parent === undefined || isProcess(raw.parent)) &&
+  isArgs(raw.args);
+const quickTracepoint = (raw: unknown) =>
+  isRecord(raw) &&
+  (raw.subsys === undefined || typeof raw.subsys === 'string') &&
+  (raw.event === undefined || typeof raw.event === 'string') &&
+  (raw.process === undefined || isProcess(raw.process)) &&
+  (raw.parent === undefined || isProcess(raw.parent)) &&
+  isArgs(raw.args);
+
 export interface TetragonDecoderOptions {
   /**
    * Keep only the process tree rooted at this pid (the capture's launcher): a process is in the tree when
@@ -59,6 +108,9 @@ const MAY_WRITE = 2;
 
 export class TetragonDecoder {
   private readonly live = new Set<number>();
+  /** Earliest and latest event `time` seen (ms since the epoch), for the duration of a replayed log. */
+  firstTimeMs: number | undefined;
+  lastTimeMs: number | undefined;
 
   constructor(private readonly options: TetragonDecoderOptions = {}) {}
 
@@ -66,6 +118,7 @@ export class TetragonDecoder {
   decode(event: unknown): CaptureEvent[] {
     if (typeof event !== 'object' || event === null) throw new TetragonEventError('a Tetragon event must be a JSON object');
     const record = event as Record<string, unknown>;
+    if (typeof record.time === 'string') this.noteTime(record.time);
     if (record.process_exec !== undefined) return this.exec(record.process_exec);
     if (record.process_exit !== undefined) return this.exit(record.process_exit);
     if (record.process_kprobe !== undefined) return this.kprobe(record.process_kprobe);
@@ -85,6 +138,23 @@ export class TetragonDecoder {
     return this.decode(json);
   }
 
+  private lastSecond = '';
+  private lastSecondMs = NaN;
+
+  private noteTime(time: string): void {
+    // Events come in bursts within one second: parse "YYYY-MM-DDTHH:MM:SS" once per second, add the fraction.
+    const second = time.slice(0, 19);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.lastSecondMs = Date.parse(second + 'Z');
+    }
+    const fraction = time[19] === '.' ? Number(`0.${time.slice(20, 23).replace(/\D.*$/, '')}`) * 1000 : 0;
+    const ms = this.lastSecondMs + (Number.isNaN(fraction) ? 0 : fraction);
+    if (Number.isNaN(ms)) return;
+    if (this.firstTimeMs === undefined || ms < this.firstTimeMs) this.firstTimeMs = ms;
+    if (this.lastTimeMs === undefined || ms > this.lastTimeMs) this.lastTimeMs = ms;
+  }
+
   private inTree(process: { pid?: number | undefined } | undefined, parent: { pid?: number | undefined } | undefined): boolean {
     if (this.options.rootPid === undefined) return true;
     const pid = process?.pid;
@@ -98,9 +168,7 @@ export class TetragonDecoder {
   }
 
   private exec(raw: unknown): CaptureEvent[] {
-    const parsed = ExecSchema.safeParse(raw);
-    if (!parsed.success) throw new TetragonEventError(`bad process_exec: ${parsed.error.issues[0]?.message}`);
-    const { process, parent } = parsed.data;
+    const { process, parent } = shaped(raw, quickExec, ExecSchema, 'process_exec');
     if (!this.inTree(process, parent) || process.pid === undefined || !process.binary) return [];
     const event: CaptureEvent = { kind: 'exec', source: 'tetragon', tid: process.pid, ppid: parent?.pid ?? -1, binary: process.binary };
     if (parent?.binary) event.parentBinary = parent.binary;
@@ -109,18 +177,15 @@ export class TetragonDecoder {
   }
 
   private exit(raw: unknown): CaptureEvent[] {
-    const parsed = ExitSchema.safeParse(raw);
-    if (!parsed.success) throw new TetragonEventError(`bad process_exit: ${parsed.error.issues[0]?.message}`);
-    const pid = parsed.data.process.pid;
-    if (pid === undefined || !this.inTree(parsed.data.process, undefined)) return [];
+    const { process } = shaped(raw, quickExit, ExitSchema, 'process_exit');
+    const pid = process.pid;
+    if (pid === undefined || !this.inTree(process, undefined)) return [];
     this.live.delete(pid);
     return [{ kind: 'exit', source: 'tetragon', tid: pid }];
   }
 
   private kprobe(raw: unknown): CaptureEvent[] {
-    const parsed = KprobeSchema.safeParse(raw);
-    if (!parsed.success) throw new TetragonEventError(`bad process_kprobe: ${parsed.error.issues[0]?.message}`);
-    const { process, parent, function_name: fn, args = [] } = parsed.data;
+    const { process, parent, function_name: fn, args = [] }: KprobeShape = shaped(raw, quickKprobe, KprobeSchema, 'process_kprobe');
     if (!this.inTree(process, parent)) return [];
     const tid = process?.pid ?? -1;
     const syscall = SYSCALL_FUNCTION.exec(fn);
@@ -159,9 +224,7 @@ export class TetragonDecoder {
   }
 
   private tracepoint(raw: unknown): CaptureEvent[] {
-    const parsed = TracepointSchema.safeParse(raw);
-    if (!parsed.success) throw new TetragonEventError(`bad process_tracepoint: ${parsed.error.issues[0]?.message}`);
-    const { process, parent, subsys, event, args = [] } = parsed.data;
+    const { process, parent, subsys, event, args = [] }: TracepointShape = shaped(raw, quickTracepoint, TracepointSchema, 'process_tracepoint');
     if (subsys !== 'raw_syscalls' || event !== 'sys_enter' || !this.inTree(process, parent)) return [];
     for (const arg of args) {
       const id = arg.syscall_id as { id?: unknown; abi?: unknown } | undefined;

@@ -1,6 +1,4 @@
 import { parseBpftraceJsonLine } from '../../../core/fingerprint/bpftrace-output.js';
-import { planCapture } from '../../../core/fingerprint/capture-plan.js';
-import { parseProbeOutput } from '../../../core/fingerprint/capture-script.js';
 import { CaptureStreamDecoder } from '../../../core/fingerprint/capture-stream.js';
 import { SECTION_NAMES, type Fingerprint, type SectionCoverage, type SectionName } from '../../../core/fingerprint/schema.js';
 import { FingerprintSummariser } from '../../../core/fingerprint/summarise.js';
@@ -20,20 +18,26 @@ export const LAB_HOST_PROBE = [
   'btf=yes',
 ].join('\n');
 
-/** Replays a raw capture (the capture script's output) into a fingerprint, as a live capture would. */
+/** Replays a raw capture (plan record + the capture script's output) into a fingerprint, as a live capture would. */
 export function replayCapture(raw: string, workload = 'replayed'): Fingerprint {
-  const plan = planCapture(parseProbeOutput(LAB_HOST_PROBE), {});
-  const summariser = new FingerprintSummariser({ zfsIoctlTable: plan.zfsIoctlTable, sources: plan.sources });
-  const decoder = new CaptureStreamDecoder((cwd) => summariser.setInitialCwd(cwd));
-  for (const line of raw.split('\n')) for (const event of decoder.line(line)) summariser.add(event);
+  let summariser: FingerprintSummariser | undefined;
+  const decoder = new CaptureStreamDecoder((cwd) => summariser?.setInitialCwd(cwd));
+  for (const line of raw.split('\n')) {
+    const events = decoder.line(line);
+    const plan = decoder.plan;
+    if (!plan) throw new Error('raw capture without a plan record');
+    summariser ??= new FingerprintSummariser({ zfsIoctlTable: plan.zfs_ioctl_table, sources: plan.sources });
+    for (const event of events) summariser.add(event);
+  }
   const end = decoder.end;
-  if (!end) throw new Error('no end record');
+  const plan = decoder.plan;
+  if (!end || !plan || !summariser) throw new Error('no end record');
   return summariser.finish({
     workload,
-    capturedAt: '2026-11-26T18:00:00.000Z',
+    capturedAt: plan.captured_at,
     durationSeconds: (end.ended_us - end.started_us) / 1e6,
-    coverage: plan.coverage,
-    backends: ['bpftrace'],
+    coverage: plan.coverage as Record<SectionName, SectionCoverage>,
+    backends: plan.backends,
     stoppedBy: end.stopped_by,
     exitCode: end.exit_code,
   });

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../lib/log.js';
 import { runCommand, type RunOptions, type RunResult } from '../vm/run-command.js';
@@ -87,7 +88,8 @@ export async function removeTree(dir: string, log: Logger): Promise<void> {
   if (!existsSync(dir)) return;
   await quiesceChroot(dir, log, true);
   if (mountsUnder(dir).length > 0) throw new Error(`refusing to delete ${dir}: still mounted`);
-  rmSync(dir, { recursive: true, force: true });
+  // async: deleting a rootfs takes a minute, and a worker's event loop must keep heartbeating and answering queries
+  await rm(dir, { recursive: true, force: true });
 }
 
 export async function withChroot<T>(rootfs: string, log: Logger, body: (run: ChrootRunner) => Promise<T>): Promise<T> {

@@ -23,6 +23,8 @@ export interface CaptureOptions extends PlanOptions {
    */
   followExec?: string;
   onReady?: () => void;
+  /** Follow mode: a file the target's script creates once attached (and removes when done), for a workload runner to wait on. */
+  readyFile?: string;
   /** A name for the workload in the fingerprint; default the command line. */
   workload?: string;
   /** Stop the workload (its whole process group) after this many seconds; 0 or absent: run to the end. */
@@ -119,7 +121,7 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
     }) + '\n',
   );
   const script = follow ? followScript({ program: plan.program, tetragon: plan.tetragon }) : captureScript({ program: plan.program, tetragon: plan.tetragon });
-  const args = [String(options.durationSeconds ?? 0), ...(follow ? [] : (options.command ?? []))];
+  const args = [String(options.durationSeconds ?? 0), ...(follow ? [options.readyFile ?? ''] : (options.command ?? []))];
   const commandLine = (options.cwd ? `cd ${quote(options.cwd)} && ` : '') + bashCommandLine(script, args);
   log.info({ target: shell.name, command: options.command, follow, sections: plan.coverage }, 'capture starting');
   const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal);

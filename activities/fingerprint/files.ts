@@ -150,7 +150,7 @@ async function summariseTetragonLog(path: string, options: SummariseFileOptions,
   const first = decoder.firstTimeMs;
   const last = decoder.lastTimeMs;
   return summariser.finish({
-    workload: options.workload,
+    workload: options.workload || path,
     capturedAt: new Date(first ?? 0).toISOString(),
     durationSeconds: first === undefined || last === undefined ? 0 : (last - first) / 1000,
     coverage,

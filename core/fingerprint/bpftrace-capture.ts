@@ -72,11 +72,13 @@ export function captureProgram(options: CaptureProgramOptions): string {
 
   const root = options.root ?? { mode: 'launcher' };
   if (root.mode === 'exec' && !/^\/[^"\\\n]*$/.test(root.path)) throw new Error(`not an absolute path bpftrace can compare: ${root.path}`);
-  add(`BEGIN { printf("${READY_MARKER}\\n"); }`, '');
+  // BEGIN runs once every probe is attached: only then may the launcher's execve start the tree (probes
+  // attach one by one over seconds, and anything the launcher does meanwhile is not the workload).
+  add(`BEGIN { @armed = 1; printf("${READY_MARKER}\\n"); }`, '');
   if (root.mode === 'launcher') {
     add(
       'tracepoint:raw_syscalls:sys_enter /@live[tid] || tid == $1/ {',
-      `  if (@live[tid] == 0 && (${execNrs.map((nr) => `args->id == ${nr}`).join(' || ')})) { @live[tid] = 1; }`,
+      `  if (@live[tid] == 0 && @armed && (${execNrs.map((nr) => `args->id == ${nr}`).join(' || ')})) { @live[tid] = 1; }`,
       '  if (@live[tid]) { @syscalls[args->id] = count(); }',
       '}',
       '',
@@ -97,7 +99,7 @@ export function captureProgram(options: CaptureProgramOptions): string {
       ? ['tracepoint:sched:sched_process_exec /@live[tid]/ {', execPrint, '}']
       : [
           'tracepoint:sched:sched_process_exec {',
-          `  if (@root == 0 && str(args->filename) == "${root.path}") { @root = tid; @live[tid] = 1; printf("root\\t%d\\t%lu\\n", tid, nsecs); }`,
+          `  if (@root == 0 && @armed && str(args->filename) == "${root.path}") { @root = tid; @live[tid] = 1; printf("root\\t%d\\t%lu\\n", tid, nsecs); }`,
           execPrint,
           '}',
         ]),
@@ -174,6 +176,7 @@ export function captureProgram(options: CaptureProgramOptions): string {
   const usedPathSlots = PATH_SYSCALLS.filter(([syscall]) => has(syscall));
   const scratch = [
     '@live',
+    '@armed',
     ...(root.mode === 'exec' ? ['@root'] : []),
     ...(usedPathSlots.length > 0 ? ['@pa', '@da'] : []),
     ...(usedPathSlots.some(([, paths]) => paths.length > 1) ? ['@pb', '@db'] : []),

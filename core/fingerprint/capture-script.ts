@@ -140,6 +140,11 @@ mkfifo "$work/go"
 # own process group so a duration limit can stop all of it.
 setsid sh -c 'read -r _ < "$0"; exec "$@"' "$work/go" "$@" < /dev/null > "$work/workload.log" 2>&1 &
 launcher=$!
+# Wait until the launcher is the shell blocked on the gate (setsid has exec'd it), so bpftrace attaches to a quiet launcher.
+for _ in $(seq 1 100); do
+  [ "$(cat "/proc/$launcher/comm" 2>/dev/null)" = sh ] && [ "$(cat "/proc/$launcher/wchan" 2>/dev/null)" != 0 ] && break
+  sleep 0.05
+done
 BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
   bpftrace -f json "$work/capture.bt" "$launcher" > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
 tracer=$!
@@ -189,14 +194,17 @@ exit 0
 
 /**
  * The follow-mode capture script: attaches bpftrace (program built with root mode `exec`), prints a
- * `ready` record at once (the caller starts the workload then), and stops when the followed root exits,
- * the duration limit ($1 seconds, 0 = none) passes, or the script is killed. Same output otherwise.
+ * `ready` record at once (the caller starts the workload then) and touches the ready file ($2, if not
+ * empty: another process on the target, e.g. the ZTS activity's shell, can wait for it), and stops when
+ * the followed root exits, the duration limit ($1 seconds, 0 = none) passes, or the script is killed.
+ * Same output otherwise.
  */
 export function followScript(options: CaptureScriptOptions): string {
   if (options.program.includes(PROGRAM_DELIMITER)) throw new Error('program contains the heredoc delimiter');
   const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
   return `set -u
 duration="$1"
+ready_file="\${2:-}"
 work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
 tracer=
 tetra_pid=
@@ -205,8 +213,8 @@ stop_tracers() {
   [ -n "$tetra_pid" ] && kill -INT "$tetra_pid" 2>/dev/null
 }
 # Killed (the run was cancelled): stop the tracers, then leave.
-trap 'stop_tracers; wait; rm -rf "$work"; exit 143' TERM INT HUP
-trap 'rm -rf "$work"' EXIT
+trap 'stop_tracers; wait; exit 143' TERM INT HUP
+trap 'rm -rf "$work"; [ -n "$ready_file" ] && rm -f "$ready_file"' EXIT
 b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
 cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
 ${options.program}
@@ -231,6 +239,7 @@ if [ "$ready" != 1 ]; then
 fi
 started=$(date +%s%6N)
 printf '{"type":"zfslab","data":{"event":"ready"}}\\n'
+[ -n "$ready_file" ] && touch "$ready_file"
 printf '{"type":"zfslab","data":{"event":"start","launcher_pid":0,"started_us":%s,"cwd_b64":""}}\\n' "$started" > "$work/start.json"
 stopped_by=exit
 deadline=0

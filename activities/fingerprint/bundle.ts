@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { forEachLine } from './files.js';
+
+const run = promisify(execFile);
+
+/**
+ * An incident bundle (seed §16.2, C16): everything needed to reconstruct what the kernel and the
+ * workload were doing when a deviation fired, in one .tar.gz. Members that cannot be collected here
+ * (not root, no ZFS) are listed in manifest.json with the reason instead of being silently left out.
+ */
+export interface BundleOptions {
+  /** Where to write the tarball. */
+  outPath: string;
+  /** The detector's report (`fingerprint detect --json`), stored as deviations.json. */
+  deviations?: unknown;
+  /** A raw capture or Tetragon log; its last `lastEvents` lines are kept. */
+  eventsPath?: string;
+  lastEvents?: number;
+  /** Processes whose kernel stacks to keep; default every task in uninterruptible sleep (D), where hangs show. */
+  pids?: readonly number[];
+  /** Clock (injectable for tests). */
+  now?: () => Date;
+  /** Where /proc is (tests point it elsewhere). */
+  procRoot?: string;
+}
+
+export interface BundleMember {
+  name: string;
+  bytes?: number;
+  /** What was run or read. */
+  source: string;
+  /** Set when the member could not be collected. */
+  absent?: string;
+}
+
+export interface BundleResult {
+  path: string;
+  createdAt: string;
+  members: BundleMember[];
+}
+
+const DEFAULT_LAST_EVENTS = 10_000;
+
+export async function writeIncidentBundle(options: BundleOptions): Promise<BundleResult> {
+  const createdAt = (options.now ?? (() => new Date()))().toISOString();
+  const proc = options.procRoot ?? '/proc';
+  const members: BundleMember[] = [];
+  const files: { name: string; body: Buffer }[] = [];
+  const add = (name: string, source: string, body: string | Buffer | undefined, absent?: string) => {
+    if (body === undefined) {
+      members.push({ name, source, absent: absent ?? 'not available' });
+      return;
+    }
+    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    files.push({ name, body: buffer });
+    members.push({ name, source, bytes: buffer.length });
+  };
+
+  const dmesg = await command('dmesg', ['--time-format', 'iso']);
+  add('dmesg.txt', 'dmesg --time-format iso', dmesg.ok ? dmesg.stdout : undefined, dmesg.error);
+
+  const stacks = await collectStacks(proc, options.pids);
+  add('stacks.txt', options.pids ? `${proc}/<pid>/stack of ${options.pids.join(', ')}` : `${proc}/<pid>/stack of tasks in D state`, stacks.text, stacks.absent);
+
+  add('deviations.json', 'fingerprint detect --json', options.deviations === undefined ? undefined : JSON.stringify(options.deviations, null, 2) + '\n', 'no deviation report given');
+
+  if (options.eventsPath) {
+    const last = options.lastEvents ?? DEFAULT_LAST_EVENTS;
+    const tail = await lastLines(options.eventsPath, last);
+    add(`events-last-${last}.jsonl`, options.eventsPath, tail.text, tail.absent);
+  } else add('events.jsonl', 'events file', undefined, 'no events file given');
+
+  const zpool = await command('zpool', ['status', '-v']);
+  add('zpool-status.txt', 'zpool status -v', zpool.ok ? zpool.stdout : undefined, zpool.error);
+  const zfs = await command('zfs', ['list', '-o', 'name,used,avail,refer,mountpoint']);
+  add('zfs-list.txt', 'zfs list', zfs.ok ? zfs.stdout : undefined, zfs.error);
+  for (const kstat of ['arcstats', 'dbufstats', 'dmu_tx']) {
+    const path = `${proc}/spl/kstat/zfs/${kstat}`;
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    add(`kstat/${kstat}.txt`, path, text, 'no ZFS kstats here (module not loaded)');
+  }
+
+  const manifest = { created_at: createdAt, host: hostname(), kernel: await readFile(`${proc}/sys/kernel/osrelease`, 'utf8').then((t) => t.trim(), () => undefined), members };
+  const tar = pack();
+  const writing = pipeline(tar, createGzip(), createWriteStream(options.outPath));
+  const mtime = new Date(createdAt);
+  tar.entry({ name: 'manifest.json', mtime }, JSON.stringify(manifest, null, 2) + '\n');
+  for (const file of files) tar.entry({ name: file.name, mtime, size: file.body.length }, file.body);
+  tar.finalize();
+  await writing;
+  return { path: options.outPath, createdAt, members };
+}
+
+/** Runs a collector command; `stdout` on success, else `error` says why not. */
+async function command(file: string, args: string[]): Promise<{ ok: boolean; stdout?: string; error?: string }> {
+  try {
+    const { stdout } = await run(file, args, { maxBuffer: 64 * 1024 * 1024 });
+    return { ok: true, stdout };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    return { ok: false, error: e.code === 'ENOENT' ? `${file} is not installed` : `${file} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}` };
+  }
+}
+
+async function collectStacks(proc: string, pids: readonly number[] | undefined): Promise<{ text?: string; absent?: string }> {
+  let chosen = pids ? [...pids] : [];
+  if (!pids) {
+    const entries = await readdir(proc).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      const status = await readFile(`${proc}/${entry}/stat`, 'utf8').catch(() => '');
+      // stat: "pid (comm) S …"; comm may contain spaces and parentheses, the state follows the last ')'.
+      const state = status.slice(status.lastIndexOf(')') + 2, status.lastIndexOf(')') + 3);
+      if (state === 'D') chosen.push(Number(entry));
+    }
+    if (chosen.length === 0) return { text: '# no task was in uninterruptible sleep (D) when the bundle was made\n' };
+  }
+  chosen = [...new Set(chosen)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let unreadable = 0;
+  for (const pid of chosen) {
+    const comm = (await readFile(`${proc}/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+    const stack = await readFile(`${proc}/${pid}/stack`, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      unreadable++;
+      return `(unreadable: ${err.code ?? err.message})\n`;
+    });
+    parts.push(`== ${pid} ${comm}\n${stack}`);
+  }
+  if (unreadable === chosen.length && chosen.length > 0) return { absent: `no kernel stack readable (${proc}/<pid>/stack needs root)` };
+  return { text: parts.join('\n') };
+}
+
+/** The last `count` lines of a file, streamed through a ring buffer (memory: `count` lines). */
+async function lastLines(path: string, count: number): Promise<{ text?: string; absent?: string }> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return { absent: `cannot read ${path}` };
+  const ring: string[] = new Array<string>(count);
+  let seen = 0;
+  await forEachLine(path, (line) => {
+    if (line === '') return;
+    ring[seen % count] = line;
+    seen++;
+  });
+  const start = seen > count ? seen % count : 0;
+  const kept = Math.min(seen, count);
+  const lines: string[] = [];
+  for (let i = 0; i < kept; i++) lines.push(ring[(start + i) % count] as string);
+  return { text: lines.length > 0 ? lines.join('\n') + '\n' : '' };
+}

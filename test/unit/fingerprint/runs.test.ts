@@ -1,0 +1,68 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { captureRunFingerprint, compareWithBaseline, storeBaseline, type FingerprintArtifactStore } from '../../../activities/fingerprint/runs.js';
+import { localCaptureShell } from '../../../activities/fingerprint/shell.js';
+import { fingerprintKeys } from '../../../core/fingerprint/keys.js';
+import { parseFingerprint } from '../../../core/fingerprint/schema.js';
+import { verifyStability } from '../../../core/fingerprint/stability.js';
+import { fixture, fixtureDir } from './fixtures.js';
+import { replayCapture } from './replay.js';
+
+function memoryStore(): FingerprintArtifactStore & { objects: Map<string, Buffer> } {
+  const objects = new Map<string, Buffer>();
+  return {
+    objects,
+    upload: async (key, body) => {
+      objects.set(key, Buffer.from(body));
+      return `s3://zfslab-artifacts/${key}`;
+    },
+    download: async (key) => objects.get(key),
+  };
+}
+
+const run = { runId: 'run-1', flavor: 'debian-12', shard: 0, workload: 'zts-sanity' };
+const fp = replayCapture(fixture('capture', 'raw-capture.jsonl'), 'zts-sanity');
+
+describe('fingerprints in runs', () => {
+  it('keys follow the artifact layout', () => {
+    expect(fingerprintKeys.run('run-1', 'debian-12', 0)).toBe('runs/run-1/debian-12/0/fingerprint.json');
+    expect(fingerprintKeys.baseline('debian-12', 'zfs-tests.sh -r sanity')).toBe('fingerprints/baselines/debian-12/zfs-tests.sh-r-sanity.json');
+    expect(() => fingerprintKeys.baseline('../etc', 'x')).toThrow();
+  });
+
+  it('says when the flavor has no baseline, and compares (with stored tolerances) when it has', async () => {
+    const store = memoryStore();
+    expect(await compareWithBaseline(fp, run, store)).toEqual({ status: 'missing', baselineKey: 'fingerprints/baselines/debian-12/zts-sanity.json' });
+    const rerun = structuredClone(fp);
+    rerun.duration_s *= 1.5;
+    await storeBaseline(store, 'debian-12', 'zts-sanity', fp, verifyStability([fp, structuredClone(fp)]).tolerances);
+    const same = await compareWithBaseline(rerun, run, store);
+    expect(same).toMatchObject({ status: 'compared', deviations: 0, deviationsUri: 's3://zfslab-artifacts/runs/run-1/debian-12/0/fingerprint-deviations.json' });
+    const changed = structuredClone(fp);
+    changed.binaries_spawned.push({ path: '/bin/bash', count: 1, parents: ['/usr/bin/python3'] });
+    const result = await compareWithBaseline(changed, run, store);
+    expect(result.status === 'compared' && result.bySeverity.critical).toBe(1);
+    expect(JSON.parse(store.objects.get('runs/run-1/debian-12/0/fingerprint-deviations.json')!.toString()).deviations[0].key).toBe('/bin/bash');
+  });
+
+  const canCapture = process.getuid?.() === 0 && spawnSync('bpftrace', ['--version']).status === 0;
+  it.runIf(canCapture)('captures alongside a workload someone else starts (follow mode) and stores it with the run', { timeout: 180_000 }, async () => {
+    const store = memoryStore();
+    const script = join(fixtureDir, 'capture', 'workload.sh');
+    const scratch = mkdtempSync(join(tmpdir(), 'zfslab-follow-'));
+    const readyFile = join(scratch, 'ready');
+    const result = await captureRunFingerprint(localCaptureShell(), { ...run, followExec: script, readyFile, onReady: () => void spawn(script, [scratch], { stdio: 'ignore' }) }, store);
+    expect(result.fingerprintUri).toBe('s3://zfslab-artifacts/runs/run-1/debian-12/0/fingerprint.json');
+    expect(result.comparison.status).toBe('missing');
+    const stored = parseFingerprint(JSON.parse(store.objects.get('runs/run-1/debian-12/0/fingerprint.json')!.toString()));
+    if (!stored.ok) throw new Error(stored.issues.join('; '));
+    expect(stored.value.workload).toBe('zts-sanity');
+    expect(stored.value.binaries_spawned.map((b) => b.path)).toEqual(expect.arrayContaining([script, '/usr/bin/python3', '/usr/bin/rm']));
+    expect(stored.value.syscalls.sched_yield?.count).toBe(333);
+    expect(stored.value.capture.exit_code).toBeNull();
+    expect(store.objects.get('runs/run-1/debian-12/0/fingerprint-raw.jsonl')!.toString()).toMatch(/^\{"type":"zfslab","data":\{"event":"plan"/);
+  });
+});

@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { loadConfig, type LoadedConfig } from '../../lib/config.js';
 import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
+import { ArtifactStore } from '../../lib/s3.js';
+import { fingerprintCommand } from './commands/fingerprint.js';
 import { hostCommand } from './commands/host.js';
 import { resultsCommands } from './commands/results.js';
 import { downCommand, statusCommand, upCommand } from './commands/stack.js';
@@ -13,6 +16,7 @@ export function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON only')
     .showHelpAfterError()
     .exitOverride();
+  let loaded: LoadedConfig | undefined;
   for (const command of [
     upCommand(),
     downCommand(),
@@ -20,6 +24,17 @@ export function buildProgram(): Command {
     hostCommand(),
     testCommand(),
     ...resultsCommands(),
+    fingerprintCommand({
+      loadConfig: () => (loaded ??= loadConfig({ file: program.opts<{ config?: string }>().config })),
+      uploadArtifact: async (key, body, contentType) => {
+        const artifacts = ArtifactStore.fromConfig((loaded ??= loadConfig({ file: program.opts<{ config?: string }>().config })).config);
+        try {
+          return (await artifacts.putBytes(key, body, contentType)).uri;
+        } finally {
+          artifacts.destroy();
+        }
+      },
+    }),
   ]) program.addCommand(command);
   program.commands.forEach(function applyExitOverride(c: Command) {
     c.exitOverride();

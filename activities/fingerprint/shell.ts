@@ -54,7 +54,8 @@ export function sshCaptureShell(executor: SshExec, options: { name: string; sudo
   return {
     name: options.name,
     async run(commandLine, onStdout, signal) {
-      const command = options.sudo === false ? commandLine : `sudo -n ${commandLine}`;
+      // The whole line (it may start with `cd … &&`) runs in one root shell.
+      const command = options.sudo === false ? commandLine : `sudo -n sh -c '${commandLine.replace(/'/g, `'\\''`)}'`;
       const result = await executor.exec(command, { onStdout, ...(signal ? { signal } : {}), maxCapture: STDERR_TAIL });
       return { exitCode: result.exitCode, stderr: result.stderr.slice(-STDERR_TAIL) };
     },

@@ -222,7 +222,7 @@ export function noShellPolicy(baseline: Fingerprint, options: PolicyOptions = {}
       name: policyName(baseline, 'no-shell', options),
       annotations: { 'zfslab.io/generated-from': `${baseline.workload} captured ${baseline.captured_at}` },
     },
-    spec: { kprobes: execKprobe('Equal', shells, roots, 'zfslab: shell spawned by a workload whose fingerprint has none') },
+    spec: { kprobes: execKprobe('Equal', shells, roots, 'zfslab: a shell this workload\'s fingerprint never ran') },
   };
   assertValid(policy);
   return policy;

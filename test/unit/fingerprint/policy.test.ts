@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { projectRoot } from '../../../lib/paths.js';
 import { describe, expect, it } from 'vitest';
 import {
   allowListPolicy,
@@ -75,6 +78,20 @@ describe('generated TracingPolicies', () => {
     expect(noShellPolicy(sh, { workloadBinaries: ['/usr/share/zfs/zfs-tests.sh'] }).spec.kprobes![0]!.selectors![0]!.matchBinaries![0]!.values).toEqual([
       '/usr/share/zfs/zfs-tests.sh',
     ]);
+  });
+});
+
+describe('shipped example policies (policies/fingerprint)', () => {
+  const dir = join(projectRoot, 'policies', 'fingerprint');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+  it('exist and are valid', () => {
+    expect(files.sort()).toEqual(['zfslab-zts-sanity-allow-binaries.yaml', 'zfslab-zts-sanity-no-shell.yaml']);
+    for (const file of files) {
+      const policy = parseYaml(readFileSync(join(dir, file), 'utf8')) as unknown;
+      expect(tracingPolicyIssues(policy)).toEqual([]);
+      expect(validateStructural(policy, crdSchema)).toEqual([]);
+    }
   });
 });
 

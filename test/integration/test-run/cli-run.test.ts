@@ -10,7 +10,7 @@ import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
 import { invocations, makeCounterSuite } from '../../support/counter-suite.js';
-import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { connectTestClient, createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
 
 // `zfslab test native …` end to end: the real CLI, real coordinator and host workers, the real
 // Temporal server and MinIO, the real test-runner.py (Debian's, unpacked in .tools) on real scripts.
@@ -69,6 +69,24 @@ describe('zfslab test native', () => {
       expect(chunk.results.filter((r) => r.kind === 'test')).toHaveLength(6);
     } finally {
       artifacts.destroy();
+    }
+
+    // The Temporal UI can find the run by its search attributes.
+    const client = await connectTestClient();
+    try {
+      const found: string[] = [];
+      const query = `ZfslabKind = 'zts-run' AND ZfslabOutcome = 'passed' AND ZfslabSuite = 'runfile' AND ZfslabHost = '${world.hostId}' AND ZfslabFlavor = 'native'`;
+      for (let i = 0; i < 50 && found.length === 0; i++) {
+        for await (const wf of client.workflow.list({ query })) found.push(wf.workflowId);
+        if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(found).toEqual([json.workflowId]);
+      const target = client.workflow.list({ query: `ZfslabKind = 'zts-target' AND ZfslabOpenzfsVersion = '${json.targets[0]!.openzfsVersion}' AND ZfslabHost = '${world.hostId}'` });
+      const targets: string[] = [];
+      for await (const wf of target) targets.push(wf.workflowId);
+      expect(targets).toContain(`${json.workflowId}-native`);
+    } finally {
+      await client.connection.close();
     }
 
     const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(junit, 'utf8'));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../../../core/catalog/index.js';
 import { RunfileSyntaxError } from '../../../../core/runfile/errors.js';
 import { parseRunfile } from '../../../../core/runfile/parse.js';
+import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
 import { HostIdSchema, NATIVE_TARGET, RunRequestSchema } from '../../../../core/test-run/input.js';
 import type { RunRequest } from '../../../../core/test-run/input.js';
@@ -65,12 +66,15 @@ export function requestFrom(flags: TestFlags, cwd = process.cwd()): RunRequest {
     } catch (err) {
       throw new UsageError(`--runfile ${flags.runfile}: ${(err as Error).message}`);
     }
+    let tests: number;
     try {
-      parseRunfile(text, path);
+      // Resolving evaluates `tests`/`tags` as the runner would: a broken list fails here, not on the host.
+      tests = listTests(parseRunfile(text, path)).length;
     } catch (err) {
       if (err instanceof RunfileSyntaxError) throw new UsageError(`--runfile: ${err.message}`);
       throw err;
     }
+    if (tests === 0) throw new UsageError(`--runfile ${flags.runfile} names no test`);
     // Sections that are not absolute paths are found below the runfile's own directory (-i).
     return RunRequestSchema.parse({ kind: 'runfile', runfileText: text, name: basename(path), testDir: resolve(cwd, flags.testDir ?? dirname(path)) });
   }

@@ -72,11 +72,11 @@ export function runResultJson(input: {
 }
 
 export function printRunResult(out: Output, json: TestRunJson, view: RunView | undefined, options: { all: boolean }): void {
-  if (view) {
+  if (view && view.flavors.some((f) => f.results.length > 0)) {
     const matrix = runMatrix(view, [{ label: 'Temporal UI', url: json.links.temporalUi }]);
     out.line(renderTerminalMatrix(matrix.report, { all: options.all }));
   } else {
-    out.line(`run ${json.runId}: no results in the store`);
+    out.line(`zfslab run ${json.runId}: no result was recorded`);
   }
   out.line();
   for (const t of json.targets) {

@@ -140,7 +140,7 @@ function countDrift(category: CountCategory, baseline: Fingerprint, current: Fin
   if (category === 'binaries_spawned') out.push(...parentDrift(baseline, current, unstable));
 
   const tolerance = tolerances.counts[category];
-  const perSecond = tolerances.rate_basis === 'rate';
+  const perSecond = rateBasis(baseline, current, tolerances) === 'rate';
   for (const [key, count] of now) {
     const baseCount = base.get(key);
     if (baseCount === undefined) continue;
@@ -165,6 +165,12 @@ function countDrift(category: CountCategory, baseline: Fingerprint, current: Fin
     });
   }
   return out;
+}
+
+/** Resolves `auto`: per second when a capture was cut by its duration limit, per run otherwise. */
+export function rateBasis(baseline: Fingerprint, current: Fingerprint, tolerances: Tolerances): 'count' | 'rate' {
+  if (tolerances.rate_basis !== 'auto') return tolerances.rate_basis;
+  return baseline.capture.stopped_by === 'duration' || current.capture.stopped_by === 'duration' ? 'rate' : 'count';
 }
 
 /** A known binary spawned by a parent it never had (a shell started from the web server, say). */

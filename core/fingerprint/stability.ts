@@ -99,6 +99,11 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
     if (!entry.compared || !spreads) continue;
     const chosen = tolerances.rate_basis === 'count' ? spreads.count : spreads.rate;
     tolerances.counts[entry.category as CountCategory] = Math.max(SEED_COUNT_BOUND, ceil2(chosen.max * MARGIN));
+    if (entry.keys === 0) {
+      // Nothing big enough to compare: no spread to speak of.
+      delete entry.countSpread;
+      delete entry.rateSpread;
+    }
     entry.withinSeedBounds = chosen.max <= SEED_COUNT_BOUND && entry.unstableKeys.length === 0;
   }
 

@@ -20,9 +20,11 @@ export const TolerancesSchema = z.strictObject({
   latency: ratio,
   /**
    * Compare counts as they are (`count`: a fixed amount of work, e.g. a ZTS runfile) or per second
-   * (`rate`: a time-bounded workload, e.g. a server over an hour). `verify` picks whichever varied less.
+   * (`rate`: a time-bounded workload, e.g. a server over an hour). `auto`: per second when either
+   * capture was cut by its duration limit, as they are when both ran to the end (normalising a
+   * fixed amount of work by its run time only adds timing noise). `verify` picks whichever varied less.
    */
-  rate_basis: z.enum(['count', 'rate']),
+  rate_basis: z.enum(['count', 'rate', 'auto']),
   /** Counts below this (in both captures) are too small for a relative comparison. */
   min_count: z.number().int().min(0),
   /** A p99 over fewer calls than this is not compared. */
@@ -47,7 +49,7 @@ export const DEFAULT_TOLERANCES: Tolerances = {
   schema_version: 1,
   counts: { syscalls: 0.05, binaries_spawned: 0.05, ioctl_codes: 0.05, network_destinations: 0.05 },
   latency: 0.1,
-  rate_basis: 'rate',
+  rate_basis: 'auto',
   min_count: 20,
   min_kfunc_calls: 100,
   unstable: { syscalls: [], binaries_spawned: [], ioctl_codes: [], network_destinations: [], filesystem_paths_modified: [], filesystem_paths_read: [] },

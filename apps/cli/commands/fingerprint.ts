@@ -11,7 +11,7 @@ import { AlertRuleError, latencyAlertRules, latencyAlertRuleTests, ruleFileYaml 
 import { detectDeviations, type DetectionReport } from '../../../core/fingerprint/detect.js';
 import { fingerprintKeys } from '../../../core/fingerprint/keys.js';
 import { SECTION_NAMES, type Fingerprint } from '../../../core/fingerprint/schema.js';
-import { verifyStability, type StabilityReport } from '../../../core/fingerprint/stability.js';
+import { destinationKey, verifyStability, type StabilityReport } from '../../../core/fingerprint/stability.js';
 import { allowListPolicy, noShellPolicy, PolicyError, policyYaml } from '../../../core/fingerprint/tetragon-policy.js';
 import { DEFAULT_TOLERANCES } from '../../../core/fingerprint/tolerances.js';
 import { artifactKeys } from '../../../core/artifact-keys.js';
@@ -155,7 +155,7 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
     .description('compare a capture with a baseline: schema, rate and latency drift, each with a severity (exit 1 when any)')
     .argument('<baseline>', 'baseline fingerprint')
     .argument('<current>', 'fingerprint to check')
-    .option('--tolerances <file>', 'tolerances from `fingerprint verify` (default: counts 5%, p99 10%, per second)')
+    .option('--tolerances <file>', 'tolerances from `fingerprint verify` (default: counts 5%, p99 10%; per second when a capture was cut by --duration, per run otherwise)')
     .action(async (baselinePath: string, currentPath: string, raw: unknown, cmd: Command) => {
       const out = contextFrom(cmd).out;
       const f = flags(z.object({ tolerances: z.string().optional() }), raw, 'detect');
@@ -369,7 +369,7 @@ export function printFingerprint(out: Output, fp: Fingerprint): void {
   }
   if (fp.network_destinations.length > 0) {
     out.line(`\nnetwork destinations (${fp.network_destinations.length})`);
-    out.line(table(fp.network_destinations.map((d) => [d.family, d.family === 'unix' ? d.address : `${d.address}:${d.port}`, String(d.count)])));
+    out.line(table(fp.network_destinations.map((d) => [d.family, destinationKey(d).replace(/^unix /, ''), String(d.count)])));
   }
   out.line(`\npaths modified (${fp.filesystem_paths_modified.length})`);
   for (const p of fp.filesystem_paths_modified.slice(0, 20)) out.line(`  ${p}`);
@@ -384,7 +384,7 @@ function printStability(out: Output, report: StabilityReport, tolerancesPath: st
       report.categories.map((c) => [
         c.category,
         c.compared ? String(c.keys) : '-',
-        c.compared ? `${pct(c.countSpread?.max)}${c.countSpread?.worstKey ? ` (${c.countSpread.worstKey})` : ''}` : '',
+        c.compared && c.countSpread ? `${pct(c.countSpread.max)}${c.countSpread.worstKey ? ` (${c.countSpread.worstKey})` : ''}` : '',
         c.compared && c.rateSpread ? pct(c.rateSpread.max) : '',
         c.unstableKeys.length > 0 ? c.unstableKeys.slice(0, 3).join(', ') + (c.unstableKeys.length > 3 ? ` +${c.unstableKeys.length - 3}` : '') : '',
         !c.compared ? paint(out, 'dim', `not compared: ${c.reason}`) : c.withinSeedBounds ? paint(out, 'green', 'ok') : paint(out, 'yellow', 'varies'),
@@ -394,7 +394,7 @@ function printStability(out: Output, report: StabilityReport, tolerancesPath: st
   );
   const t = report.tolerances;
   out.line(
-    `\ntolerances: counts ${Object.entries(t.counts).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}; p99 ${pct(t.latency)}; compare ${t.rate_basis === 'count' ? 'counts per run' : 'rates per second'}`,
+    `\ntolerances: counts ${Object.entries(t.counts).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}; p99 ${pct(t.latency)}; compare ${t.rate_basis === 'count' ? 'counts per run' : t.rate_basis === 'rate' ? 'rates per second' : 'per run, or per second for captures cut by --duration'}`,
   );
   if (tolerancesPath) out.line(`written to ${resolve(tolerancesPath)}`);
   out.line(report.stable ? paint(out, 'green', 'stable: the captures agree within the seed\'s bounds') : paint(out, 'yellow', 'unstable: see the categories marked "varies"'));

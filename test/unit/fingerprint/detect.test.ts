@@ -70,6 +70,16 @@ describe('detect', () => {
     expect(detectDeviations(baseline, current, { ...DEFAULT_TOLERANCES, rate_basis: 'count' }).deviations).toEqual([]);
   });
 
+  it('by default compares per run when both ran to the end, per second when one was cut by its duration', () => {
+    const slower = clone(baseline);
+    slower.duration_s = baseline.duration_s * 3;
+    expect(detectDeviations(baseline, slower).deviations).toEqual([]);
+    slower.capture.stopped_by = 'duration';
+    const cut = detectDeviations(baseline, slower);
+    expect(cut.deviations.length).toBeGreaterThan(0);
+    expect(cut.deviations.every((d) => d.kind === 'rate_down')).toBe(true);
+  });
+
   it('flags latency drift on real histograms, slower as worse', () => {
     const base = withLatency(1);
     const slower = withLatency(2);

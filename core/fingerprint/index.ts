@@ -1,0 +1,20 @@
+/** Workload fingerprints (C15): the pure part. I/O lives in activities/fingerprint. */
+export { FINGERPRINT_SCHEMA_VERSION, FingerprintSchema, parseFingerprint, SECTION_NAMES } from './schema.js';
+export type { Fingerprint, SectionCoverage, SectionName, CaptureSource } from './schema.js';
+export type { CaptureEvent, HistBucket } from './events.js';
+export { FingerprintSummariser } from './summarise.js';
+export type { SummariserOptions, FinishInput } from './summarise.js';
+export { TetragonDecoder } from './tetragon-events.js';
+export { CaptureStreamDecoder } from './capture-stream.js';
+export { parseBpftraceJsonLine } from './bpftrace-output.js';
+export { parseHistogramText, quantileFromBuckets } from './histogram.js';
+export { ioctlName, zfsIoctlVersionFor, ZFS_IOCTL_VERSIONS } from './ioctl-names.js';
+export { verifyStability } from './stability.js';
+export type { StabilityReport } from './stability.js';
+export { detectDeviations } from './detect.js';
+export type { DetectionReport, Deviation, Severity } from './detect.js';
+export { DEFAULT_TOLERANCES, TolerancesSchema } from './tolerances.js';
+export type { Tolerances } from './tolerances.js';
+export { noShellPolicy, allowListPolicy, policyYaml, tracingPolicyIssues } from './tetragon-policy.js';
+export { latencyAlertRules, latencyAlertRuleTests, ruleFileYaml, KFUNC_DURATION_METRIC } from './alert-rules.js';
+export { fingerprintKeys, workloadSlug } from './keys.js';

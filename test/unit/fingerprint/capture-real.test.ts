@@ -117,6 +117,20 @@ describe.runIf(canCapture)('real capture of a real workload on this host', () =>
   });
 });
 
+describe.runIf(canCapture)('a duration-bounded capture', () => {
+  it('stops the whole workload tree at --duration and says so', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zfslab-fp-duration-'));
+    const result = await runFingerprintCli(['fingerprint', 'capture', '--duration', '2', '--out', join(dir, 'fp.json'), '--', '/bin/sh', '-c', '/usr/bin/sleep 60; echo never']);
+    expect(result.error).toBeUndefined();
+    const fp = read(join(dir, 'fp.json'));
+    expect(fp.capture.stopped_by).toBe('duration');
+    expect(fp.capture.exit_code).toBe(143); // SIGTERM to the process group
+    expect(fp.duration_s).toBeGreaterThanOrEqual(1.9);
+    expect(fp.duration_s).toBeLessThan(10);
+    expect(fp.binaries_spawned.map((b) => b.path).sort()).toEqual(['/bin/sh', '/usr/bin/sleep']);
+  });
+});
+
 describe('detect on bad input exits 2', () => {
   it('missing file, not JSON, not a fingerprint, wrong schema version', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zfslab-fp-bad-'));

@@ -1,6 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
@@ -8,9 +7,10 @@ import { openStore } from '../../activities/store/open.js';
 import { createTestRunActivities } from '../../activities/test-runs/index.js';
 import { storeUrlOf } from '../../lib/config.js';
 import { distDir } from '../../lib/paths.js';
+import { createCoordinatorMetrics } from '../../lib/metrics.js';
+import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
-import { register } from 'prom-client';
 
 /** The coordinator: every workflow, plus the activities that need no particular lab host. */
 const { loaded, log } = bootWorkerProcess('coordinator');
@@ -19,7 +19,8 @@ runMain(
   () => log,
   async () => {
     const { config } = loaded;
-    const artifacts = ArtifactStore.fromConfig(config, { log });
+    const metrics = createCoordinatorMetrics({ processMetrics: true });
+    const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
     const store = await openStore(storeUrlOf(loaded), { logger: log });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const bundlePath = join(distDir, 'workflows.bundle.js');
@@ -31,23 +32,15 @@ runMain(
       ...(existsSync(bundlePath)
         ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: fileURLToPath(new URL('../../workflows/index.js', import.meta.url)) }),
-      activities: { ...createCoordinatorActivities({ artifacts }), ...createTestRunActivities({ store, artifacts }) },
+      activities: { ...createCoordinatorActivities({ artifacts }), ...createTestRunActivities({ store, artifacts, metrics }) },
       maxConcurrentActivityTaskExecutions: 8,
     });
-    const metrics = createServer((req, res) => {
-      if (req.url !== '/metrics') return void res.writeHead(404).end();
-      register.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': register.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
-      );
-    });
-    metrics.on('error', (err) => log.warn({ err }, 'metrics endpoint not served'));
-    if (config.metrics.coordinatorPort > 0) metrics.listen(config.metrics.coordinatorPort, '127.0.0.1');
+    const metricsServer = serveMetrics(metrics.registry, config.metrics.coordinatorPort, log);
     log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, pid: process.pid }, 'coordinator worker polling');
     try {
       await worker.run();
     } finally {
-      metrics.close();
+      metricsServer?.close();
       artifacts.destroy();
       await store.close();
       await connection.close();

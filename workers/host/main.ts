@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
+import { createCoordinatorMetrics } from '../../lib/metrics.js';
+import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
 
@@ -18,7 +20,10 @@ runMain(
     mkdirSync(paths.imageDir, { recursive: true });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const taskQueue = hostTaskQueue(hostId);
-    const artifacts = ArtifactStore.fromConfig(config, { log });
+    // Artifacts go up from the hosts, so upload retries are counted here too (same metric names).
+    const metrics = createCoordinatorMetrics({ processMetrics: true });
+    const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
+    const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
     const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts };
     const worker = await Worker.create({
       connection,
@@ -36,6 +41,7 @@ runMain(
     try {
       await worker.run();
     } finally {
+      metricsServer?.close();
       artifacts.destroy();
       await connection.close();
       log.info({ hostId }, 'host worker stopped');

@@ -30,7 +30,7 @@ describe('zfslab up / host probe / status / down', () => {
   });
 
   it('starts the embedded stack, probes, reports status and stops exactly its processes', async () => {
-    const [grpc, ui, s3, consolePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [grpc, ui, s3, consolePort, coordMetrics, hostMetrics] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
     writeFileSync(
       configFile,
       [
@@ -39,7 +39,7 @@ describe('zfslab up / host probe / status / down', () => {
         'host: { id: up-down-host }',
         `temporal: { address: "127.0.0.1:${grpc}", uiPort: ${ui} }`,
         `s3: { endpoint: "http://127.0.0.1:${s3}", consolePort: ${consolePort} }`,
-        'metrics: { coordinatorPort: 0, hostPort: 0 }',
+        `metrics: { coordinatorPort: ${coordMetrics}, hostPort: ${hostMetrics} }`,
       ].join('\n'),
     );
     const up = await runCli(['--config', configFile, 'up'], env);
@@ -72,6 +72,13 @@ describe('zfslab up / host probe / status / down', () => {
     expect(hostQueue?.activityPollers.length).toBeGreaterThan(0);
     expect(report.queues.find((q) => q.queue === 'zfslab')?.workflowPollers.length).toBeGreaterThan(0);
     expect(report.hosts.find((h) => h.hostId === 'up-down-host')?.probe).toBeDefined();
+
+    // Both workers serve Prometheus metrics named after zfs_exporter's conventions.
+    const coordinatorMetrics = await (await fetch(`http://127.0.0.1:${coordMetrics}/metrics`)).text();
+    expect(coordinatorMetrics).toMatch(/^# TYPE zfslab_runs_total counter$/m);
+    expect(coordinatorMetrics).toMatch(/^# TYPE zfslab_test_duration_seconds histogram$/m);
+    const hostWorkerMetrics = await (await fetch(`http://127.0.0.1:${hostMetrics}/metrics`)).text();
+    expect(hostWorkerMetrics).toMatch(/^# TYPE zfslab_artifact_upload_retries_total counter$/m);
 
     const pidFiles = readdirSync(join(dir, 'state', 'run'));
     const pids = pidFiles.map((f) => (JSON.parse(readFileSync(join(dir, 'state', 'run', f), 'utf8')) as { pid: number }).pid);

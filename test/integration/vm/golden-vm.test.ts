@@ -114,6 +114,11 @@ describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
       const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 40 * 60_000 }, { localResultsDir: join(artifacts, 'zts') });
       const recipe = await runRecipe(vm, { name: 'mirror-scrub', script: RECIPE, timeoutMs: 10 * 60_000 });
       const failing = await runRecipe(vm, { name: 'must-fail', script: 'zpool list nosuchpool', timeoutMs: 60_000 });
+      // Real timings for docs/vm-timings.md, on stderr (the reporter shows it).
+      process.stderr.write(
+        `vm-timings: accel=${vm.vm.accel} boot-to-ssh=${vm.bootSeconds}s attempts=${vm.bootAttempts} zts=${zts.durationSeconds}s ` +
+          `recipe=${recipe.durationSeconds}s failing-recipe=${failing.durationSeconds}s\n`,
+      );
       return { zts, recipe, failing };
     });
 

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { FlavorSchema } from '../core/catalog/schema.js';
 import { ConfigError } from './errors.js';
 import { projectRoot } from './paths.js';
 
@@ -61,6 +62,8 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
+  /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
+  flavors: z.array(FlavorSchema).default([]),
   /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
   metrics: z
     .strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) })

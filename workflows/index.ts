@@ -2,3 +2,4 @@
 export { hostProbe } from './host-probe.js';
 export { matrixRun } from './test-run.js';
 export { targetRun } from './target-run.js';
+export { goldenBuild } from './golden.js';

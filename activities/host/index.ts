@@ -1,3 +1,5 @@
+import { createGoldenActivities, type GoldenActivityDeps } from '../golden/index.js';
+import { createVmActivities, type VmActivityDeps } from '../vm/index.js';
 import { createZtsHostActivities, type ZtsHostActivityDeps } from '../zts/index.js';
 import { probeHost, type ProbeOptions } from './probe.js';
 
@@ -6,6 +8,10 @@ export interface HostActivityDeps {
   imageDir: string;
   /** ZTS runs on this host (resolve a selection, run chunks). */
   zts: Omit<ZtsHostActivityDeps, 'hostId'>;
+  /** Golden builds in this host's golden cache. */
+  golden: GoldenActivityDeps;
+  /** Clone → boot → work → destroy in VMs of this host. */
+  vm: VmActivityDeps;
 }
 
 /** The activities a lab host runs on its own task queue. Workflows import only this type. */
@@ -13,6 +19,8 @@ export function createHostActivities(deps: HostActivityDeps) {
   return {
     probeHost: (options: ProbeOptions) => probeHost({ hostId: deps.hostId, imageDir: deps.imageDir }, options),
     ...createZtsHostActivities({ hostId: deps.hostId, ...deps.zts }),
+    ...createGoldenActivities(deps.golden),
+    ...createVmActivities(deps.vm),
   };
 }
 

@@ -1,13 +1,41 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
+import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
 import { createCoordinatorMetrics } from '../../lib/metrics.js';
 import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
+
+/** Runs an activity function at start-up, outside any activity context; logs instead of failing the worker. */
+async function activitiesOutsideTemporal<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    log.warn({ err }, 'start-up sweep failed; continuing');
+    return undefined;
+  }
+}
+
+/**
+ * A clone is labelled with its run id; its run is open while a running workflow's id contains it.
+ * When Temporal cannot be asked, the run counts as open: the sweeper never destroys on a guess.
+ */
+async function isRunOpen(client: Client, runId: string): Promise<boolean> {
+  try {
+    for await (const execution of client.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
+      if (execution.workflowId.includes(runId)) return true;
+    }
+    return false;
+  } catch (err) {
+    log.warn({ err, runId }, 'cannot tell whether a run is open; keeping its clone');
+    return true;
+  }
+}
 
 /** A lab host's worker: activities only, on the host's own queue `zfslab-host-<hostId>`. */
 const { loaded, log } = bootWorkerProcess('host-worker');
@@ -24,12 +52,24 @@ runMain(
     const metrics = createCoordinatorMetrics({ processMetrics: true });
     const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
     const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
-    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts };
+    const catalog = loadCatalog(config.flavors);
+    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog };
+    const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    const activities = createHostActivities({
+      hostId,
+      imageDir: paths.imageDir,
+      zts,
+      golden: {},
+      vm: { maxVms: config.host.maxVms, isRunOpen: (runId) => isRunOpen(client, runId) },
+    });
+    // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
+    const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());
+    if (swept) log.info({ swept }, 'orphan sweep at start');
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue,
-      activities: createHostActivities({ hostId, imageDir: paths.imageDir, zts }),
+      activities,
       maxConcurrentActivityTaskExecutions: config.host.maxConcurrentActivities,
       // Time given to running activities on SIGTERM before they are cancelled.
       shutdownGraceTime: '30s',
@@ -42,6 +82,7 @@ runMain(
       await worker.run();
     } finally {
       metricsServer?.close();
+      await client.connection.close();
       artifacts.destroy();
       await connection.close();
       log.info({ hostId }, 'host worker stopped');

@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
+import { VmTargetProvider } from '../../activities/vm/vm-target-provider.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
@@ -53,7 +54,9 @@ runMain(
     const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
     const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
     const catalog = loadCatalog(config.flavors);
-    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog };
+    // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.
+    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms });
+    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
       hostId,

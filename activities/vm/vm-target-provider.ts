@@ -1,0 +1,223 @@
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Catalog } from '../../core/catalog/index.js';
+import { createLogger, type Logger } from '../../lib/log.js';
+import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
+import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
+import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
+import { probeAccelerator } from './accel-probe.js';
+import { HostCapacity } from './capacity.js';
+import type { GoldenRef } from './golden-ref.js';
+import { copyTreeFromGuest } from './guest-files.js';
+import { guestRunnerPlan } from './guest-runner-command.js';
+import { VmSizeSchema, findGolden, type VmSize } from './index.js';
+import { withClone, type ReadyVm } from './lifecycle.js';
+import { Qcow2Storage } from './qcow2-storage.js';
+import { QemuHypervisor } from './qemu-hypervisor.js';
+import { shellQuote, type SshExecutor } from './ssh-executor.js';
+import type { Storage } from './storage.js';
+
+/** The guest's installed suite (Debian's zfs-test package, as every ztest golden has it). */
+const GUEST_RUNNER = '/usr/share/zfs/test-runner/bin/test-runner.py';
+const GUEST_TEST_DIR = '/usr/share/zfs/zfs-tests';
+
+export interface VmTargetProviderDeps {
+  catalog: Catalog;
+  /** config host.maxVms (also capped by CPUs and RAM). */
+  maxVms: number;
+  cacheDir?: string;
+  cloneRoot?: string;
+  storage?: Storage;
+  size?: VmSize;
+  bootTimeoutMs?: number;
+  log?: Logger;
+}
+
+/**
+ * Opens a chunk attempt's target in a fresh clone of the flavor's ztest golden. `withClone` owns the
+ * clone's whole life (clone → boot → SSH → body → destroy on every path); open() runs it with a body
+ * that hands the ready VM out and then waits until close() — or the activity's cancellation — lets it
+ * return. Before the body returns, the runner's output tree is copied back to the same path on this
+ * host (the chunk code uploads it from there) with the serial log beside it. So the clone is destroyed
+ * on close, on boot failure and on cancel, and never outlives the activity (a killed worker's clone is
+ * the sweeper's: it is labelled with the run id).
+ *
+ * In the guest the runner goes through zfs-tests.sh as the golden's test user (./guest-runner-command.ts).
+ */
+export class VmTargetProvider implements TargetProvider {
+  private readonly log: Logger;
+  private readonly cacheDir: string;
+  private readonly cloneRoot: string;
+  private readonly storage: Storage;
+  private readonly capacity: HostCapacity;
+  private readonly hypervisors = new Map<string, Promise<QemuHypervisor>>();
+
+  constructor(private readonly deps: VmTargetProviderDeps) {
+    this.log = deps.log ?? createLogger('vm-target');
+    this.cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
+    this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
+    this.storage = deps.storage ?? new Qcow2Storage();
+    this.capacity = new HostCapacity({ maxVms: deps.maxVms });
+  }
+
+  async open(request: OpenTargetRequest): Promise<OpenedTarget> {
+    const golden = this.goldenOf(request.target);
+    const hypervisor = await this.hypervisorFor(golden);
+    const size = VmSizeSchema.parse(this.deps.size ?? {});
+    const log = this.log.child({ runId: request.runId, target: request.target });
+
+    let handOut!: (vm: ReadyVm) => void;
+    const ready = new Promise<ReadyVm>((resolve) => (handOut = resolve));
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    // Cancellation ends the clone even when nobody calls close().
+    request.signal.addEventListener('abort', () => letGo(), { once: true });
+    let target: SshRunnerTarget | undefined;
+
+    const lifetime = withClone(
+      {
+        runId: request.runId,
+        golden,
+        storage: this.storage,
+        hypervisor,
+        cloneRoot: this.cloneRoot,
+        ...size,
+        bootTimeoutMs: this.deps.bootTimeoutMs,
+        capacity: this.capacity,
+        signal: request.signal,
+        log,
+      },
+      async (vm) => {
+        target = new SshRunnerTarget(vm.ssh, vm.disks, log);
+        handOut(vm);
+        await released;
+        await target.copyBack(vm);
+      },
+    );
+    const vm = await Promise.race([ready, lifetime.then(() => Promise.reject(new Error('the clone ended before it was ready')))]);
+    // From here a failure of the clone's life surfaces in close().
+    lifetime.catch(() => undefined);
+    log.info({ cloneId: vm.cloneId, bootSeconds: vm.bootSeconds, accel: vm.vm.accel }, 'VM target open');
+    let closing: Promise<void> | undefined;
+    return {
+      runner: target!,
+      runnerPath: GUEST_RUNNER,
+      testDir: GUEST_TEST_DIR,
+      python: 'python3',
+      env: { [request.marker.name]: request.marker.value },
+      close: () => {
+        closing ??= (letGo(), lifetime);
+        return closing;
+      },
+    };
+  }
+
+  private goldenOf(flavorId: string): GoldenRef {
+    let flavor;
+    try {
+      flavor = this.deps.catalog.get(flavorId);
+    } catch (err) {
+      throw new TargetUnavailable(`${flavorId}: not a flavor of this host's catalog (${(err as Error).message})`);
+    }
+    const golden = findGolden(this.cacheDir, flavor, 'ztest');
+    if (!golden) {
+      throw new TargetUnavailable(`${flavorId}: no ztest golden of its current recipe in ${this.cacheDir}; build it with \`zfslab golden-ztest ${flavorId}\``);
+    }
+    return golden;
+  }
+
+  private hypervisorFor(golden: GoldenRef): Promise<QemuHypervisor> {
+    const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
+    let h = this.hypervisors.get(kernel);
+    if (!h) {
+      h = (kernel
+        ? probeAccelerator({ kernelPath: kernel, cacheFile: join(this.cacheDir, 'accel-probe.json'), log: this.log }).then((p) => p.chosen)
+        : Promise.resolve('tcg' as const)
+      ).then((accel) => new QemuHypervisor({ accel, log: this.log }));
+      this.hypervisors.set(kernel, h);
+    }
+    return h;
+  }
+}
+
+/**
+ * RunnerTarget over the clone's SSH connection, as the golden's test user: files via SFTP (parent dirs
+ * made with sudo and handed to the user), the runner via zfs-tests.sh in a process group of its own
+ * that kill() ends (SshExecutor kills the remote group; destroying the clone ends the rest).
+ */
+export class SshRunnerTarget implements RunnerTarget {
+  private readonly outputBases = new Set<string>();
+
+  constructor(
+    private readonly ssh: SshExecutor,
+    private readonly disks: readonly string[],
+    private readonly log: Logger,
+  ) {}
+
+  async writeFile(path: string, content: string): Promise<void> {
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    const mk = await this.ssh.exec(`test -w ${shellQuote(dir)} || { sudo -n mkdir -p ${shellQuote(dir)} && sudo -n chown "$(id -u):$(id -g)" ${shellQuote(dir)}; }`, { timeoutMs: 60_000 });
+    if (mk.exitCode !== 0) throw new Error(`cannot make ${dir} in the guest: ${mk.stderr.slice(-400)}`);
+    await this.ssh.upload(content, path);
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    const ls = await this.ssh.exec(`sudo -n ls -1A -- ${shellQuote(path)} 2>/dev/null || true`, { timeoutMs: 60_000 });
+    return ls.stdout.split('\n').filter(Boolean);
+  }
+
+  spawnRunner(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
+    const plan = guestRunnerPlan(argv, { disks: this.disks, env: options.env });
+    this.outputBases.add(plan.outputBase);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const stop = new AbortController();
+    this.log.info({ command: plan.command }, 'starting zfs-tests.sh in the guest');
+    const exit: Promise<RunnerProcessExit> = this.ssh
+      .exec(plan.command, {
+        signal: stop.signal,
+        // The whole output is streamed to the caller; keep only a little here.
+        maxCapture: 64 * 1024,
+        onStdout: (text) => stdout.write(text),
+        onStderr: (text) => stderr.write(text),
+      })
+      .then(
+        (r) => ({ code: r.exitCode, signal: r.exitSignal ?? (r.cancelled && r.exitCode === null ? 'SIGKILL' : null) }),
+        (err: unknown) => ({ code: null, signal: null, spawnError: err instanceof Error ? err.message : String(err) }),
+      )
+      .then(async (result) => {
+        await Promise.all([endStream(stdout), endStream(stderr)]);
+        return result;
+      });
+    return {
+      stdout,
+      stderr,
+      exit,
+      kill: async () => {
+        stop.abort();
+        await exit;
+      },
+    };
+  }
+
+  /** Copies every runner output dir of this clone back to the same path on this host, with the serial log. */
+  async copyBack(vm: ReadyVm): Promise<void> {
+    for (const dir of this.outputBases) {
+      try {
+        const probe = await vm.ssh.exec(`sudo -n test -d ${shellQuote(dir)}`, { timeoutMs: 60_000 });
+        if (probe.exitCode === 0) await copyTreeFromGuest(vm.ssh, dir, dir);
+        mkdirSync(dir, { recursive: true });
+        if (existsSync(vm.serialLogPath)) copyFileSync(vm.serialLogPath, join(dir, `serial-${vm.cloneId}.log`));
+      } catch (err) {
+        this.log.warn({ err, dir, cloneId: vm.cloneId }, 'could not copy the runner output back from the guest');
+      }
+    }
+  }
+}
+
+function endStream(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    stream.end(() => resolve());
+  });
+}

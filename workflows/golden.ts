@@ -1,5 +1,6 @@
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { GoldenActivities } from '../activities/golden/index.js';
 import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
 import type { GoldenManifest, GoldenStep } from '../core/vm/manifest.js';
@@ -35,6 +36,8 @@ export interface GoldenBuildResult {
   manifest: GoldenManifest;
   steps: GoldenStepProgress[];
 }
+
+const { storeGoldenManifest } = proxyActivities<CoordinatorActivities>({ startToCloseTimeout: '2m', retry: { maximumInterval: '30s' } });
 
 export const goldenProgressQuery = defineQuery<GoldenBuildProgress>('goldenProgress');
 
@@ -80,5 +83,6 @@ export async function goldenBuild(rawInput: GoldenBuildInput): Promise<GoldenBui
     }
   }
   const manifest = await readGoldenManifest(plan.goldenDir);
+  await storeGoldenManifest({ hostId: input.hostId, manifest });
   return { name: plan.name, goldenDir: plan.goldenDir, cached: plan.cached, manifest, steps: progress.steps };
 }

@@ -3,3 +3,4 @@ export { hostProbe } from './host-probe.js';
 export { matrixRun } from './test-run.js';
 export { targetRun } from './target-run.js';
 export { goldenBuild } from './golden.js';
+export { recipeRun } from './recipe-run.js';

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { artifactKeys } from '../../core/artifact-keys.js';
 import { HostProbeReportSchema, type HostProbeReport } from '../../core/host/probe-report.js';
+import { GoldenManifestSchema, type GoldenManifest } from '../../core/vm/manifest.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 
 export interface CoordinatorActivityDeps {
@@ -21,6 +22,31 @@ export function createCoordinatorActivities(deps: CoordinatorActivityDeps) {
       const timestamped = await deps.artifacts.putBytes(artifactKeys.probeAt(parsed.data.hostId, stamp), body);
       await deps.artifacts.putBytes(artifactKeys.probeLatest(parsed.data.hostId), body);
       return { key: timestamped.key, uri: timestamped.uri };
+    },
+
+    /** Keeps a recipe run's output and verdict under runs/<runId>/<flavor>/recipe/. */
+    async storeRecipeResult(input: {
+      runId: string;
+      flavor: string;
+      recipe: string;
+      outcome: string;
+      exitCode: number | null;
+      durationSeconds: number;
+      bootSeconds: number;
+      output: string;
+    }): Promise<{ outputUri: string; resultUri: string }> {
+      const prefix = `${artifactKeys.shardPrefix(input.runId, input.flavor, 'recipe')}`;
+      const { output, ...verdict } = input;
+      const out = await deps.artifacts.putBytes(`${prefix}/output.log`, output);
+      const result = await deps.artifacts.putBytes(`${prefix}/result.json`, JSON.stringify(verdict, null, 2) + '\n');
+      return { outputUri: out.uri, resultUri: result.uri };
+    },
+
+    /** Publishes a golden's manifest so that every host and `zfslab status` can see which goldens exist where. */
+    async storeGoldenManifest(input: { hostId: string; manifest: GoldenManifest }): Promise<{ uri: string }> {
+      const manifest = GoldenManifestSchema.parse(input.manifest);
+      const key = `${artifactKeys.golden(input.hostId, manifest.flavorId, manifest.recipeHash.slice(0, 16))}/manifest.json`;
+      return { uri: (await deps.artifacts.putBytes(key, JSON.stringify(manifest, null, 2) + '\n')).uri };
     },
   };
 }

@@ -3,6 +3,7 @@ import { loadConfig, type LoadedConfig } from '../../lib/config.js';
 import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
+import { goldenCommand, goldenZtestCommand } from './commands/golden.js';
 import { hostCommand } from './commands/host.js';
 import { resultsCommands } from './commands/results.js';
 import { downCommand, statusCommand, upCommand } from './commands/stack.js';
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
     downCommand(),
     statusCommand(),
     hostCommand(),
+    goldenZtestCommand(),
+    goldenCommand(),
     testCommand(),
     ...resultsCommands(),
     fingerprintCommand({

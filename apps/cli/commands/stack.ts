@@ -8,6 +8,7 @@ import { ArtifactStore } from '../../../lib/s3.js';
 import { describePollers, type QueuePollers } from '../../../lib/task-queues.js';
 import { closeClient, connectClient } from '../../../lib/temporal.js';
 import { contextFrom } from '../context.js';
+import { goldenRow, listGoldens, type GoldenListing } from './golden.js';
 import { EXIT, ExitError } from '../exit.js';
 import { formatBytes, paint, table } from '../output.js';
 
@@ -46,6 +47,7 @@ export interface StatusReport {
   urls: ReturnType<typeof stackUrls>;
   queues: QueuePollers[];
   hosts: { hostId: string; probe?: HostProbeReport; probeUri?: string; capabilities: string[] }[];
+  goldens: GoldenListing[];
 }
 
 export function statusCommand(): Command {
@@ -59,7 +61,7 @@ export function statusCommand(): Command {
       const temporalUp = services.find((s) => s.name === 'temporal')?.healthy ?? false;
       const minioUp = services.find((s) => s.name === 'minio')?.healthy ?? false;
       const hostIds = new Set<string>([resolveHostId(loaded)]);
-      const report: StatusReport = { services, urls: stackUrls(loaded), queues: [], hosts: [] };
+      const report: StatusReport = { services, urls: stackUrls(loaded), queues: [], hosts: [], goldens: await listGoldens(loaded) };
       let artifacts: ArtifactStore | undefined;
       if (minioUp || !config.s3.embedded) {
         artifacts = ArtifactStore.fromConfig(config, { retryForMs: 0 });
@@ -134,6 +136,10 @@ function printStatus(out: ReturnType<typeof contextFrom>['out'], report: StatusR
         `${formatBytes(s.disk.freeBytes)} free; kernel ${s.system.kernel}; capabilities: ${host.capabilities.join(', ') || 'none'}`,
     );
   }
+  out.line();
+  out.line(paint(out, 'bold', 'goldens'));
+  if (report.goldens.length === 0) out.line('  none yet (`zfslab golden-ztest debian13`)');
+  else out.line(table(report.goldens.map(goldenRow), ['host', 'flavor', 'lineage', 'kernel', 'OpenZFS', 'built', 'name']));
   out.line();
   out.line(`Temporal UI  ${report.urls.temporalUi}`);
 }

@@ -19,6 +19,7 @@ import { describePollers } from '../../../lib/task-queues.js';
 import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
 import { contextFrom, type CliContext } from '../context.js';
 import { EXIT, ExitError } from '../exit.js';
+import { runRecipeCommand } from './recipe-run.js';
 import { parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
 import { followRun } from './test-run/follow.js';
 import { planJson, printPlan } from './test-run/plan-view.js';
@@ -45,12 +46,16 @@ export function testCommand(): Command {
     .option('--all', 'show every row of the matrix (default: rows where something did not pass)')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--markdown <file>', 'write a Markdown summary here')
-    .action(async (target: string, rawFlags: unknown, command: Command) => {
+    .option('--recipe <file>', 'instead of ZTS: run this script as root in a fresh clone of the flavor (PASS/FAIL by exit code)')
+    .option('--recipe-timeout <seconds>', 'with --recipe: KILLED after this long', '1800')
+    .action(async (target: string, rawFlags: Record<string, unknown>, command: Command) => {
       const ctx = contextFrom(command);
-      const flags = parseTestFlags(rawFlags);
+      const { recipe, recipeTimeout, ...ztsFlags } = rawFlags;
+      if (recipe !== undefined) return runRecipeCommand(ctx, target, { ...ztsFlags, recipe, recipeTimeout });
+      const flags = parseTestFlags(ztsFlags);
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
-      const targets = targetsFrom(target, loadCatalog());
+      const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
       const runId = newRunId(new Date(), Math.random);
       const input = MatrixRunInputSchema.parse({
         runId,

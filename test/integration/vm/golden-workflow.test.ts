@@ -22,6 +22,7 @@ describe('goldenBuild workflow', () => {
     const hostId = `golden-wf-${Date.now()}`;
     const calls: GoldenStep[] = [];
     let zfsAttempts = 0;
+    const published: { hostId: string; manifest: GoldenManifest }[] = [];
     const manifest = { name: 'debian13-ztest-0123456789abcdef', kernelRelease: '6.12.117+deb13-amd64' } as unknown as GoldenManifest;
     const activities: GoldenActivities = {
       planGoldenBuild: async (req) => ({
@@ -48,7 +49,8 @@ describe('goldenBuild workflow', () => {
       namespace: stack.namespace,
       taskQueue: hostTaskQueue(hostId),
       workflowsPath: join(distDir, 'workflows', 'golden.js'),
-      activities,
+      // The coordinator's activity that publishes the manifest, stubbed like the host's.
+      activities: { ...activities, storeGoldenManifest: async (input: { hostId: string; manifest: GoldenManifest }) => (published.push(input), { uri: 's3://test/manifest.json' }) },
     });
     const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
     try {
@@ -64,6 +66,7 @@ describe('goldenBuild workflow', () => {
       });
       expect(calls).toEqual(['debootstrap', 'kernel', 'zfs', 'zfs', 'payload']);
       expect(result.manifest.kernelRelease).toBe('6.12.117+deb13-amd64');
+      expect(published).toEqual([{ hostId, manifest }]);
       expect(result.steps).toEqual([
         { step: 'debootstrap', status: 'done', seconds: 1 },
         { step: 'kernel', status: 'done', seconds: 1 },

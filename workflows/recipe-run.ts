@@ -1,0 +1,88 @@
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
+import type { HostActivities } from '../activities/host/index.js';
+import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
+import { hostTaskQueue } from '../core/queues.js';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+
+export const RecipeRunInputSchema = z.object({
+  runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+  hostId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  flavor: FlavorSchema,
+  lineage: LineageSchema.default('ztest'),
+  recipe: z.object({
+    name: z.string().min(1),
+    script: z.string().min(1),
+    timeoutSeconds: z.number().int().min(1).max(24 * 3600),
+  }),
+});
+export type RecipeRunInput = z.input<typeof RecipeRunInputSchema>;
+
+export interface RecipeRunOutput {
+  runId: string;
+  flavor: string;
+  outcome: 'PASS' | 'FAIL' | 'KILLED';
+  exitCode: number | null;
+  durationSeconds: number;
+  bootSeconds: number;
+  outputUri: string;
+  resultUri: string;
+}
+
+const { storeRecipeResult } = proxyActivities<CoordinatorActivities>({ startToCloseTimeout: '2m', retry: { maximumInterval: '30s' } });
+
+/**
+ * A recipe in a fresh clone of a flavor's golden: PASS/FAIL by exit code, KILLED at its timeout.
+ * The clone lives and dies inside one host activity; a guest crash is retried on a new clone.
+ */
+export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutput> {
+  const input = RecipeRunInputSchema.parse(rawInput);
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.kind, value: 'recipe' },
+    { key: SEARCH_ATTRIBUTES.flavor, value: input.flavor.id },
+    { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
+    { key: SEARCH_ATTRIBUTES.suite, value: `recipe:${input.recipe.name}` },
+  ]);
+  const taskQueue = hostTaskQueue(input.hostId);
+  const { findGolden } = proxyActivities<HostActivities>({ taskQueue, startToCloseTimeout: '1m' });
+  const { runRecipeInClone } = proxyActivities<HostActivities>({
+    taskQueue,
+    // Boot under software emulation takes minutes on a loaded host; the recipe has its own timeout.
+    startToCloseTimeout: `${input.recipe.timeoutSeconds + 1800}s`,
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: ['MissingGolden'] },
+  });
+  const golden = await findGolden({ flavor: input.flavor, lineage: input.lineage });
+  if (!golden) {
+    throw new Error(`no ${input.lineage} golden of ${input.flavor.id} on host ${input.hostId}: build it with \`zfslab golden-ztest ${input.flavor.id}\``);
+  }
+  const result = await runRecipeInClone({
+    runId: input.runId,
+    goldenDir: golden.goldenDir,
+    recipe: { name: input.recipe.name, script: input.recipe.script, timeoutMs: input.recipe.timeoutSeconds * 1000 },
+  });
+  const stored = await storeRecipeResult({
+    runId: input.runId,
+    flavor: input.flavor.id,
+    recipe: input.recipe.name,
+    outcome: result.outcome,
+    exitCode: result.exitCode,
+    durationSeconds: result.durationSeconds,
+    bootSeconds: result.clone.bootSeconds,
+    output: `# stdout\n${result.stdout}\n# stderr\n${result.stderr}`,
+  });
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.outcome, value: result.outcome },
+    { key: SEARCH_ATTRIBUTES.openzfsVersion, value: input.flavor.expectedZfsVersion },
+  ]);
+  return {
+    runId: input.runId,
+    flavor: input.flavor.id,
+    outcome: result.outcome,
+    exitCode: result.exitCode,
+    durationSeconds: result.durationSeconds,
+    bootSeconds: result.clone.bootSeconds,
+    ...stored,
+  };
+}

@@ -167,7 +167,11 @@ export class SshExecutor {
         exitCode = code;
         exitSignal = signalName;
       });
-      channel.on('close', () => {
+      // ssh2 passes the exit status to 'close' as well (like node's child processes); take it from
+      // there when the 'exit' event did not come first.
+      channel.on('close', (code?: number | null, signalName?: string) => {
+        if (exitCode === null && typeof code === 'number') exitCode = code;
+        if (exitSignal === undefined && typeof signalName === 'string') exitSignal = signalName;
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         resolve({ exitCode, exitSignal, stdout, stderr, timedOut, cancelled, durationMs: Math.round(performance.now() - started) });

@@ -30,6 +30,7 @@ export interface VmTargetProviderDeps {
   cloneRoot?: string;
   storage?: Storage;
   size?: VmSize;
+  /** Default 10 min: a TCG boot beside other VMs on a busy 2-core host took over 5 min (docs/vm-timings.md). */
   bootTimeoutMs?: number;
   log?: Logger;
 }
@@ -83,7 +84,7 @@ export class VmTargetProvider implements TargetProvider {
         hypervisor,
         cloneRoot: this.cloneRoot,
         ...size,
-        bootTimeoutMs: this.deps.bootTimeoutMs,
+        bootTimeoutMs: this.deps.bootTimeoutMs ?? 600_000,
         capacity: this.capacity,
         signal: request.signal,
         log,

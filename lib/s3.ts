@@ -240,6 +240,11 @@ function isNotFound(err: unknown): boolean {
 
 /** Connection failures, timeouts, 5xx and throttling are worth waiting out; 4xx are not. */
 export function isTransient(err: unknown): boolean {
+  // A server going down or coming up can answer with a body that is not S3's XML (seen with MinIO
+  // mid-restart): the SDK reports a deserialization error carrying the raw response.
+  const raw = (err as { $response?: { statusCode?: number } } | undefined)?.$response;
+  if (raw && (raw.statusCode === undefined || raw.statusCode >= 500 || raw.statusCode === 429)) return true;
+  if (err instanceof Error && /Deserialization error|XML parse error/.test(err.message)) return true;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode ?? 0;
     return status >= 500 || status === 429 || status === 0 || err.name === 'SlowDown' || err.name === 'RequestTimeout';

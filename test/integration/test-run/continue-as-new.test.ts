@@ -31,7 +31,8 @@ describe('matrixRun over many chunks', () => {
   });
 
   it('continues as new past the chunk bound, keeps its place, and reports progress by query all along', async () => {
-    const suite = makeCounterSuite(join(scratch, 'suite'), { groups: 2, perGroup: 5, sleepSeconds: 0.2 });
+    // Tests long enough (0.6 s) that a poll every 100 ms sees one in flight even on a loaded host.
+    const suite = makeCounterSuite(join(scratch, 'suite'), { groups: 2, perGroup: 5, sleepSeconds: 0.6 });
     const runId = `can-${Date.now()}`;
     const input: MatrixRunInput = {
       runId,

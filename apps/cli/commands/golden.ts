@@ -6,16 +6,15 @@ import { z } from 'zod';
 import { readGoldenManifest } from '../../../activities/golden/build.js';
 import { defaultGoldenCacheDir } from '../../../activities/golden/paths.js';
 import { loadCatalog, LineageSchema, type Flavor } from '../../../core/catalog/index.js';
-import { hostTaskQueue } from '../../../core/queues.js';
 import { GoldenManifestSchema, type GoldenManifest } from '../../../core/vm/manifest.js';
 import type { LoadedConfig } from '../../../lib/config.js';
-import { InfraError, UsageError } from '../../../lib/errors.js';
+import { rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { ArtifactStore } from '../../../lib/s3.js';
-import { describePollers } from '../../../lib/task-queues.js';
-import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
+import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { GoldenBuildProgress, GoldenBuildResult } from '../../../workflows/golden.js';
 import { contextFrom } from '../context.js';
+import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { paint, table, type Output } from '../output.js';
 
@@ -48,13 +47,10 @@ export function goldenZtestCommand(): Command {
       const catalog = loadCatalog(loaded.config.flavors);
       const flavors: Flavor[] = flavorArg === 'all' ? [...catalog.flavors] : [catalog.get(flavorArg)];
       const hostId = flags.host ?? resolveHostId(loaded);
-      const client = await connectClient(loaded.config).catch((err: Error) => {
-        throw new InfraError(`cannot reach Temporal at ${loaded.config.temporal.address} (is the stack up? \`zfslab up\`): ${err.message}`);
-      });
+      const client = await connectOrExplain(loaded.config);
       const results: { flavor: string; workflowId: string; ok: boolean; result?: GoldenBuildResult; error?: string }[] = [];
       try {
-        const pollers = await describePollers(client, loaded.config.temporal.namespace, hostTaskQueue(hostId));
-        if (pollers.activityPollers.length === 0) throw new InfraError(`no host worker polls ${hostTaskQueue(hostId)}: start one (\`zfslab up\`)`);
+        await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
         // One after the other: a DKMS build takes both cores of a small host.
         for (const flavor of flavors) {
           const workflowId = `golden-${hostId}-${flavor.id}-${flags.lineage}`;
@@ -83,7 +79,7 @@ export function goldenZtestCommand(): Command {
             const result = (await handle.result()) as GoldenBuildResult;
             results.push({ flavor: flavor.id, workflowId, ok: true, result });
           } catch (err) {
-            results.push({ flavor: flavor.id, workflowId, ok: false, error: causeMessage(err) });
+            results.push({ flavor: flavor.id, workflowId, ok: false, error: rootCauseMessage(err) });
           } finally {
             follow.stop();
           }
@@ -206,10 +202,4 @@ function followProgress(out: Output, flavor: string, query: () => Promise<Golden
     }
   })();
   return { stop: () => void (stopped = true) };
-}
-
-function causeMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
-  return e instanceof Error ? e.message : String(e);
 }

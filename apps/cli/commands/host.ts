@@ -1,13 +1,12 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { HostProbeReport } from '../../../core/host/probe-report.js';
-import { hostTaskQueue } from '../../../core/queues.js';
-import { InfraError, UsageError } from '../../../lib/errors.js';
+import { UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
-import { describePollers } from '../../../lib/task-queues.js';
-import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
+import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
 import { contextFrom } from '../context.js';
+import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, table, type Output } from '../output.js';
 
 const ProbeFlags = z.object({
@@ -30,15 +29,9 @@ export function hostCommand(): Command {
       if (!parsed.success) throw new UsageError(`host probe: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const loaded = ctx.loaded();
       const hostId = parsed.data.host ?? resolveHostId(loaded);
-      const client = await connectClient(loaded.config).catch((err: Error) => {
-        throw new InfraError(`cannot reach Temporal at ${loaded.config.temporal.address} (is the stack up? \`zfslab up\`): ${err.message}`);
-      });
+      const client = await connectOrExplain(loaded.config);
       try {
-        const queue = hostTaskQueue(hostId);
-        const pollers = await describePollers(client, loaded.config.temporal.namespace, queue);
-        if (pollers.activityPollers.length === 0) {
-          throw new InfraError(`no host worker polls ${queue}: start one on that host (\`zfslab up\` here, or \`node dist/workers/host/main.js\`)`);
-        }
+        await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
         const workflowId = `host-probe-${hostId}-${Date.now()}`;
         const handle = await client.workflow.start('hostProbe', {
           taskQueue: loaded.config.temporal.taskQueue,

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { loadCatalog } from '../../../core/catalog/index.js';
-import { InfraError, UsageError } from '../../../lib/errors.js';
+import { InfraError, rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
-import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
+import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { RecipeRunOutput } from '../../../workflows/recipe-run.js';
 import type { CliContext } from '../context.js';
+import { connectOrExplain } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { paint } from '../output.js';
 
@@ -35,9 +36,7 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
   const hostId = flags.host ?? resolveHostId(loaded);
   const name = basename(flags.recipe).replace(/[^A-Za-z0-9._-]/g, '_');
   const runId = `recipe-${name.replace(/\.[^.]*$/, '')}-${Date.now().toString(36)}`;
-  const client = await connectClient(loaded.config).catch((err: Error) => {
-    throw new InfraError(`cannot reach Temporal at ${loaded.config.temporal.address}: ${err.message}`);
-  });
+  const client = await connectOrExplain(loaded.config);
   let result: RecipeRunOutput;
   try {
     const handle = await client.workflow.start('recipeRun', {
@@ -49,7 +48,7 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
     try {
       result = (await handle.result()) as RecipeRunOutput;
     } catch (err) {
-      throw new InfraError(`recipe run ${runId} failed: ${rootMessage(err)}`);
+      throw new InfraError(`recipe run ${runId} failed: ${rootCauseMessage(err)}`);
     }
   } finally {
     await closeClient(client);
@@ -62,10 +61,4 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
     ctx.out.line(`result   ${result.resultUri}`);
   }
   if (result.outcome !== 'PASS') throw new ExitError(EXIT.failed);
-}
-
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -4,7 +4,6 @@ import { CancelledFailure } from '@temporalio/common';
 import { openStore } from '../../../activities/store/open.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
-import { hostTaskQueue } from '../../../core/queues.js';
 import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';
 import { newRunId, runWorkflowId, targetWorkflowId } from '../../../core/test-run/ids.js';
 import { MatrixRunInputSchema, suiteOf } from '../../../core/test-run/input.js';
@@ -16,8 +15,9 @@ import { storeUrlOf, type LoadedConfig } from '../../../lib/config.js';
 import { InfraError, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { describePollers } from '../../../lib/task-queues.js';
-import { closeClient, connectClient, temporalUiUrl } from '../../../lib/temporal.js';
+import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import { contextFrom, type CliContext } from '../context.js';
+import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { runRecipeCommand } from './recipe-run.js';
 import { parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
@@ -68,9 +68,7 @@ export function testCommand(): Command {
         heartbeatTimeoutSeconds: flags.heartbeatTimeout,
         ...(flags.baseline ? { baselineVersion: flags.baseline } : {}),
       } satisfies MatrixRunInput);
-      const client = await connectClient(loaded.config).catch((err: Error) => {
-        throw new InfraError(`cannot reach Temporal at ${loaded.config.temporal.address} (is the stack up? \`zfslab up\`): ${err.message}`);
-      });
+      const client = await connectOrExplain(loaded.config);
       try {
         await requirePollers(client, loaded, hostId);
         await runTest(ctx, client, loaded, flags, input, target);
@@ -84,8 +82,7 @@ async function requirePollers(client: Client, loaded: LoadedConfig, hostId: stri
   const { namespace, taskQueue } = loaded.config.temporal;
   const coordinator = await describePollers(client, namespace, taskQueue);
   if (coordinator.workflowPollers.length === 0) throw new InfraError(`no coordinator worker polls ${taskQueue}: start the stack (\`zfslab up\`)`);
-  const host = await describePollers(client, namespace, hostTaskQueue(hostId));
-  if (host.activityPollers.length === 0) throw new InfraError(`no host worker polls ${hostTaskQueue(hostId)}: start one on host ${hostId}`);
+  await requireHostWorker(client, namespace, hostId);
 }
 
 async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, flags: TestFlags, input: ReturnType<typeof MatrixRunInputSchema.parse>, target: string): Promise<void> {

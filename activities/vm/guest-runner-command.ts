@@ -10,6 +10,12 @@ import { shellQuote } from './ssh-executor.js';
  * the same runner on the same runfile (whose `outputdir` the chunk code already set to `-o`), and the
  * runner's result lines reach stdout unchanged (zfs-tests.sh tees them). `-i` is dropped on purpose:
  * zfs-tests.sh passes its own STF_SUITE, which is the guest's installed suite.
+ *
+ * `-o` is dropped too, because zfs-tests.sh has no way to pass it, and that matters: test-runner.py
+ * (2.1 to 2.4) makes `<-o or /var/tmp/test_results>/<timestamp>` before it reads the runfile, then
+ * switches to the runfile's `outputdir` and chdirs into `<outputdir>/<timestamp>`, which nobody made
+ * ("Could not change to directory …", no result line at all). So in the disposable clone the runner's
+ * default base is made a symlink to the attempt's output dir: both paths name one directory.
  */
 export interface GuestRunnerPlan {
   /** The shell command line to run in the guest (through SshExecutor.exec). */
@@ -24,6 +30,9 @@ export interface GuestRunnerPlan {
 export class UnsupportedRunnerArgv extends Error {
   override name = 'UnsupportedRunnerArgv';
 }
+
+/** test-runner.py's BASEDIR: where it makes the run's dir when not given `-o`. */
+export const RUNNER_DEFAULT_BASE = '/var/tmp/test_results';
 
 /** Guest environment variables: names only from this alphabet, so they are safe as `NAME=value` words. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -59,6 +68,8 @@ export function guestRunnerPlan(
   const args = ['-v', '-r', runfile, ...(tags.length > 0 ? ['-T', tags.join(',')] : [])];
   const script = options.zfsTestsScript ?? ZTS_SCRIPT;
   const command = [
+    `sudo -n rm -rf ${RUNNER_DEFAULT_BASE}`,
+    `ln -s ${shellQuote(outputBase)} ${RUNNER_DEFAULT_BASE}`,
     'sudo -n modprobe zfs',
     `cd ${shellQuote(outputBase)}`,
     `exec env ${[...assignments, shellQuote(script), ...args.map(shellQuote)].join(' ')}`,

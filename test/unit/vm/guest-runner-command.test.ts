@@ -7,13 +7,13 @@ const OUT = '/var/lib/zfslab/zts-runs/r1/debian13@h/shard-1/chunk-000/attempt-1'
 const ARGV = ['python3', '/usr/share/zfs/test-runner/bin/test-runner.py', '-c', `${OUT}/chunk.run`, '-i', '/usr/share/zfs/zfs-tests', '-o', OUT];
 
 describe('guestRunnerPlan', () => {
-  it('maps the runner argv to zfs-tests.sh -v -r <runfile> in the output dir, with DISKS and the env', () => {
+  it('maps the runner argv to zfs-tests.sh -v -r <runfile> in the output dir, with DISKS and the env, the runner default base linked to -o', () => {
     const plan = guestRunnerPlan(ARGV, { disks: ['vdb', 'vdc', 'vdd'], env: { TMPDIR: '/var/tmp', ZFSLAB_ZTS_ATTEMPT: OUT } });
     expect(plan.runfile).toBe(`${OUT}/chunk.run`);
     expect(plan.outputBase).toBe(OUT);
     expect(plan.tags).toEqual([]);
     expect(plan.command).toBe(
-      `sudo -n modprobe zfs && cd '${OUT}' && exec env TMPDIR='/var/tmp' ZFSLAB_ZTS_ATTEMPT='${OUT}' DISKS='vdb vdc vdd' ` +
+      `sudo -n rm -rf /var/tmp/test_results && ln -s '${OUT}' /var/tmp/test_results && sudo -n modprobe zfs && cd '${OUT}' && exec env TMPDIR='/var/tmp' ZFSLAB_ZTS_ATTEMPT='${OUT}' DISKS='vdb vdc vdd' ` +
         `'/usr/share/zfs/zfs-tests.sh' '-v' '-r' '${OUT}/chunk.run'`,
     );
   });

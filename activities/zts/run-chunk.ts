@@ -155,7 +155,11 @@ export async function runZtsChunk(rawInput: RunZtsChunkInput, deps: RunZtsChunkD
       cancelled: wasCancelled,
       stderrTail: stderr,
     };
-    if (verdict.status === 'infra-error' && !wasCancelled) result.infraError = verdict.reasons.join('; ');
+    if (verdict.status === 'infra-error' && !wasCancelled) {
+      // The runner's own last words say why (e.g. "Could not change to directory …"); keep them with the error.
+      const said = lastLines([...lineStream.lines, ...stderr.split('\n')], 6);
+      result.infraError = verdict.reasons.join('; ') + (said ? `; the runner's last output: ${said}` : '');
+    }
     log.info(
       { exitCode, results: attempt.length, summary: summary?.counts, verdict: verdict.status, cancelled: wasCancelled, resultsDir },
       'test-runner finished',
@@ -169,6 +173,15 @@ async function findRunDir(target: RunnerTarget, outputBase: string): Promise<str
   const dirs = (await target.listDir(outputBase)).filter((name) => /^\d{8}T\d{6}$/.test(name)).sort();
   const last = dirs[dirs.length - 1];
   return last ? `${outputBase}/${last}` : undefined;
+}
+
+function lastLines(lines: readonly string[], count: number): string {
+  return lines
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-count)
+    .join(' | ')
+    .slice(-800);
 }
 
 function unique(items: readonly string[]): string[] {

@@ -177,6 +177,8 @@ describe('runZtsChunk with the real test-runner.py', () => {
     expect(out.verdict.status).toBe('infra-error');
     expect(out.infraError).toMatch(/no result line.*no Results Summary/);
     expect(out.stderrTail).toMatch(/can't open file|No such file/);
+    // The error carries the runner's own last words, so the CLI can say why.
+    expect(out.infraError).toMatch(/the runner's last output: .*(can't open file|No such file)/);
   });
 });
 

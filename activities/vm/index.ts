@@ -34,6 +34,8 @@ export interface VmActivityDeps {
   cloneRoot?: string;
   /** config host.maxVms; also capped by CPUs and RAM. */
   maxVms: number;
+  /** The host's one VM budget, shared with the ZTS VM target provider; made from maxVms when absent. */
+  capacity?: HostCapacity;
   storage?: Storage;
   /** For the sweeper: is this run still open (its workflow running)? */
   isRunOpen?: (runId: string) => Promise<boolean>;
@@ -72,7 +74,7 @@ export function createVmActivities(deps: VmActivityDeps) {
   const cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
   const cloneRoot = deps.cloneRoot ?? defaultCloneDir();
   const storage = deps.storage ?? new Qcow2Storage();
-  const capacity = new HostCapacity({ maxVms: deps.maxVms });
+  const capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
   const hypervisors = new Map<string, Promise<QemuHypervisor>>();
 
   const hypervisorFor = (golden: GoldenRef): Promise<QemuHypervisor> => {

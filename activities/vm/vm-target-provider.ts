@@ -26,6 +26,8 @@ export interface VmTargetProviderDeps {
   catalog: Catalog;
   /** config host.maxVms (also capped by CPUs and RAM). */
   maxVms: number;
+  /** The host's one VM budget, shared with the VM activities; made from maxVms when absent. */
+  capacity?: HostCapacity;
   cacheDir?: string;
   cloneRoot?: string;
   storage?: Storage;
@@ -59,7 +61,7 @@ export class VmTargetProvider implements TargetProvider {
     this.cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
     this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
     this.storage = deps.storage ?? new Qcow2Storage();
-    this.capacity = new HostCapacity({ maxVms: deps.maxVms });
+    this.capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
   }
 
   async open(request: OpenTargetRequest): Promise<OpenedTarget> {

@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
+import { HostCapacity } from '../../activities/vm/capacity.js';
 import { VmTargetProvider } from '../../activities/vm/vm-target-provider.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
@@ -55,7 +56,9 @@ runMain(
     const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
     const catalog = loadCatalog(config.flavors);
     // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.
-    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms });
+    // One VM budget for the host: ZTS chunks and recipe/golden VM activities draw from the same RAM and CPUs.
+    const capacity = new HostCapacity({ maxVms: config.host.maxVms });
+    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity });
     const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
@@ -63,7 +66,7 @@ runMain(
       imageDir: paths.imageDir,
       zts,
       golden: {},
-      vm: { maxVms: config.host.maxVms, isRunOpen: (runId) => isRunOpen(client, runId) },
+      vm: { maxVms: config.host.maxVms, capacity, isRunOpen: (runId) => isRunOpen(client, runId) },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
     const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());

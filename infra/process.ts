@@ -3,6 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { isProcessAlive, processStartTicks } from '../lib/process-identity.js';
+
+export { processStartTicks };
 
 /**
  * A background process owned by the stack: started detached with its output in a log file, and
@@ -28,19 +31,6 @@ export function pidFile(dirs: ProcessDirs, name: string): string {
   return join(dirs.runDir, `${name}.pid.json`);
 }
 
-/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
-export function processStartTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(rest[19]);
-    return Number.isFinite(ticks) ? ticks : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function readPidRecord(dirs: ProcessDirs, name: string): PidRecord | undefined {
   const file = pidFile(dirs, name);
   if (!existsSync(file)) return undefined;
@@ -53,7 +43,7 @@ export function readPidRecord(dirs: ProcessDirs, name: string): PidRecord | unde
 
 /** The recorded process is alive and is the same process (pid not reused). */
 export function isRecordAlive(record: PidRecord): boolean {
-  return processStartTicks(record.pid) === record.startTicks;
+  return isProcessAlive(record);
 }
 
 export function startBackground(

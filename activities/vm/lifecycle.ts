@@ -5,6 +5,7 @@ import { findGuestCrash, guestDiskNames } from '../../core/vm/qemu-argv.js';
 import { transition, type VmState } from '../../core/vm/lifecycle.js';
 import { InfraError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
+import { currentProcessIdentity } from '../../lib/process-identity.js';
 import type { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
 import { freeLocalPort, type QemuHypervisor, type VmHandle } from './qemu-hypervisor.js';
@@ -93,7 +94,8 @@ async function oneClone<T>(options: CloneOptions, parentLog: Logger, attempt: nu
   const cloneId = newCloneId();
   const log = parentLog.child({ cloneId });
   const dir = join(options.cloneRoot, cloneId);
-  const label: CloneLabel = { cloneId, runId: options.runId, golden: options.golden.name, createdAt: new Date().toISOString() };
+  const owner = currentProcessIdentity();
+  const label: CloneLabel = { cloneId, runId: options.runId, golden: options.golden.name, createdAt: new Date().toISOString(), ...(owner ? { owner } : {}) };
   const serialLogPath = join(dir, 'serial.log');
   const pidFilePath = join(dir, 'qemu.pid');
   const qmpSocketPath = join(dir, 'qmp.sock');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProcessIdentitySchema } from '../../lib/process-identity.js';
 
 /**
  * Where clone disks come from. Two backends: qcow2 overlays (any host) and ZFS zvol clones of a
@@ -18,6 +19,12 @@ export const CloneLabelSchema = z.object({
   runId: z.string().min(1),
   golden: z.string(),
   createdAt: z.string(),
+  /**
+   * The worker process that made the clone and is the only one that uses it. Once that process is gone
+   * (killed, host rebooted) the clone is an orphan even while its run goes on: the run's retry boots a
+   * clone of its own. Absent on labels of older versions and on ZFS-only listings.
+   */
+  owner: ProcessIdentitySchema.optional(),
 });
 export type CloneLabel = z.infer<typeof CloneLabelSchema>;
 

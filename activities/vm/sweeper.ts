@@ -1,13 +1,15 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../lib/log.js';
+import { isProcessAlive } from '../../lib/process-identity.js';
 import { readCloneLabel } from './qcow2-storage.js';
 import type { QemuHypervisor } from './qemu-hypervisor.js';
 import type { CloneLabel, Storage } from './storage.js';
 
 /**
- * Destroys clones (and their VMs) whose run is closed or unknown: after a worker crash or a host
- * reboot nothing else would. A clone is recognised by its labels: the label.json in its dir (qemu's
+ * Destroys clones (and their VMs) whose run is closed or unknown, or whose owning worker process is
+ * gone: after a worker crash or a host reboot nothing else would. A clone whose owner died is an orphan
+ * even while its run is open (the run's retried activity boots a fresh clone), and whatever its age. A clone is recognised by its labels: the label.json in its dir (qemu's
  * pid file and QMP socket live there too) and, on ZFS, the zfslab:run user property.
  */
 export interface SweepOptions {
@@ -23,7 +25,7 @@ export interface SweepOptions {
 }
 
 export interface SweepReport {
-  destroyed: { cloneId: string; runId: string; reason: 'run-closed' | 'unlabelled' }[];
+  destroyed: { cloneId: string; runId: string; reason: 'run-closed' | 'owner-gone' | 'unlabelled' }[];
   kept: { cloneId: string; runId: string }[];
   errors: { cloneId: string; error: string }[];
 }
@@ -50,11 +52,10 @@ export async function sweepOrphanClones(options: SweepOptions): Promise<SweepRep
   for (const [cloneId, { label, storages }] of seen) {
     const runId = label?.runId ?? '';
     try {
-      if (label && now() - Date.parse(label.createdAt) < minAgeMs) {
-        report.kept.push({ cloneId, runId });
-        continue;
-      }
-      if (label && (await options.isRunOpen(label.runId))) {
+      // A clone whose owner died will not be used again, whatever its age or its run's state.
+      const ownerGone = label?.owner !== undefined && !isProcessAlive(label.owner);
+      const inUse = !ownerGone && label !== undefined && (now() - Date.parse(label.createdAt) < minAgeMs || (await options.isRunOpen(label.runId)));
+      if (inUse) {
         report.kept.push({ cloneId, runId });
         continue;
       }
@@ -63,8 +64,9 @@ export async function sweepOrphanClones(options: SweepOptions): Promise<SweepRep
       const fallback: CloneLabel = label ?? { cloneId, runId: '', golden: '', createdAt: '' };
       for (const storage of storages) await storage.destroyClone(fallback, dir);
       rmSync(dir, { recursive: true, force: true });
-      report.destroyed.push({ cloneId, runId, reason: label ? 'run-closed' : 'unlabelled' });
-      log.info({ cloneId, runId }, 'orphan clone destroyed');
+      const reason = ownerGone ? 'owner-gone' : label ? 'run-closed' : 'unlabelled';
+      report.destroyed.push({ cloneId, runId, reason });
+      log.info({ cloneId, runId, reason }, 'orphan clone destroyed');
     } catch (err) {
       report.errors.push({ cloneId, error: (err as Error).message });
       log.error({ err, cloneId }, 'could not sweep clone');

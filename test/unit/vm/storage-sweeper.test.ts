@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { RunResult } from '../../../activities/vm/run-command.js';
 import { sweepOrphanClones } from '../../../activities/vm/sweeper.js';
 import { ZfsStorage } from '../../../activities/vm/zfs-storage.js';
 import { runCommand } from '../../../activities/vm/run-command.js';
+import { currentProcessIdentity, type ProcessIdentity } from '../../../lib/process-identity.js';
 
 describe('Qcow2Storage (real qemu-img)', () => {
   it('makes an overlay backed by the golden, labelled with the run, and destroys it', async () => {
@@ -78,13 +80,13 @@ describe('ZfsStorage argv', () => {
 });
 
 describe('orphan sweeper', () => {
-  it('destroys clones of closed or unknown runs, keeps open and young ones', async () => {
+  it('destroys clones of closed or unknown runs and of dead owners, keeps open and young ones', async () => {
     const root = mkdtempSync(join(tmpdir(), 'zfslab-sweep-'));
     const old = new Date(Date.now() - 3600_000).toISOString();
-    const make = (cloneId: string, runId: string | undefined, createdAt = old) => {
+    const make = (cloneId: string, runId: string | undefined, createdAt = old, owner?: ProcessIdentity) => {
       const dir = join(root, cloneId);
       mkdirSync(dir, { recursive: true });
-      if (runId !== undefined) writeCloneLabel(dir, { cloneId, runId, golden: 'g', createdAt });
+      if (runId !== undefined) writeCloneLabel(dir, { cloneId, runId, golden: 'g', createdAt, ...(owner ? { owner } : {}) });
       writeFileSync(join(dir, 'disk.qcow2'), 'overlay');
       // a pid file naming a pid that is not a qemu of this clone must not be killed
       writeFileSync(join(dir, 'qemu.pid'), `${process.pid}\n`);
@@ -93,6 +95,11 @@ describe('orphan sweeper', () => {
     make('c-closed', 'run-closed');
     make('c-young', 'run-closed', new Date().toISOString());
     make('c-nolabel', undefined);
+    // Made by a worker that died (a real process, gone): an orphan although its run is open and it is young.
+    const dead = spawnSync('true');
+    make('c-dead-owner', 'run-open', new Date().toISOString(), { pid: dead.pid!, startTicks: 1 });
+    // Made by this (live) process for an open run: in use.
+    make('c-live-owner', 'run-open', old, currentProcessIdentity());
     const report = await sweepOrphanClones({
       cloneRoot: root,
       storages: [new Qcow2Storage()],
@@ -101,10 +108,11 @@ describe('orphan sweeper', () => {
     });
     expect(report.destroyed.map((d) => [d.cloneId, d.reason]).sort()).toEqual([
       ['c-closed', 'run-closed'],
+      ['c-dead-owner', 'owner-gone'],
       ['c-nolabel', 'unlabelled'],
     ]);
-    expect(report.kept.map((k) => k.cloneId).sort()).toEqual(['c-open', 'c-young']);
-    expect(readdirSync(root).sort()).toEqual(['c-open', 'c-young']);
+    expect(report.kept.map((k) => k.cloneId).sort()).toEqual(['c-live-owner', 'c-open', 'c-young']);
+    expect(readdirSync(root).sort()).toEqual(['c-live-owner', 'c-open', 'c-young']);
     expect(report.errors).toEqual([]);
   });
 });

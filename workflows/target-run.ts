@@ -22,7 +22,7 @@ import { targetOutcome } from '../core/test-run/outcome.js';
 import { TARGET_PROGRESS_QUERY, etaSeconds } from '../core/test-run/progress.js';
 import type { TargetProgress } from '../core/test-run/progress.js';
 import { summarizePlan } from '../core/test-run/types.js';
-import type { PlannedShard, PlannedTarget, ResolvedTarget, TargetRunResult } from '../core/test-run/types.js';
+import type { ChunkFingerprint, PlannedShard, PlannedTarget, ResolvedTarget, TargetRunResult } from '../core/test-run/types.js';
 import { failureMessage, failureType, parseInput } from './failures.js';
 
 export const targetProgressQuery = defineQuery<TargetProgress>(TARGET_PROGRESS_QUERY);
@@ -41,6 +41,8 @@ export interface TargetRunState {
   measuredCost: number;
   chunksDone: number;
   execution: number;
+  /** `--fingerprint`: one report per chunk run so far. */
+  fingerprints?: ChunkFingerprint[];
 }
 
 /** Two chunks in a row failing for good on one shard means the target itself is broken: stop that shard. */
@@ -157,6 +159,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       // Workflow time (deterministic): the chunk's wall time, retries included, is the real speed.
       const startedAt = Date.now();
       try {
+        const fingerprint = input.fingerprint ? { workload: chunkWorkload(input.fingerprint.workload, current.plan, shard.index, chunk.index) } : undefined;
         const out = await chunks.runZtsChunk({
           runId: input.runId,
           target: input.target,
@@ -166,7 +169,9 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
           runfileKey: shard.runfileKey!,
           testIds: chunk.testIds,
           testDir: current.resolved.testDir,
+          ...(fingerprint ? { fingerprint } : {}),
         });
+        if (out.fingerprint) (current.fingerprints ??= []).push(out.fingerprint);
         if (out.testsLeft === 0) wallSeconds = (Date.now() - startedAt) / 1000;
       } catch (err) {
         if (isCancellation(err)) {
@@ -268,6 +273,14 @@ function remainingEta(state: TargetRunState): number {
   });
 }
 
+/**
+ * The baseline name of a chunk's fingerprint: the run's workload name when the target runs as one chunk,
+ * else suffixed with the chunk's place (a different set of tests is a different workload).
+ */
+function chunkWorkload(workload: string, plan: PlannedTarget, shard: number, chunk: number): string {
+  return chunkCount(plan) === 1 ? workload : `${workload}.s${shard}c${chunk}`;
+}
+
 function chunkCount(plan: PlannedTarget): number {
   return plan.shards.reduce((n, s) => n + s.chunks.length, 0);
 }
@@ -284,6 +297,7 @@ function result(input: TargetRunSpec, state: TargetRunState, outcome: TargetRunR
     totals: { tests: totals?.tests ?? 0, counts: totals?.counts ?? emptyCounts(), unexpected: totals?.unexpected ?? 0, infraErrors: state.infraErrors },
     artifactsPrefix: `${runKeys.runPrefix(input.runId)}/${state.resolved.flavorId}`,
     runfileSource: state.resolved.runfileSource,
+    ...(state.fingerprints ? { fingerprints: state.fingerprints } : {}),
   };
 }
 

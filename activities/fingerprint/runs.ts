@@ -25,6 +25,8 @@ export interface RunFingerprintInput {
   runId: string;
   flavor: string;
   shard: number | string;
+  /** The chunk of the shard, when the run is cut into chunks (keys then sit beside the chunk's results). */
+  chunk?: number;
   /** Stable name of what ran, the baseline's key: `zts-sanity`, `recipe-dedup`. */
   workload: string;
   /** Follow this binary's first exec (default: zfs-tests.sh as the golden installs it). */
@@ -66,8 +68,8 @@ export async function captureRunFingerprint(shell: CaptureShell, input: RunFinge
       ...(input.onReady ? { onReady: input.onReady } : {}),
     };
     const { fingerprint } = await captureFingerprint(shell, options);
-    const fingerprintUri = await store.upload(fingerprintKeys.run(input.runId, input.flavor, input.shard), JSON.stringify(fingerprint, null, 2) + '\n', 'application/json');
-    const rawUri = await store.upload(fingerprintKeys.runRaw(input.runId, input.flavor, input.shard), await readFile(rawPath), 'application/x-ndjson');
+    const fingerprintUri = await store.upload(fingerprintKeys.run(input.runId, input.flavor, input.shard, input.chunk), JSON.stringify(fingerprint, null, 2) + '\n', 'application/json');
+    const rawUri = await store.upload(fingerprintKeys.runRaw(input.runId, input.flavor, input.shard, input.chunk), await readFile(rawPath), 'application/x-ndjson');
     const comparison = await compareWithBaseline(fingerprint, input, store);
     return { fingerprintUri, rawUri, sections: fingerprint.capture.sections, comparison };
   } finally {
@@ -78,7 +80,7 @@ export async function captureRunFingerprint(shell: CaptureShell, input: RunFinge
 /** Compares a run's fingerprint with the flavor's baseline (and its tolerances, when verify stored some). */
 export async function compareWithBaseline(
   fingerprint: Fingerprint,
-  input: Pick<RunFingerprintInput, 'runId' | 'flavor' | 'shard' | 'workload'>,
+  input: Pick<RunFingerprintInput, 'runId' | 'flavor' | 'shard' | 'chunk' | 'workload'>,
   store: FingerprintArtifactStore,
 ): Promise<BaselineComparison> {
   const baselineKey = fingerprintKeys.baseline(input.flavor, input.workload);
@@ -89,7 +91,7 @@ export async function compareWithBaseline(
   const tolerances = await loadTolerances(store, fingerprintKeys.baselineTolerances(input.flavor, input.workload));
   const report = detectDeviations(baseline.value, fingerprint, tolerances);
   const deviationsUri = await store.upload(
-    fingerprintKeys.runDeviations(input.runId, input.flavor, input.shard),
+    fingerprintKeys.runDeviations(input.runId, input.flavor, input.shard, input.chunk),
     JSON.stringify(report, null, 2) + '\n',
     'application/json',
   );

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
 import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
+import { sshCaptureShell } from '../fingerprint/shell.js';
 import { probeAccelerator } from './accel-probe.js';
 import { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
@@ -14,6 +15,7 @@ import { guestRunnerPlan } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
 import { withClone, type ReadyVm } from './lifecycle.js';
 import { Qcow2Storage } from './qcow2-storage.js';
+import { ZTS_SCRIPT } from './run-zts.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { shellQuote, type SshExecutor } from './ssh-executor.js';
 import type { Storage } from './storage.js';
@@ -109,6 +111,8 @@ export class VmTargetProvider implements TargetProvider {
       testDir: GUEST_TEST_DIR,
       python: 'python3',
       env: { [request.marker.name]: request.marker.value },
+      // In the guest the runner is zfs-tests.sh (./guest-runner-command.ts): the capture follows its exec, as root over the clone's SSH.
+      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT },
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

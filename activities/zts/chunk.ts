@@ -8,10 +8,11 @@ import { parseHeartbeat, resumePoint } from '../../core/test-run/checkpoint.js';
 import type { ChunkHeartbeatDetails } from '../../core/test-run/checkpoint.js';
 import { chunkRunfile, testsLeft } from '../../core/test-run/chunk-runfile.js';
 import { countTests } from '../../core/test-run/chunk-results.js';
-import type { ChunkActivityInput, ChunkActivityResult } from '../../core/test-run/types.js';
+import type { ChunkActivityInput, ChunkActivityResult, ChunkFingerprint } from '../../core/test-run/types.js';
 import { InfraError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
+import { fingerprintStoreOf, startChunkCapture } from './chunk-fingerprint.js';
 import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
 import { runZtsChunk } from './run-chunk.js';
@@ -91,11 +92,20 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
     let cancelled = deps.signal.aborted;
     let infraError: string | undefined;
     let retryable = true;
+    let fingerprint: ChunkFingerprint | undefined;
     if (listTests(todo).length > 0 && !cancelled) {
       log.info({ ...input, testIds: input.testIds.length, previous: previous.length, attempt: deps.attempt }, 'running chunk');
       const marker = { name: ATTEMPT_MARKER, value: `${chunkDir}/attempt-${deps.attempt}` };
       const opened = await deps.provider.open({ target: input.target, flavorId: input.flavorId, runId: input.runId, marker, signal: deps.signal });
+      const capture = input.fingerprint
+        ? startChunkCapture(
+            opened.capture,
+            { runId: input.runId, flavorId: input.flavorId, shard: input.shard, chunk: input.chunk, workload: input.fingerprint.workload },
+            { store: fingerprintStoreOf(deps.artifacts), signal: deps.signal, log },
+          )
+        : undefined;
       try {
+        await capture?.ready;
         const out = await runZtsChunk(
           {
             runfileText: renderRunfile(todo),
@@ -114,6 +124,8 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         // A runner that found nothing to run will find nothing again; one that died may do better.
         retryable = out.verdict.runnerExit !== 'no-tests';
       } finally {
+        // Before close: in a VM the capture runs in the clone that close() destroys.
+        if (capture) fingerprint = await capture.finish();
         await opened.close();
       }
     }
@@ -146,6 +158,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
       testsLeft: left.length,
       runnerSeconds: results.reduce((s, r) => s + r.durationSeconds, 0),
       attempt: deps.attempt,
+      ...(fingerprint ? { fingerprint } : {}),
     };
   } finally {
     clearInterval(keepAlive);

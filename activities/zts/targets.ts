@@ -1,4 +1,8 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { InfraError } from '../../lib/errors.js';
+import { localCaptureShell } from '../fingerprint/shell.js';
+import type { ChunkCaptureTarget } from './chunk-fingerprint.js';
 import type { Logger } from '../../lib/log.js';
 import { LocalRunnerTarget } from './local-target.js';
 import { ParentDeathTarget } from './parent-death.js';
@@ -22,6 +26,8 @@ export interface OpenedTarget {
   python: string;
   /** Extra environment for the runner. */
   env: Record<string, string>;
+  /** How `--fingerprint` captures the runner's tree on this target (a root shell there). */
+  capture?: ChunkCaptureTarget;
   close(): Promise<void>;
 }
 
@@ -44,14 +50,31 @@ export class NativeTargetProvider implements TargetProvider {
 
   async open(request: OpenTargetRequest): Promise<OpenedTarget> {
     const suite = await nativeSuite({ toolsDir: this.options.toolsDir, log: this.options.log });
+    // An absolute interpreter: it is the path the runner is exec'd as, which a fingerprint capture follows.
+    const python = findOnPath('python3') ?? 'python3';
     return {
       runner: new ParentDeathTarget(new LocalRunnerTarget({ killGraceMs: this.options.killGraceMs ?? 5_000 })),
       runnerPath: suite.runnerPath,
-      python: 'python3',
+      python,
       env: { [request.marker.name]: request.marker.value },
+      ...(python.startsWith('/') ? { capture: { shell: localCaptureShell(), followExec: python } } : {}),
       close: async () => undefined,
     };
   }
+}
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir.startsWith('/')) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** Picks the provider for a target: `native`, else the VM provider when the worker has one. */

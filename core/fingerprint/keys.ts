@@ -23,11 +23,20 @@ function part(name: string, value: string): string {
   return value;
 }
 
+/**
+ * A run's capture: per shard (`<shard>/fingerprint.json`), or per chunk of a shard when a ZTS run is
+ * cut into chunks (`<shard>/chunks/<nnn>/fingerprint.json`, beside the chunk's results.json).
+ */
+function runPart(runId: string, flavor: string, shard: number | string, chunk: number | undefined): string {
+  const prefix = artifactKeys.shardPrefix(runId, flavor, shard);
+  return chunk === undefined ? prefix : `${prefix}/chunks/${String(chunk).padStart(3, '0')}`;
+}
+
 export const fingerprintKeys = {
-  run: (runId: string, flavor: string, shard: number | string) => `${artifactKeys.shardPrefix(runId, flavor, shard)}/fingerprint.json`,
-  runRaw: (runId: string, flavor: string, shard: number | string) => `${artifactKeys.shardPrefix(runId, flavor, shard)}/fingerprint-raw.jsonl`,
-  runDeviations: (runId: string, flavor: string, shard: number | string) =>
-    `${artifactKeys.shardPrefix(runId, flavor, shard)}/fingerprint-deviations.json`,
+  run: (runId: string, flavor: string, shard: number | string, chunk?: number) => `${runPart(runId, flavor, shard, chunk)}/fingerprint.json`,
+  runRaw: (runId: string, flavor: string, shard: number | string, chunk?: number) => `${runPart(runId, flavor, shard, chunk)}/fingerprint-raw.jsonl`,
+  runDeviations: (runId: string, flavor: string, shard: number | string, chunk?: number) =>
+    `${runPart(runId, flavor, shard, chunk)}/fingerprint-deviations.json`,
   baseline: (flavor: string, workload: string) => `fingerprints/baselines/${part('flavor', flavor)}/${workloadSlug(workload)}.json`,
   baselineTolerances: (flavor: string, workload: string) =>
     `fingerprints/baselines/${part('flavor', flavor)}/${workloadSlug(workload)}.tolerances.json`,

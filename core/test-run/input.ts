@@ -45,6 +45,8 @@ const runShape = {
   baselineVersion: z.string().regex(/\d+\.\d+/).optional(),
   /** Resolve and plan only; run nothing, record nothing. */
   dryRun: z.boolean().default(false),
+  /** Capture a fingerprint of each chunk's runner tree and compare it with the flavor's baseline of this workload name. */
+  fingerprint: z.strictObject({ workload: z.string().trim().min(1).max(120) }).optional(),
   /** How long a chunk may go without a heartbeat before it is retried elsewhere/again. */
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
 };

@@ -2,6 +2,9 @@ import type { FlavorMeta } from '../matrix/matrix.js';
 import type { Classification } from '../results/types.js';
 import type { CostBasis } from '../shard/cost.js';
 import type { OutcomeCounts } from './chunk-results.js';
+import type { ChunkFingerprint } from './fingerprint.js';
+
+export type { ChunkFingerprint };
 import type { RunOutcome } from './outcome.js';
 import type { ChunkPlan } from './plan.js';
 
@@ -69,7 +72,10 @@ export interface ChunkActivityInput {
   runfileKey: string;
   testIds: string[];
   testDir: string;
+  /** Capture a workload fingerprint of the runner's process tree and compare it with the flavor's baseline. */
+  fingerprint?: { workload: string };
 }
+
 
 export interface ChunkActivityResult {
   resultsKey: string;
@@ -80,6 +86,7 @@ export interface ChunkActivityResult {
   runnerSeconds: number;
   attempt: number;
   infraError?: string;
+  fingerprint?: ChunkFingerprint;
 }
 
 export interface RecordedChunk {
@@ -112,6 +119,8 @@ export interface TargetRunResult {
   runfileSource: string | undefined;
   /** Set when the target could not be resolved or planned at all. */
   error?: string;
+  /** With `--fingerprint`: one per chunk that ran. */
+  fingerprints?: ChunkFingerprint[];
 }
 
 export interface MatrixRunResult {

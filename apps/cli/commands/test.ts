@@ -20,7 +20,7 @@ import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { runRecipeCommand } from './recipe-run.js';
-import { parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
+import { fingerprintWorkload, parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
 import { followRun } from './test-run/follow.js';
 import { planJson, printPlan } from './test-run/plan-view.js';
 import { printRunResult, runResultJson } from './test-run/result-view.js';
@@ -46,6 +46,7 @@ export function testCommand(): Command {
     .option('--all', 'show every row of the matrix (default: rows where something did not pass)')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--markdown <file>', 'write a Markdown summary here')
+    .option('--fingerprint [workload]', 'capture a fingerprint of each chunk\'s runner and compare it with the flavor\'s baseline (default name: zts-<selection>)')
     .option('--recipe <file>', 'instead of ZTS: run this script as root in a fresh clone of the flavor (PASS/FAIL by exit code)')
     .option('--recipe-timeout <seconds>', 'with --recipe: KILLED after this long', '1800')
     .action(async (target: string, rawFlags: Record<string, unknown>, command: Command) => {
@@ -57,11 +58,14 @@ export function testCommand(): Command {
       const hostId = flags.host ?? resolveHostId(loaded);
       const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
       const runId = newRunId(new Date(), Math.random);
+      const request = requestFrom(flags);
+      const workload = fingerprintWorkload(flags, request);
       const input = MatrixRunInputSchema.parse({
         runId,
         hostId,
         targets,
-        request: requestFrom(flags),
+        request,
+        ...(workload ? { fingerprint: { workload } } : {}),
         shards: flags.shards,
         chunkSize: flags.chunkSize,
         dryRun: flags.dryRun,

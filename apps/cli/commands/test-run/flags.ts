@@ -6,7 +6,8 @@ import { RunfileSyntaxError } from '../../../../core/runfile/errors.js';
 import { parseRunfile } from '../../../../core/runfile/parse.js';
 import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
-import { HostIdSchema, NATIVE_TARGET, RunRequestSchema } from '../../../../core/test-run/input.js';
+import { workloadSlug } from '../../../../core/fingerprint/keys.js';
+import { HostIdSchema, NATIVE_TARGET, RunRequestSchema, describeRequest } from '../../../../core/test-run/input.js';
 import type { RunRequest } from '../../../../core/test-run/input.js';
 import { UsageError } from '../../../../lib/errors.js';
 
@@ -35,6 +36,8 @@ export const TestFlagsSchema = z
     markdown: z.string().min(1).optional(),
     heartbeatTimeout: z.coerce.number().int().min(2).max(3600).default(10),
     timeout: z.coerce.number().int().positive().optional(),
+    /** `--fingerprint` (workload named after the selection) or `--fingerprint <workload>`. */
+    fingerprint: z.union([z.literal(true), z.string().trim().min(1).max(120)]).optional(),
   })
   .refine((f) => !(f.runfile && (f.run || f.group || f.suite || f.tags)), {
     message: '--runfile runs a runfile as it is: do not combine it with --run, --group, --suite or --tags',
@@ -47,6 +50,12 @@ export const TestFlagsSchema = z
   })
   .refine((f) => !f.testDir || f.runfile, { message: '--test-dir goes with --runfile' });
 export type TestFlags = z.output<typeof TestFlagsSchema>;
+
+/** The baseline name a run's fingerprint is compared under: given, or `zts-<selection>`. */
+export function fingerprintWorkload(flags: TestFlags, request: RunRequest): string | undefined {
+  if (flags.fingerprint === undefined) return undefined;
+  return workloadSlug(flags.fingerprint === true ? `zts-${describeRequest(request)}` : flags.fingerprint);
+}
 
 export function parseTestFlags(raw: unknown): TestFlags {
   const parsed = TestFlagsSchema.safeParse(raw);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ClassificationSchema, TestOutcomeSchema } from '../../../../core/results/types.js';
 import { OutcomeCountsSchema } from '../../../../core/test-run/chunk-results.js';
+import { ChunkFingerprintSchema } from '../../../../core/test-run/fingerprint.js';
 
 /**
  * The `--json` documents of `zfslab test`, as zod schemas: the command validates what it prints
@@ -20,6 +21,8 @@ export const TargetJsonSchema = z.strictObject({
   infraErrors: z.array(z.string()),
   artifacts: z.string().nullable(),
   error: z.string().nullable(),
+  /** With `--fingerprint`: one per chunk (shard, chunk), compared with the flavor's baseline or why not. */
+  fingerprints: z.array(ChunkFingerprintSchema),
 });
 
 export const MatrixJsonSchema = z.strictObject({

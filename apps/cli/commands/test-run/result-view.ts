@@ -4,6 +4,7 @@ import { addCounts, emptyCounts } from '../../../../core/test-run/chunk-results.
 import { exitCodeOf } from '../../../../core/test-run/outcome.js';
 import type { RunOutcome } from '../../../../core/test-run/outcome.js';
 import type { MatrixRunResult } from '../../../../core/test-run/types.js';
+import { describeChunkFingerprint } from '../../../../core/test-run/fingerprint.js';
 import type { Config } from '../../../../lib/config.js';
 import { temporalUiUrl } from '../../../../lib/temporal.js';
 import { paint, type Output } from '../../output.js';
@@ -39,6 +40,7 @@ export function runResultJson(input: {
       infraErrors: t.totals.infraErrors,
       artifacts: t.artifactsPrefix ? `s3://${input.config.s3.bucket}/${t.artifactsPrefix}/` : null,
       error: t.error ?? null,
+      fingerprints: t.fingerprints ?? [],
     };
   });
   const ui = temporalUiUrl(input.config, input.workflowId);
@@ -85,6 +87,10 @@ export function printRunResult(out: Output, json: TestRunJson, view: RunView | u
     out.line(`${t.flavorId ?? t.target}: ${verdict} — ${t.tests} tests: ${c.PASS} pass, ${c.FAIL} fail, ${c.KILLED} killed, ${c.SKIP} skip; ${t.unexpected} unexpected`);
     for (const e of t.infraErrors) out.line(`  infrastructure: ${e}`);
     if (t.error && !t.infraErrors.includes(t.error)) out.line(`  error: ${t.error}`);
+    for (const f of t.fingerprints) {
+      const text = `  fingerprint ${f.workload}: ${describeChunkFingerprint(f)}`;
+      out.line(f.status === 'compared' && f.deviations > 0 ? paint(out, 'yellow', text) : text);
+    }
     if (t.artifacts) out.line(`  artifacts  ${t.artifacts}`);
   }
   for (const file of json.files) out.line(`wrote ${file}`);

@@ -28,7 +28,7 @@ import { printRunResult, runResultJson } from './test-run/result-view.js';
 export function testCommand(): Command {
   return new Command('test')
     .description('run the ZTS (or your own runfile) on native or on flavors, durable and resumable; print the matrix')
-    .argument('<target>', 'native (this host), a flavor id, or all')
+    .argument('<target>', 'native (this host), a flavor id, flavors comma-separated (one matrix), or all')
     .option('--run <test>', 'one test')
     .option('--group <groups>', 'groups or tests, comma-separated')
     .option('--suite <suite>', 'quick (sanity.run), linux (common + linux.run) or fault (fault-tagged groups)')
@@ -75,7 +75,7 @@ export function testCommand(): Command {
       const client = await connectOrExplain(loaded.config);
       try {
         await requirePollers(client, loaded, hostId);
-        await runTest(ctx, client, loaded, flags, input, target);
+        await runTest(ctx, client, loaded, flags, input);
       } finally {
         await closeClient(client);
       }
@@ -89,7 +89,7 @@ async function requirePollers(client: Client, loaded: LoadedConfig, hostId: stri
   await requireHostWorker(client, namespace, hostId);
 }
 
-async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, flags: TestFlags, input: ReturnType<typeof MatrixRunInputSchema.parse>, target: string): Promise<void> {
+async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, flags: TestFlags, input: ReturnType<typeof MatrixRunInputSchema.parse>): Promise<void> {
   const workflowId = flags.dryRun ? `zts-plan-${input.runId}` : runWorkflowId(input.runId);
   const handle = await client.workflow.start('matrixRun', {
     taskQueue: loaded.config.temporal.taskQueue,
@@ -99,7 +99,7 @@ async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, fl
       { key: SEARCH_ATTRIBUTES.kind, value: flags.dryRun ? 'zts-plan' : 'zts-run' },
       { key: SEARCH_ATTRIBUTES.suite, value: suiteOf(input.request) },
       { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
-      { key: SEARCH_ATTRIBUTES.flavor, value: input.targets.length === 1 ? input.targets[0]! : target },
+      { key: SEARCH_ATTRIBUTES.flavor, value: input.targets.length === 1 ? input.targets[0]! : 'matrix' },
     ],
   });
   const ui = temporalUiUrl(loaded.config, workflowId);

@@ -56,6 +56,10 @@ describe('zfslab test flags', () => {
     expect(targetsFrom('debian13', catalog)).toEqual(['debian13']);
     expect(targetsFrom('all', catalog)).toEqual(catalog.flavors.map((f) => f.id));
     expect(() => targetsFrom('debian99', catalog)).toThrow(/unknown target "debian99".*debian13/);
+    expect(targetsFrom('debian12,debian12-bpo,debian13', catalog)).toEqual(['debian12', 'debian12-bpo', 'debian13']);
+    expect(() => targetsFrom('debian12,debian99', catalog)).toThrow(/unknown target "debian99"/);
+    expect(() => targetsFrom('debian13,debian13', catalog)).toThrow(/"debian13" is named twice/);
+    expect(() => targetsFrom('debian13,', catalog)).toThrow(/unknown target ""/);
   });
 });
 

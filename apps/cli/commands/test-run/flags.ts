@@ -101,6 +101,14 @@ export function requestFrom(flags: TestFlags, cwd = process.cwd()): RunRequest {
 /** `native`, a flavor id, or `all` (every flavor of the catalog). */
 export function targetsFrom(target: string, catalog: Catalog): string[] {
   if (target === 'all') return catalog.flavors.map((f) => f.id);
-  if (target === NATIVE_TARGET || catalog.has(target)) return [target];
-  throw new UsageError(`unknown target "${target}": give native, all, or a flavor (${catalog.flavors.map((f) => f.id).join(', ')})`);
+  // `debian12,debian12-bpo,debian13`: one run, one matrix over several targets.
+  const targets = target.split(',').map((t) => t.trim());
+  for (const t of targets) {
+    if (t !== NATIVE_TARGET && !catalog.has(t)) {
+      throw new UsageError(`unknown target "${t}": give native, all, or flavors, comma-separated (${catalog.flavors.map((f) => f.id).join(', ')})`);
+    }
+  }
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`target "${twice}" is named twice`);
+  return targets;
 }

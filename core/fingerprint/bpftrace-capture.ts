@@ -29,6 +29,20 @@ export interface CaptureProgramOptions {
    * prints `root` for it and `root-exit` when it exits.
    */
   root?: { mode: 'launcher' } | { mode: 'exec'; path: string };
+  /**
+   * Read the exec'd path at execve entry instead of from sched_process_exec's `filename`. Needed from
+   * bpftrace 0.21 on (BTF-typed tracepoint args: the __data_loc string reads as empty, seen with 0.23.2
+   * on kernel 6.12); not possible before (0.17 exceeds the 512-byte BPF stack printing a map string).
+   */
+  execPathAtEntry?: boolean;
+}
+
+/** `bpftrace v0.23.2` → whether sched_process_exec's __data_loc filename is unreadable (see execPathAtEntry). */
+export function needsExecPathAtEntry(bpftraceVersion: string | undefined): boolean {
+  const m = /v?(\d+)\.(\d+)/.exec(bpftraceVersion ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 0 || minor >= 21;
 }
 
 export const READY_MARKER = 'zfslab-ready';
@@ -86,9 +100,22 @@ export function captureProgram(options: CaptureProgramOptions): string {
   } else {
     add('tracepoint:raw_syscalls:sys_enter /@live[tid]/ { @syscalls[args->id] = count(); }', '');
   }
+  // The exec'd path: sched_process_exec's `filename` (a __data_loc string), or, where bpftrace cannot
+  // read that (execPathAtEntry), the path given to execve/execveat (a plain user pointer), kept per task
+  // and looked up at the exec by the task's pre-exec id (`old_pid`: a non-leader thread's exec takes the
+  // leader's id).
+  const execPathAtEntry = options.execPathAtEntry === true && has('execve');
+  const execPath = execPathAtEntry ? '@xp[args->old_pid]' : 'str(args->filename)';
+  if (execPathAtEntry) {
+    // @xs marks the tasks @xp holds a path for: deleting a key that is not there is a helper error.
+    add('tracepoint:syscalls:sys_enter_execve { @xp[tid] = str(args->filename); @xs[tid] = 1; }');
+    if (has('execveat')) add('tracepoint:syscalls:sys_enter_execveat { @xp[tid] = str(args->filename); @xs[tid] = 1; }');
+    add('');
+  }
   const execPrint = options.btf
-    ? '  if (@live[tid]) { printf("exec\\t%d\\t%d\\t%s\\n", tid, curtask->real_parent->tgid, str(args->filename)); }'
-    : '  if (@live[tid]) { printf("exec\\t%d\\t-1\\t%s\\n", tid, str(args->filename)); }';
+    ? `  if (@live[tid]) { printf("exec\\t%d\\t%d\\t%s\\n", tid, curtask->real_parent->tgid, ${execPath}); }`
+    : `  if (@live[tid]) { printf("exec\\t%d\\t-1\\t%s\\n", tid, ${execPath}); }`;
+  const forgetExecPath = execPathAtEntry ? ['  if (@xs[args->old_pid]) { delete(@xp[args->old_pid]); delete(@xs[args->old_pid]); }'] : [];
   add(
     'tracepoint:sched:sched_process_fork /@live[args->parent_pid]/ {',
     '  @live[args->child_pid] = 1;',
@@ -96,14 +123,17 @@ export function captureProgram(options: CaptureProgramOptions): string {
     '}',
     '',
     ...(root.mode === 'launcher'
-      ? ['tracepoint:sched:sched_process_exec /@live[tid]/ {', execPrint, '}']
+      ? ['tracepoint:sched:sched_process_exec {', execPrint, ...forgetExecPath, '}']
       : [
           'tracepoint:sched:sched_process_exec {',
-          `  if (@root == 0 && @armed && str(args->filename) == "${root.path}") { @root = tid; @live[tid] = 1; printf("root\\t%d\\t%lu\\n", tid, nsecs); }`,
+          `  if (@root == 0 && @armed && ${execPath} == "${root.path}") { @root = tid; @live[tid] = 1; printf("root\\t%d\\t%lu\\n", tid, nsecs); }`,
           execPrint,
+          ...forgetExecPath,
           '}',
         ]),
     '',
+    // A failed execve leaves its path behind until the task's next exec or its exit.
+    ...(execPathAtEntry ? ['tracepoint:sched:sched_process_exit /@xs[tid]/ { delete(@xp[tid]); delete(@xs[tid]); }', ''] : []),
     'tracepoint:sched:sched_process_exit /@live[tid]/ {',
     '  printf("exit\\t%d\\n", tid);',
     ...(root.mode === 'exec' ? ['  if (tid == @root) { printf("root-exit\\t%lu\\n", nsecs); }'] : []),
@@ -178,6 +208,7 @@ export function captureProgram(options: CaptureProgramOptions): string {
     '@live',
     '@armed',
     ...(root.mode === 'exec' ? ['@root'] : []),
+    ...(execPathAtEntry ? ['@xp', '@xs'] : []),
     ...(usedPathSlots.length > 0 ? ['@pa', '@da'] : []),
     ...(usedPathSlots.some(([, paths]) => paths.length > 1) ? ['@pb', '@db'] : []),
     ...(usedPathSlots.some(([, , flags]) => flags !== null) ? ['@fl'] : []),

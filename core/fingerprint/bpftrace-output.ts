@@ -19,7 +19,8 @@ export type BpftraceRecord =
   | { type: 'lost_events'; events: number }
   | { type: 'other'; rawType: string };
 
-const EnvelopeSchema = z.object({ type: z.string(), data: z.unknown() });
+// Diagnostics carry no `data` (bpftrace 0.23: `{"type": "helper_error", "msg": …, "helper": …}`).
+const EnvelopeSchema = z.object({ type: z.string(), data: z.unknown().optional() });
 const BucketSchema = z.object({ min: z.number().optional(), max: z.number().optional(), count: z.number().int().nonnegative() });
 const BucketsSchema = z.array(BucketSchema);
 

@@ -1,4 +1,4 @@
-import { captureProgram, type CaptureProgramOptions } from './bpftrace-capture.js';
+import { captureProgram, needsExecPathAtEntry, type CaptureProgramOptions } from './bpftrace-capture.js';
 import type { TargetFacts } from './capture-script.js';
 import { NEWEST_ZFS_IOCTL_VERSION, zfsIoctlVersionFor, type ZfsIoctlVersion } from './ioctl-names.js';
 import { DEFAULT_KFUNCS, selectKfuncs } from './kallsyms.js';
@@ -121,6 +121,7 @@ export function planCapture(facts: TargetFacts, options: PlanOptions = {}): Capt
       syscallTracepoints: facts.syscallTracepoints,
       kfuncs: kfuncs.probe,
       btf: facts.btf,
+      execPathAtEntry: needsExecPathAtEntry(facts.bpftrace),
       ...(options.root ? { root: options.root } : {}),
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureProgram, decodeCaptureRecord, ipv6FromHalves, openModifies } from '../../../core/fingerprint/bpftrace-capture.js';
+import { captureProgram, decodeCaptureRecord, ipv6FromHalves, needsExecPathAtEntry, openModifies } from '../../../core/fingerprint/bpftrace-capture.js';
 import { parseBpftraceJsonLine } from '../../../core/fingerprint/bpftrace-output.js';
 import { planCapture } from '../../../core/fingerprint/capture-plan.js';
 import { parseProbeOutput } from '../../../core/fingerprint/capture-script.js';
@@ -83,6 +83,21 @@ describe('the capture program', () => {
     expect(withKprobes).toContain('kretprobe:zio_done');
     expect(withKprobes).toContain('printf("exec\\t%d\\t-1\\t%s\\n"');
     expect(() => captureProgram({ arch: 'x86_64', syscallTracepoints: new Set(), kfuncs: ['bad name'], btf: true })).toThrow();
+  });
+
+  it('reads the exec path at execve entry where bpftrace cannot read sched_process_exec\'s __data_loc filename (0.21+)', () => {
+    expect(['bpftrace v0.17.0', 'bpftrace v0.20.4', undefined].map(needsExecPathAtEntry)).toEqual([false, false, false]);
+    expect(['bpftrace v0.21.0', 'bpftrace v0.23.2', 'bpftrace v1.0.0'].map(needsExecPathAtEntry)).toEqual([true, true, true]);
+    const follow = { mode: 'exec' as const, path: '/usr/share/zfs/zfs-tests.sh' };
+    const old = captureProgram({ arch: 'x86_64', syscallTracepoints: facts.syscallTracepoints, kfuncs: [], btf: true, root: follow });
+    expect(old).toContain('str(args->filename) == "/usr/share/zfs/zfs-tests.sh"');
+    expect(old).not.toContain('@xp');
+    const entry = captureProgram({ arch: 'x86_64', syscallTracepoints: facts.syscallTracepoints, kfuncs: [], btf: true, root: follow, execPathAtEntry: true });
+    expect(entry).toContain('tracepoint:syscalls:sys_enter_execve { @xp[tid] = str(args->filename); @xs[tid] = 1; }');
+    expect(entry).toContain('@xp[args->old_pid] == "/usr/share/zfs/zfs-tests.sh"');
+    expect(entry).toContain('curtask->real_parent->tgid, @xp[args->old_pid]);');
+    // bpftrace 0.23's diagnostics (no `data`) are records to skip, not garbage.
+    expect(parseBpftraceJsonLine('{"type": "helper_error", "msg": "Can\'t delete map element because it does not exist.", "helper": "map_delete_elem", "retcode": -2}')).toEqual({ type: 'other', rawType: 'helper_error' });
   });
 
   it('plans kprobes from kallsyms and says what is absent', () => {

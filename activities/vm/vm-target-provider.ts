@@ -112,7 +112,7 @@ export class VmTargetProvider implements TargetProvider {
       python: 'python3',
       env: { [request.marker.name]: request.marker.value },
       // In the guest the runner is zfs-tests.sh (./guest-runner-command.ts): the capture follows its exec, as root over the clone's SSH.
-      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT },
+      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT, attachTimeoutMs: 300_000 },
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

@@ -11,6 +11,8 @@ export interface ChunkCaptureTarget {
   shell: CaptureShell;
   /** The capture follows the first exec of this absolute path after the tracer attached. */
   followExec: string;
+  /** How long bpftrace may take to attach there (default 3 min; more in an emulated guest). */
+  attachTimeoutMs?: number;
 }
 
 export interface ChunkCaptureRequest {
@@ -87,7 +89,7 @@ export function startChunkCapture(target: ChunkCaptureTarget | undefined, reques
   // A capture that ends before attaching (no bpftrace, not root) must not hold the runner back.
   void captured.finally(attached);
 
-  const attachTimeoutMs = deps.attachTimeoutMs ?? 180_000;
+  const attachTimeoutMs = deps.attachTimeoutMs ?? target.attachTimeoutMs ?? 180_000;
   const ready = Promise.race([
     attachedP,
     sleep(attachTimeoutMs, undefined, { ref: false }).then(() => {

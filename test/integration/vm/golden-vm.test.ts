@@ -2,21 +2,19 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGolden } from '../../../activities/golden/build.js';
-import { probeAccelerator } from '../../../activities/vm/accel-probe.js';
-import { goldenRefFromManifest, type GoldenRef } from '../../../activities/vm/golden-ref.js';
+import type { GoldenRef } from '../../../activities/vm/golden-ref.js';
 import { withClone, type CloneOptions } from '../../../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
-import { QemuHypervisor, livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
+import { livePidFromFile, type QemuHypervisor } from '../../../activities/vm/qemu-hypervisor.js';
 import { runRecipe } from '../../../activities/vm/run-recipe.js';
 import { runZtsInVm } from '../../../activities/vm/run-zts.js';
 import { HostKeyMismatch, SshExecutor } from '../../../activities/vm/ssh-executor.js';
-import { loadCatalog } from '../../../core/catalog/index.js';
 import { parseResultLines } from '../../../core/results/result-line.js';
 import { parseSummary } from '../../../core/results/summary.js';
 import { judgeRun } from '../../../core/results/verdict.js';
 import type { GoldenManifest } from '../../../core/vm/manifest.js';
 import { createLogger } from '../../../lib/log.js';
+import { debian13Golden } from '../../support/debian13-golden.js';
 
 /**
  * The real path, on real qemu: the debian13 golden (built once per machine and cached outside the
@@ -81,11 +79,7 @@ describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
   });
 
   beforeAll(async () => {
-    const built = await buildGolden({ flavor: loadCatalog().get('debian13'), lineage: 'ztest' }, { log });
-    manifest = built.manifest;
-    golden = goldenRefFromManifest(built.plan.goldenDir, manifest);
-    const probe = await probeAccelerator({ kernelPath: join(golden.dir, golden.boot.kernel!), log });
-    hypervisor = new QemuHypervisor({ accel: probe.chosen, log });
+    ({ manifest, golden, hypervisor } = await debian13Golden(log));
   }, 3 * 3600_000);
 
   it('records what is really inside the golden', () => {

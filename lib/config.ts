@@ -58,6 +58,8 @@ export const ConfigSchema = z.strictObject({
       maxConcurrentActivities: z.number().int().min(1).max(64).default(4),
       /** VMs this host runs at once (each TCG VM wants about 1 core and 3 GiB). */
       maxVms: z.number().int().min(1).max(64).default(2),
+      /** The orphan sweep runs at worker start and then this often (seconds; 0: at start only). */
+      sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
     })
     .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { isProcessAlive } from '../../lib/process-identity.js';
+import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from '../../lib/process-identity.js';
 import { readCloneLabel } from './qcow2-storage.js';
 import type { QemuHypervisor } from './qemu-hypervisor.js';
 import type { CloneLabel, Storage } from './storage.js';
@@ -20,6 +20,8 @@ export interface SweepOptions {
   isRunOpen: (runId: string) => Promise<boolean>;
   /** Clones younger than this are left alone (they may be booting for a run not yet visible). */
   minAgeMs?: number;
+  /** The sweeping worker (default: this process). A clone another live process owns is that process's to clean. */
+  self?: ProcessIdentity;
   now?: () => number;
   log?: Logger;
 }
@@ -34,6 +36,7 @@ export async function sweepOrphanClones(options: SweepOptions): Promise<SweepRep
   const log = options.log ?? createLogger('sweeper');
   const now = options.now ?? Date.now;
   const minAgeMs = options.minAgeMs ?? 60_000;
+  const self = options.self ?? currentProcessIdentity();
   const report: SweepReport = { destroyed: [], kept: [], errors: [] };
   const seen = new Map<string, { label: CloneLabel | undefined; storages: Storage[] }>();
   if (existsSync(options.cloneRoot)) {
@@ -52,9 +55,15 @@ export async function sweepOrphanClones(options: SweepOptions): Promise<SweepRep
   for (const [cloneId, { label, storages }] of seen) {
     const runId = label?.runId ?? '';
     try {
-      // A clone whose owner died will not be used again, whatever its age or its run's state.
-      const ownerGone = label?.owner !== undefined && !isProcessAlive(label.owner);
-      const inUse = !ownerGone && label !== undefined && (now() - Date.parse(label.createdAt) < minAgeMs || (await options.isRunOpen(label.runId)));
+      // A clone whose owner died will not be used again, whatever its age or its run's state. One another
+      // live worker owns (a second stack on this host, another Temporal) is left to it: its runs are not ours to judge.
+      const owner = label?.owner;
+      const ownerGone = owner !== undefined && !isProcessAlive(owner);
+      const ownedByOther = owner !== undefined && !ownerGone && !(self && owner.pid === self.pid && owner.startTicks === self.startTicks);
+      const inUse =
+        !ownerGone &&
+        label !== undefined &&
+        (ownedByOther || now() - Date.parse(label.createdAt) < minAgeMs || (await options.isRunOpen(label.runId)));
       if (inUse) {
         report.kept.push({ cloneId, runId });
         continue;

@@ -18,7 +18,7 @@ async function activitiesOutsideTemporal<T>(fn: () => Promise<T>): Promise<T | u
   try {
     return await fn();
   } catch (err) {
-    log.warn({ err }, 'start-up sweep failed; continuing');
+    log.warn({ err }, 'orphan sweep failed; continuing');
     return undefined;
   }
 }
@@ -71,6 +71,21 @@ runMain(
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
     const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());
     if (swept) log.info({ swept }, 'orphan sweep at start');
+    // And on a schedule: a run closed while its clone's destroy failed, a clone of a run cancelled from outside.
+    let sweeping = false;
+    const sweepTimer =
+      config.host.sweepIntervalSeconds > 0
+        ? setInterval(() => {
+            if (sweeping) return;
+            sweeping = true;
+            void activitiesOutsideTemporal(() => activities.sweepOrphanClones())
+              .then((report) => {
+                if (report && report.destroyed.length > 0) log.info({ swept: report }, 'scheduled orphan sweep');
+              })
+              .finally(() => (sweeping = false));
+          }, config.host.sweepIntervalSeconds * 1000)
+        : undefined;
+    sweepTimer?.unref();
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -87,6 +102,7 @@ runMain(
     try {
       await worker.run();
     } finally {
+      if (sweepTimer) clearInterval(sweepTimer);
       metricsServer?.close();
       await client.connection.close();
       artifacts.destroy();

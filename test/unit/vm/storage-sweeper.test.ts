@@ -9,7 +9,7 @@ import type { RunResult } from '../../../activities/vm/run-command.js';
 import { sweepOrphanClones } from '../../../activities/vm/sweeper.js';
 import { ZfsStorage } from '../../../activities/vm/zfs-storage.js';
 import { runCommand } from '../../../activities/vm/run-command.js';
-import { currentProcessIdentity, type ProcessIdentity } from '../../../lib/process-identity.js';
+import { currentProcessIdentity, processStartTicks, type ProcessIdentity } from '../../../lib/process-identity.js';
 
 describe('Qcow2Storage (real qemu-img)', () => {
   it('makes an overlay backed by the golden, labelled with the run, and destroys it', async () => {
@@ -100,6 +100,11 @@ describe('orphan sweeper', () => {
     make('c-dead-owner', 'run-open', new Date().toISOString(), { pid: dead.pid!, startTicks: 1 });
     // Made by this (live) process for an open run: in use.
     make('c-live-owner', 'run-open', old, currentProcessIdentity());
+    // Made by another live process (pid 1 here), for a run this sweeper's Temporal does not know: not ours to judge.
+    const init = { pid: 1, startTicks: processStartTicks(1)! };
+    make('c-other-owner', 'run-elsewhere', old, init);
+    // Made by this process for a run that closed: destroyed.
+    make('c-own-closed', 'run-closed', old, currentProcessIdentity());
     const report = await sweepOrphanClones({
       cloneRoot: root,
       storages: [new Qcow2Storage()],
@@ -110,9 +115,10 @@ describe('orphan sweeper', () => {
       ['c-closed', 'run-closed'],
       ['c-dead-owner', 'owner-gone'],
       ['c-nolabel', 'unlabelled'],
+      ['c-own-closed', 'run-closed'],
     ]);
-    expect(report.kept.map((k) => k.cloneId).sort()).toEqual(['c-live-owner', 'c-open', 'c-young']);
-    expect(readdirSync(root).sort()).toEqual(['c-live-owner', 'c-open', 'c-young']);
+    expect(report.kept.map((k) => k.cloneId).sort()).toEqual(['c-live-owner', 'c-open', 'c-other-owner', 'c-young']);
+    expect(readdirSync(root).sort()).toEqual(['c-live-owner', 'c-open', 'c-other-owner', 'c-young']);
     expect(report.errors).toEqual([]);
   });
 });

@@ -58,14 +58,15 @@ describe('describeChunkFingerprint', () => {
     const base = { shard: 1, chunk: 0, workload: 'w' };
     expect(describeChunkFingerprint({ ...base, status: 'not-captured', reason: 'no bpftrace' })).toBe('not captured: no bpftrace');
     expect(describeChunkFingerprint({ ...base, status: 'no-baseline', fingerprintKey: 'k', baselineKey: 'fingerprints/baselines/d/w.json' })).toMatch(/no baseline yet .*fingerprint baseline set.*d\/w\.json/);
-    const compared = ChunkFingerprintSchema.parse({
+    const compared = {
       ...base,
-      status: 'compared',
+      status: 'compared' as const,
       fingerprintKey: 'k',
       baselineKey: 'b',
       deviations: 3,
       bySeverity: { info: 0, low: 1, medium: 0, high: 0, critical: 2 },
-    });
+    };
+    expect(ChunkFingerprintSchema.parse(compared)).toEqual(compared);
     expect(describeChunkFingerprint(compared)).toBe('3 deviation(s) from the baseline (2 critical, 1 low)');
     expect(describeChunkFingerprint({ ...compared, deviations: 0 })).toBe('no drift from the baseline');
   });

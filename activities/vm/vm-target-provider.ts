@@ -112,7 +112,8 @@ export class VmTargetProvider implements TargetProvider {
       python: 'python3',
       env: { [request.marker.name]: request.marker.value },
       // In the guest the runner is zfs-tests.sh (./guest-runner-command.ts): the capture follows its exec, as root over the clone's SSH.
-      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT, attachTimeoutMs: 300_000 },
+      // Attaching took 23-30 s at load 2-4 but over 5 min at load 8 (three TCG guests on 2 cores): allow 10.
+      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT, attachTimeoutMs: 600_000 },
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

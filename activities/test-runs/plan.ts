@@ -2,7 +2,7 @@ import { parseRunfile } from '../../core/runfile/parse.js';
 import { NATIVE_TARGET } from '../../core/test-run/input.js';
 import { runKeys } from '../../core/test-run/keys.js';
 import { planTarget } from '../../core/test-run/plan.js';
-import type { PlannedTarget, ResolvedTarget } from '../../core/test-run/types.js';
+import { plannedTarget, type PlannedTarget, type ResolvedTarget } from '../../core/test-run/types.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../store/store.js';
 import { planningHistory } from './durations.js';
@@ -33,31 +33,16 @@ export async function planZtsTarget(
     chunkSize: input.chunkSize,
     parallel,
   });
-  const shards = [];
-  for (const shard of plan.shards) {
-    let runfileKey: string | undefined;
-    if (!input.dryRun && deps.artifacts) {
-      runfileKey = runKeys.shardRunfile(input.runId, resolved.flavorId, shard.index);
-      await deps.artifacts.putBytes(runfileKey, shard.runfileText);
+  const runfileKeys = new Map<number, string>();
+  if (!input.dryRun && deps.artifacts) {
+    for (const shard of plan.shards) {
+      const key = runKeys.shardRunfile(input.runId, resolved.flavorId, shard.index);
+      await deps.artifacts.putBytes(key, shard.runfileText);
+      runfileKeys.set(shard.index, key);
     }
-    shards.push({ index: shard.index, sections: shard.sections, tests: shard.tests, cost: shard.cost, runfileKey, chunks: shard.chunks });
   }
   if (!input.dryRun && deps.store) await fileTarget(deps.store, input, plan.shards.length, deps.now());
-  return {
-    basis: plan.basis,
-    historySource: source,
-    shardCount: plan.shardCount,
-    parallel,
-    makespan: plan.makespan,
-    lowerBound: plan.lowerBound,
-    total: plan.total,
-    unknownTests: plan.unknownTests,
-    selectedTests: plan.selectedTests,
-    selectedSections: plan.selectedSections,
-    planSeconds: plan.eta.planSeconds,
-    perShardSeconds: plan.eta.perShardSeconds,
-    shards,
-  };
+  return plannedTarget(plan, { historySource: source, parallel, runfileKey: (index) => runfileKeys.get(index) });
 }
 
 async function fileTarget(store: ResultsStore, input: PlanTargetInput, shardCount: number, now: Date): Promise<void> {

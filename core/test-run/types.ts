@@ -6,7 +6,7 @@ import type { ChunkFingerprint } from './fingerprint.js';
 
 export type { ChunkFingerprint };
 import type { RunOutcome } from './outcome.js';
-import type { ChunkPlan } from './plan.js';
+import type { ChunkPlan, TargetPlan } from './plan.js';
 
 /**
  * What the ZTS run activities hand each other through the workflows. Plain data (it is stored in
@@ -58,6 +58,28 @@ export interface PlannedTarget {
 
 /** A plan as reported back (chunks reduced to counts: the full lists stay in the target workflow). */
 export type PlanSummary = Omit<PlannedTarget, 'shards'> & { shards: (Omit<PlannedShard, 'chunks'> & { chunks: number })[] };
+
+/** A target's plan as the workflow keeps it: the planner's figures, where the history came from, and each shard's runfile key. */
+export function plannedTarget(
+  plan: TargetPlan,
+  options: { historySource: string; parallel: boolean; runfileKey: (shardIndex: number) => string | undefined },
+): PlannedTarget {
+  return {
+    basis: plan.basis,
+    historySource: options.historySource,
+    shardCount: plan.shardCount,
+    parallel: options.parallel,
+    makespan: plan.makespan,
+    lowerBound: plan.lowerBound,
+    total: plan.total,
+    unknownTests: plan.unknownTests,
+    selectedTests: plan.selectedTests,
+    selectedSections: plan.selectedSections,
+    planSeconds: plan.eta.planSeconds,
+    perShardSeconds: plan.eta.perShardSeconds,
+    shards: plan.shards.map((s) => ({ index: s.index, sections: s.sections, tests: s.tests, cost: s.cost, runfileKey: options.runfileKey(s.index), chunks: s.chunks })),
+  };
+}
 
 export function summarizePlan(plan: PlannedTarget): PlanSummary {
   return { ...plan, shards: plan.shards.map((s) => ({ ...s, chunks: s.chunks.length })) };

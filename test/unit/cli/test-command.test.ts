@@ -13,7 +13,7 @@ import { historyFromRows, parseDurationTable } from '../../../core/shard/duratio
 import { emptyCounts } from '../../../core/test-run/chunk-results.js';
 import { planTarget } from '../../../core/test-run/plan.js';
 import type { TargetProgress } from '../../../core/test-run/progress.js';
-import { summarizePlan, type PlannedTarget } from '../../../core/test-run/types.js';
+import { plannedTarget, summarizePlan } from '../../../core/test-run/types.js';
 import { UsageError } from '../../../lib/errors.js';
 import { catalogOf, durationTableText } from '../zts/fixtures.js';
 
@@ -94,21 +94,7 @@ describe('live progress line', () => {
 describe('--dry-run output', () => {
   const history = historyFromRows(parseDurationTable(durationTableText()));
   const plan = planTarget(selectRunfile(catalogOf('zfs-2.1.11'), { suite: 'linux' }), history, { shardCount: 3, chunkSize: 50, parallel: false });
-  const planned: PlannedTarget = {
-    basis: plan.basis,
-    historySource: 'upstream CI 2023-03 (KVM)',
-    shardCount: 3,
-    parallel: false,
-    makespan: plan.makespan,
-    lowerBound: plan.lowerBound,
-    total: plan.total,
-    unknownTests: plan.unknownTests,
-    selectedTests: plan.selectedTests,
-    selectedSections: plan.selectedSections,
-    planSeconds: plan.eta.planSeconds,
-    perShardSeconds: plan.eta.perShardSeconds,
-    shards: plan.shards.map((s) => ({ index: s.index, sections: s.sections, tests: s.tests, cost: s.cost, runfileKey: undefined, chunks: s.chunks })),
-  };
+  const planned = plannedTarget(plan, { historySource: 'upstream CI 2023-03 (KVM)', parallel: false, runfileKey: () => undefined });
   const json = planJson(
     {
       runId: 'r1',

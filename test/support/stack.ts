@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { validateConfig, type LoadedConfig } from '../../lib/config.js';
 import { distDir, projectRoot } from '../../lib/paths.js';
 import { ArtifactStore } from '../../lib/s3.js';
@@ -136,4 +136,30 @@ export async function connectTestClient(): Promise<Client> {
 
 export function testArtifacts(world: TestWorld): ArtifactStore {
   return ArtifactStore.fromConfig(world.loaded.config, { retryForMs: 60_000 });
+}
+
+/**
+ * A world for the enclosing `describe`, with a real coordinator worker and (unless `host: false`) a
+ * host worker, started before its tests and stopped, with the world removed, after them. `world` is
+ * readable once the tests run; `workers` may be changed by a test (a worker killed and replaced).
+ */
+export function useWorld(name: string, options: { host?: boolean } = {}): { readonly world: TestWorld; workers: RunningWorker[] } {
+  let world: TestWorld | undefined;
+  const workers: RunningWorker[] = [];
+  beforeAll(async () => {
+    world = createWorld(name);
+    workers.push(await startWorker('coordinator', world.env));
+    if (options.host !== false) workers.push(await startWorker('host', world.env));
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    world?.cleanup();
+  });
+  return {
+    get world(): TestWorld {
+      if (!world) throw new Error(`world ${name} is used before its beforeAll ran`);
+      return world;
+    },
+    workers,
+  };
 }

@@ -12,7 +12,7 @@ import { runWorkflowId, storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
 import { invocations, makeCounterSuite } from '../../support/counter-suite.js';
-import { connectTestClient, createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { connectTestClient, runCli, testArtifacts, useWorld, type TestWorld } from '../../support/stack.js';
 
 /** Live processes whose command line mentions `text` (the suite's scripts run as `/bin/sh <path>`). */
 function processesMentioning(text: string): string[] {
@@ -30,35 +30,30 @@ function processesMentioning(text: string): string[] {
 }
 
 describe('cancelling a native run mid-way', () => {
-  let world: TestWorld;
+  const setup = useWorld('cancel');
   let client: Client;
-  const workers: RunningWorker[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-cancel-'));
 
   beforeAll(async () => {
-    world = createWorld('cancel');
     client = await connectTestClient();
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
   });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
     await client?.connection.close();
-    world?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('keeps the partial results in the store and leaves no runner process alive', async () => {
     const suite = makeCounterSuite(join(scratch, 'suite'), { groups: 4, perGroup: 10, sleepSeconds: 0.4 });
-    const running = runCli(['test', 'native', '--runfile', suite.runfile, '--chunk-size', '15'], world.env);
+    const running = runCli(['test', 'native', '--runfile', suite.runfile, '--chunk-size', '15'], setup.world.env);
 
     let runId: string | undefined;
     const deadline = Date.now() + 120_000;
     while ((runId === undefined || invocations(suite).size < 14) && Date.now() < deadline) {
-      runId ??= await newestRunId(world);
+      runId ??= await newestRunId(setup.world);
       await sleep(50);
     }
     expect(runId).toBeDefined();
-    expect(processesWithMarker(ATTEMPT_MARKER, world.stateDir).length).toBeGreaterThan(0);
+    expect(processesWithMarker(ATTEMPT_MARKER, setup.world.stateDir).length).toBeGreaterThan(0);
     await client.workflow.getHandle(runWorkflowId(runId!)).cancel();
 
     const run = await running;
@@ -66,7 +61,7 @@ describe('cancelling a native run mid-way', () => {
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toMatch(/run r\S+: cancelled/);
 
-    const store = await openStore(storeUrlOf(world.loaded));
+    const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       expect((await store.getRun(runId!))?.status).toBe('cancelled');
       const tests = (await store.getResults(runId!)).filter((r) => r.kind === 'test');
@@ -78,8 +73,8 @@ describe('cancelling a native run mid-way', () => {
     }
 
     // The chunk that was running says so and kept what finished.
-    const flavorId = storeFlavorId('native', world.hostId);
-    const artifacts = testArtifacts(world);
+    const flavorId = storeFlavorId('native', setup.world.hostId);
+    const artifacts = testArtifacts(setup.world);
     try {
       const files = [];
       for (const chunk of [0, 1, 2, 3]) {
@@ -94,7 +89,7 @@ describe('cancelling a native run mid-way', () => {
     }
 
     // No runner, sudo or test script of the run is left.
-    expect(processesWithMarker(ATTEMPT_MARKER, world.stateDir)).toEqual([]);
+    expect(processesWithMarker(ATTEMPT_MARKER, setup.world.stateDir)).toEqual([]);
     expect(processesMentioning(suite.dir)).toEqual([]);
     // And nothing ran after the cancel: the log stops growing.
     const settled = invocations(suite);

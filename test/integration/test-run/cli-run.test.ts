@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../activities/store/open.js';
 import { PlanJsonSchema, TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
 import { ChunkResultsFileSchema } from '../../../core/test-run/chunk-results.js';
@@ -10,22 +10,15 @@ import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
 import { invocations, makeCounterSuite } from '../../support/counter-suite.js';
-import { connectTestClient, createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { connectTestClient, runCli, testArtifacts, useWorld } from '../../support/stack.js';
 
 // `zfslab test native …` end to end: the real CLI, real coordinator and host workers, the real
 // Temporal server and MinIO, the real test-runner.py (Debian's, unpacked in .tools) on real scripts.
 describe('zfslab test native', () => {
-  let world: TestWorld;
-  const workers: RunningWorker[] = [];
+  const setup = useWorld('cli-run');
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-cli-run-'));
 
-  beforeAll(async () => {
-    world = createWorld('cli-run');
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
-  });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    world?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -33,10 +26,10 @@ describe('zfslab test native', () => {
     const suite = makeCounterSuite(join(scratch, 'pass'), { groups: 2, perGroup: 3, sleepSeconds: 0 });
     const junit = join(scratch, 'pass.xml');
     const markdown = join(scratch, 'pass.md');
-    const run = await runCli(['test', 'native', '--runfile', suite.runfile, '--json', '--junit', junit, '--markdown', markdown], world.env);
+    const run = await runCli(['test', 'native', '--runfile', suite.runfile, '--json', '--junit', junit, '--markdown', markdown], setup.world.env);
     expect(run.code, run.stderr).toBe(0);
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
-    const flavorId = storeFlavorId('native', world.hostId);
+    const flavorId = storeFlavorId('native', setup.world.hostId);
     expect(json.outcome).toBe('passed');
     expect(json.totals).toEqual({ tests: 6, counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0 }, unexpected: 0 });
     expect(json.targets).toEqual([expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) })]);
@@ -47,7 +40,7 @@ describe('zfslab test native', () => {
     expect(invocations(suite).size).toBe(6 + 2 * 2);
 
     // The store holds one row per script, classified.
-    const store = await openStore(storeUrlOf(world.loaded));
+    const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       const results = await store.getResults(json.runId);
       expect(results.filter((r) => r.kind === 'test').map((r) => r.testId).sort()).toEqual([...suite.testIds].sort());
@@ -58,7 +51,7 @@ describe('zfslab test native', () => {
     }
 
     // MinIO holds the shard runfile, the chunk's parsed results, the runner's tree and results.json.
-    const artifacts = testArtifacts(world);
+    const artifacts = testArtifacts(setup.world);
     try {
       const keys = (await artifacts.list(`runs/${json.runId}/${flavorId}/1/`)).map((o) => o.key);
       expect(keys).toContain(runKeys.shardRunfile(json.runId, flavorId, 1));
@@ -75,13 +68,13 @@ describe('zfslab test native', () => {
     const client = await connectTestClient();
     try {
       const found: string[] = [];
-      const query = `ZfslabKind = 'zts-run' AND ZfslabOutcome = 'passed' AND ZfslabSuite = 'runfile' AND ZfslabHost = '${world.hostId}' AND ZfslabFlavor = 'native'`;
+      const query = `ZfslabKind = 'zts-run' AND ZfslabOutcome = 'passed' AND ZfslabSuite = 'runfile' AND ZfslabHost = '${setup.world.hostId}' AND ZfslabFlavor = 'native'`;
       for (let i = 0; i < 50 && found.length === 0; i++) {
         for await (const wf of client.workflow.list({ query })) found.push(wf.workflowId);
         if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
       }
       expect(found).toEqual([json.workflowId]);
-      const target = client.workflow.list({ query: `ZfslabKind = 'zts-target' AND ZfslabOpenzfsVersion = '${json.targets[0]!.openzfsVersion}' AND ZfslabHost = '${world.hostId}'` });
+      const target = client.workflow.list({ query: `ZfslabKind = 'zts-target' AND ZfslabOpenzfsVersion = '${json.targets[0]!.openzfsVersion}' AND ZfslabHost = '${setup.world.hostId}'` });
       const targets: string[] = [];
       for await (const wf of target) targets.push(wf.workflowId);
       expect(targets).toContain(`${json.workflowId}-native`);
@@ -97,7 +90,7 @@ describe('zfslab test native', () => {
   it('an unexpected failure: exit 1, the failing test in the matrix and in JUnit', async () => {
     const suite = makeCounterSuite(join(scratch, 'fail'), { groups: 1, perGroup: 3, sleepSeconds: 0, failing: ['a02_pos'] });
     const junit = join(scratch, 'fail.xml');
-    const run = await runCli(['test', 'native', '--runfile', suite.runfile, '--junit', junit], world.env);
+    const run = await runCli(['test', 'native', '--runfile', suite.runfile, '--junit', junit], setup.world.env);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/functional\/counter_a\/a02_pos\s+FAIL/);
     expect(run.stdout).not.toMatch(/a01_pos/); // passing rows are hidden by default
@@ -110,7 +103,7 @@ describe('zfslab test native', () => {
     makeCounterSuite(dir, { groups: 1, perGroup: 1 });
     const runfile = join(dir, 'missing.run');
     writeFileSync(runfile, "[DEFAULT]\nuser = root\ntimeout = 10\noutputdir = /var/tmp/x\n\n[tests/functional/counter_a]\ntests = ['no_such_test']\n");
-    const run = await runCli(['test', 'native', '--runfile', runfile, '--json'], world.env);
+    const run = await runCli(['test', 'native', '--runfile', runfile, '--json'], setup.world.env);
     expect(run.code, run.stderr).toBe(3);
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
     expect(json.outcome).toBe('infra-error');
@@ -119,14 +112,14 @@ describe('zfslab test native', () => {
   }, 180_000);
 
   it('an unknown test is a usage error naming the nearest, resolved against the native suite: exit 2', async () => {
-    const run = await runCli(['test', 'native', '--run', 'zpool_create_001_poss'], world.env);
+    const run = await runCli(['test', 'native', '--run', 'zpool_create_001_poss'], setup.world.env);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/unknown test "zpool_create_001_poss".*nearest: cli_root\/zpool_create\/zpool_create_001_pos/);
   }, 120_000);
 
   for (const suiteName of ['quick', 'linux', 'fault'] as const) {
     it(`--dry-run --suite ${suiteName}: the resolved selection, shards and makespan`, async () => {
-      const json = await runCli(['test', 'native', '--suite', suiteName, '--shards', '3', '--dry-run', '--json'], world.env);
+      const json = await runCli(['test', 'native', '--suite', suiteName, '--shards', '3', '--dry-run', '--json'], setup.world.env);
       expect(json.code, json.stderr).toBe(0);
       const plan = PlanJsonSchema.parse(JSON.parse(json.stdout));
       const target = plan.targets[0]!;
@@ -134,7 +127,7 @@ describe('zfslab test native', () => {
       expect(target.plan!.shards.reduce((n, s) => n + s.tests, 0)).toBe(target.plan!.selectedTests);
       expect(target.plan!.makespan).toBeGreaterThanOrEqual(target.plan!.lowerBound);
       expect(target.plan!.parallel).toBe(false);
-      const human = await runCli(['test', 'native', '--suite', suiteName, '--shards', '3', '--dry-run'], world.env);
+      const human = await runCli(['test', 'native', '--suite', suiteName, '--shards', '3', '--dry-run'], setup.world.env);
       expect(human.code, human.stderr).toBe(0);
       expect(human.stdout).toMatch(new RegExp(`selection  ${target.plan!.selectedTests} tests in \\d+ groups`));
       expect(human.stdout).toMatch(/makespan {3}\S+ \(lower bound \S+, \d\.\d{3}×/);

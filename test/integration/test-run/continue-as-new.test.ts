@@ -10,23 +10,18 @@ import type { MatrixRunInput } from '../../../core/test-run/input.js';
 import { RUN_PROGRESS_QUERY, TARGET_PROGRESS_QUERY, type RunProgressView, type TargetProgress } from '../../../core/test-run/progress.js';
 import type { MatrixRunResult } from '../../../core/test-run/types.js';
 import { invocations, makeCounterSuite } from '../../support/counter-suite.js';
-import { connectTestClient, createWorld, startWorker, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { connectTestClient, useWorld } from '../../support/stack.js';
 
 describe('matrixRun over many chunks', () => {
-  let world: TestWorld;
+  const setup = useWorld('can');
   let client: Client;
-  const workers: RunningWorker[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-can-'));
 
   beforeAll(async () => {
-    world = createWorld('can');
     client = await connectTestClient();
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
   });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
     await client?.connection.close();
-    world?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -36,14 +31,14 @@ describe('matrixRun over many chunks', () => {
     const runId = `can-${Date.now()}`;
     const input: MatrixRunInput = {
       runId,
-      hostId: world.hostId,
+      hostId: setup.world.hostId,
       targets: ['native'],
       request: { kind: 'runfile', runfileText: readFileSync(suite.runfile, 'utf8'), name: 'counter.run', testDir: dirname(suite.runfile) },
       // Groups of 5 in chunks of 2: 3 chunks per group, 6 in all; 2 per execution: 3 executions.
       chunkSize: 2,
       maxChunksPerExecution: 2,
     };
-    const handle = await client.workflow.start('matrixRun', { taskQueue: world.loaded.config.temporal.taskQueue, workflowId: runWorkflowId(runId), args: [input] });
+    const handle = await client.workflow.start('matrixRun', { taskQueue: setup.world.loaded.config.temporal.taskQueue, workflowId: runWorkflowId(runId), args: [input] });
     const done: number[] = [];
     const executions = new Set<number>();
     let sawCurrent = false;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../activities/store/open.js';
 import { ATTEMPT_MARKER } from '../../../activities/zts/chunk.js';
 import { processesWithMarker } from '../../../activities/zts/leftovers.js';
@@ -12,7 +12,7 @@ import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
 import { invocations, makeCounterSuite, type CounterSuite } from '../../support/counter-suite.js';
-import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { runCli, startWorker, testArtifacts, useWorld } from '../../support/stack.js';
 
 /** Scripts that have run so far, in order (setups and cleanups included), from the scripts' own log. */
 function testsInvoked(suite: CounterSuite): number {
@@ -22,25 +22,19 @@ function testsInvoked(suite: CounterSuite): number {
 }
 
 describe('a 40-test native run whose host worker is killed with SIGKILL halfway', () => {
-  let world: TestWorld;
-  const workers: RunningWorker[] = [];
+  const setup = useWorld('resume', { host: false });
+  const { workers } = setup;
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-crash-resume-'));
 
-  beforeAll(async () => {
-    world = createWorld('resume');
-    workers.push(await startWorker('coordinator', world.env));
-  });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    world?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('resumes on a new worker: one final result per test, nothing finished re-run, at most one test twice', async () => {
     const suite = makeCounterSuite(join(scratch, 'suite'), { groups: 4, perGroup: 10, sleepSeconds: 0.4 });
-    const first = await startWorker('host', world.env);
+    const first = await startWorker('host', setup.world.env);
     workers.push(first);
-    const running = runCli(['test', 'native', '--runfile', suite.runfile, '--json'], world.env);
+    const running = runCli(['test', 'native', '--runfile', suite.runfile, '--json'], setup.world.env);
 
     // Kill the worker once about half the tests ran: the runner is in the third group, mid-chunk.
     const deadline = Date.now() + 120_000;
@@ -50,7 +44,7 @@ describe('a 40-test native run whose host worker is killed with SIGKILL halfway'
     const invokedAtKill = [...atKill.keys()].filter((name) => !/\/(setup|cleanup)$/.test(name));
     expect(invokedAtKill.length).toBeGreaterThanOrEqual(20);
     expect(invokedAtKill.length).toBeLessThan(40);
-    workers.push(await startWorker('host', world.env));
+    workers.push(await startWorker('host', setup.world.env));
 
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
@@ -59,8 +53,8 @@ describe('a 40-test native run whose host worker is killed with SIGKILL halfway'
     expect(json.totals.tests).toBe(40);
 
     // Every test has exactly one final result, in the store.
-    const flavorId = storeFlavorId('native', world.hostId);
-    const store = await openStore(storeUrlOf(world.loaded));
+    const flavorId = storeFlavorId('native', setup.world.hostId);
+    const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       const results = (await store.getResults(json.runId)).filter((r) => r.kind === 'test');
       expect(results.map((r) => r.testId).sort()).toEqual([...suite.testIds].sort());
@@ -86,7 +80,7 @@ describe('a 40-test native run whose host worker is killed with SIGKILL halfway'
     expect(after.get(`${resumedGroup}/setup`)).toBe(2);
 
     // The chunk took two attempts; the second wrote the results file, both results trees are kept.
-    const artifacts = testArtifacts(world);
+    const artifacts = testArtifacts(setup.world);
     try {
       const chunk = ChunkResultsFileSchema.parse(JSON.parse((await artifacts.getText(runKeys.chunkResults(json.runId, flavorId, 1, 0)))!));
       expect(chunk.attempt).toBe(2);
@@ -95,6 +89,6 @@ describe('a 40-test native run whose host worker is killed with SIGKILL halfway'
       artifacts.destroy();
     }
     // Nothing of either attempt is still running.
-    expect(processesWithMarker(ATTEMPT_MARKER, world.stateDir)).toEqual([]);
+    expect(processesWithMarker(ATTEMPT_MARKER, setup.world.stateDir)).toEqual([]);
   }, 240_000);
 });

@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
 import type { DetectionReport } from '../../../core/fingerprint/detect.js';
 import { fingerprintKeys } from '../../../core/fingerprint/keys.js';
 import { parseFingerprint } from '../../../core/fingerprint/schema.js';
 import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { makeCounterSuite } from '../../support/counter-suite.js';
-import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { runCli, testArtifacts, useWorld } from '../../support/stack.js';
 
 /**
  * `zfslab test … --fingerprint` end to end on the native target: the chunk activity captures the real
@@ -20,27 +20,20 @@ import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, ty
 const canCapture = process.getuid?.() === 0 && spawnSync('bpftrace', ['--version']).status === 0;
 
 describe.runIf(canCapture)('zfslab test --fingerprint', () => {
-  let world: TestWorld;
-  const workers: RunningWorker[] = [];
+  const setup = useWorld('fp-run');
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-fp-run-'));
 
-  beforeAll(async () => {
-    world = createWorld('fp-run');
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
-  });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    world?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('captures each chunk, reports a missing baseline, then flags an exec the baseline never saw', { timeout: 600_000 }, async () => {
     const suite = makeCounterSuite(join(scratch, 'suite'), { groups: 1, perGroup: 3, sleepSeconds: 0 });
-    const flavorId = storeFlavorId('native', world.hostId);
-    const artifacts = testArtifacts(world);
+    const flavorId = storeFlavorId('native', setup.world.hostId);
+    const artifacts = testArtifacts(setup.world);
     try {
       // 1. No baseline yet: captured, stored, and said so.
-      const first = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter', '--json'], world.env);
+      const first = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter', '--json'], setup.world.env);
       expect(first.code, first.stderr).toBe(0);
       const one = TestRunJsonSchema.parse(JSON.parse(first.stdout));
       const [report] = one.targets[0]!.fingerprints;
@@ -60,13 +53,13 @@ describe.runIf(canCapture)('zfslab test --fingerprint', () => {
       // 2. That capture becomes the flavor's baseline, through the CLI.
       const baselineFile = join(scratch, 'baseline.json');
       writeFileSync(baselineFile, JSON.stringify(stored.value));
-      const set = await runCli(['fingerprint', 'baseline', 'set', flavorId, 'counter', baselineFile], world.env);
+      const set = await runCli(['fingerprint', 'baseline', 'set', flavorId, 'counter', baselineFile], setup.world.env);
       expect(set.code, set.stderr).toBe(0);
 
       // 3. A test now also execs uname: the run still passes, and the drift is reported against the baseline.
       const a02 = join(suite.dir, 'tests', 'functional', 'counter_a', 'a02_pos.sh');
       writeFileSync(a02, `#!/bin/sh\necho counter_a/a02_pos >> ${suite.invocationsLog}\n/usr/bin/uname -r >/dev/null\nexit 0\n`);
-      const second = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter', '--json'], world.env);
+      const second = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter', '--json'], setup.world.env);
       expect(second.code, second.stderr).toBe(0);
       const two = TestRunJsonSchema.parse(JSON.parse(second.stdout));
       const [drift] = two.targets[0]!.fingerprints;
@@ -77,7 +70,7 @@ describe.runIf(canCapture)('zfslab test --fingerprint', () => {
       expect(deviations.deviations).toEqual(expect.arrayContaining([expect.objectContaining({ category: 'binaries_spawned', key: '/usr/bin/uname', kind: 'new' })]));
 
       // The human output says it too.
-      const human = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter'], world.env);
+      const human = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter'], setup.world.env);
       expect(human.code, human.stderr).toBe(0);
       expect(human.stdout).toMatch(/fingerprint counter: \d+ deviation\(s\) from the baseline/);
     } finally {

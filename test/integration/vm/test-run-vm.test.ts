@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultCloneDir } from '../../../activities/golden/paths.js';
 import { readCloneLabel } from '../../../activities/vm/qcow2-storage.js';
 import { livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
@@ -12,7 +12,7 @@ import { ChunkResultsFileSchema } from '../../../core/test-run/chunk-results.js'
 import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
-import { createWorld, runCli, startWorker, testArtifacts, type RunningWorker, type TestWorld } from '../../support/stack.js';
+import { runCli, startWorker, testArtifacts, useWorld } from '../../support/stack.js';
 
 /**
  * `zfslab test debian13 --run <one ZTS test>` end to end on real qemu: the real CLI, coordinator and
@@ -24,26 +24,17 @@ const TEST = 'functional/cli_root/zpool_create/zpool_create_001_pos';
 const GROUP = 'functional/cli_root/zpool_create';
 
 describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM clone', () => {
-  let world: TestWorld;
-  const workers: RunningWorker[] = [];
-
-  beforeAll(async () => {
-    world = createWorld('vm-run');
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
-  });
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    world?.cleanup();
-  });
+  const setup = useWorld('vm-run');
+  const { workers } = setup;
 
   it('runs the test for real: PASS with its group setup/cleanup, stored, artifacts uploaded, clone gone', async () => {
     const started = performance.now();
-    const run = await runCli(['test', 'debian13', '--run', TEST, '--fingerprint', 'zpool-create-001', '--json'], world.env, { timeoutMs: 1_500_000 });
+    const run = await runCli(['test', 'debian13', '--run', TEST, '--fingerprint', 'zpool-create-001', '--json'], setup.world.env, { timeoutMs: 1_500_000 });
     const wallSeconds = Math.round((performance.now() - started) / 1000);
     console.log(`zfslab test debian13 --run ${TEST}: ${wallSeconds} s wall`); // eslint-disable-line no-console
     expect(run.code, `${run.stderr}\n--- host worker ---\n${workers[1]?.output().slice(-4000)}`).toBe(0);
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
-    const flavorId = storeFlavorId('debian13', world.hostId);
+    const flavorId = storeFlavorId('debian13', setup.world.hostId);
     expect(json.outcome).toBe('passed');
     expect(json.totals.counts.PASS).toBe(1);
     expect(json.totals.tests).toBe(1);
@@ -52,7 +43,7 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     expect(fingerprint, JSON.stringify(fingerprint)).toMatchObject({ status: 'no-baseline', workload: 'zpool-create-001' });
 
     // The store: the test PASSed, and so did its group's setup and cleanup (they really ran in the guest).
-    const store = await openStore(storeUrlOf(world.loaded));
+    const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       const results = await store.getResults(json.runId);
       const byKind = (kind: string) => results.filter((r) => r.kind === kind);
@@ -66,7 +57,7 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     }
 
     // MinIO: the guest's results tree (copied back), the serial log of the clone, the chunk's results.
-    const artifacts = testArtifacts(world);
+    const artifacts = testArtifacts(setup.world);
     let cloneIds: string[];
     try {
       const keys = (await artifacts.list(`runs/${json.runId}/${flavorId}/1/`)).map((o) => o.key);
@@ -112,7 +103,7 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     const tests = ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos'].map((t) => `functional/cli_root/zpool/${t}`);
     const cloneRoot = defaultCloneDir();
     const oldHost = workers[1]!;
-    const cli = runCli(['test', 'debian13', '--group', tests.join(','), '--heartbeat-timeout', '60', '--json'], world.env, { timeoutMs: 2_400_000 });
+    const cli = runCli(['test', 'debian13', '--group', tests.join(','), '--heartbeat-timeout', '60', '--json'], setup.world.env, { timeoutMs: 2_400_000 });
 
     // The first clone: made by this host worker (its label names the worker as owner), booted, running tests.
     const ownClone = (): { cloneId: string; runId: string } | undefined => {
@@ -133,7 +124,7 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     // Nothing else would ever stop this VM: it outlives its worker.
     expect(livePidFromFile(join(dir, 'qemu.pid'))).toBe(qemuPid);
 
-    const newHost = await startWorker('host', world.env);
+    const newHost = await startWorker('host', setup.world.env);
     workers[1] = newHost;
     // The new worker's sweep at start destroys it (its owner is gone, although its run is still open).
     await waitFor(() => (existsSync(dir) ? undefined : true), 120_000, 'the orphan clone to be swept');
@@ -146,14 +137,14 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
     expect(json.runId).toBe(first.runId);
     expect(['passed', 'failed']).toContain(json.outcome);
-    const store = await openStore(storeUrlOf(world.loaded));
+    const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       const results = (await store.getResults(json.runId)).filter((r) => r.kind === 'test');
       expect(results.map((r) => r.testId).sort()).toEqual([...tests].sort());
     } finally {
       await store.close();
     }
-    const artifacts = testArtifacts(world);
+    const artifacts = testArtifacts(setup.world);
     try {
       const keys = (await artifacts.list(`runs/${json.runId}/`)).map((o) => o.key);
       // A later attempt, in another clone, did the work.
@@ -167,19 +158,11 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
 });
 
 describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 --recipe', () => {
-  let world: TestWorld;
-  const workers: RunningWorker[] = [];
-  beforeAll(async () => {
-    world = createWorld('vm-recipe');
-    workers.push(await startWorker('coordinator', world.env), await startWorker('host', world.env));
-  });
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    world?.cleanup();
-  });
+  const setup = useWorld('vm-recipe');
+  const { workers } = setup;
 
   it('runs the script as root in a fresh clone: PASS by exit code, output in MinIO', async () => {
-    const recipe = join(world.stateDir, 'mirror-scrub.sh');
+    const recipe = join(setup.world.stateDir, 'mirror-scrub.sh');
     writeFileSync(
       recipe,
       [
@@ -195,11 +178,11 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 --recipe'
         '',
       ].join('\n'),
     );
-    const run = await runCli(['test', 'debian13', '--recipe', recipe, '--json'], world.env, { timeoutMs: 1_500_000 });
+    const run = await runCli(['test', 'debian13', '--recipe', recipe, '--json'], setup.world.env, { timeoutMs: 1_500_000 });
     expect(run.code, `${run.stderr}\n--- host worker ---\n${workers[1]?.output().slice(-4000)}`).toBe(0);
     const result = JSON.parse(run.stdout) as { outcome: string; exitCode: number; outputUri: string; bootSeconds: number };
     expect(result).toMatchObject({ outcome: 'PASS', exitCode: 0 });
-    const artifacts = testArtifacts(world);
+    const artifacts = testArtifacts(setup.world);
     try {
       const key = result.outputUri.replace(/^s3:\/\/[^/]+\//, '');
       expect(await artifacts.getText(key)).toMatch(/recipe-ok on 6\.12\./);

@@ -5,7 +5,7 @@ import type { PlannedTarget, RecordedChunk, TargetTotals } from '../../core/test
 import { recordRunOutcome } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
-import type { ResultsStore } from '../store/store.js';
+import type { ResultsStore } from '../../lib/store/store.js';
 import { planZtsTarget, type PlanTargetInput } from './plan.js';
 import { finishZtsTarget, recordZtsChunk, type FinishTargetInput, type RecordChunkInput } from './record.js';
 

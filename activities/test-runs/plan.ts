@@ -4,7 +4,7 @@ import { runKeys } from '../../core/test-run/keys.js';
 import { planTarget } from '../../core/test-run/plan.js';
 import { plannedTarget, type PlannedTarget, type ResolvedTarget } from '../../core/test-run/types.js';
 import type { ArtifactStore } from '../../lib/s3.js';
-import type { ResultsStore } from '../store/store.js';
+import type { ResultsStore } from '../../lib/store/store.js';
 import { planningHistory } from './durations.js';
 
 export interface PlanTargetInput {

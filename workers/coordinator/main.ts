@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
-import { openStore } from '../../activities/store/open.js';
+import { openStore } from '../../lib/store/open.js';
 import { createTestRunActivities } from '../../activities/test-runs/index.js';
 import { storeUrlOf } from '../../lib/config.js';
 import { distDir } from '../../lib/paths.js';

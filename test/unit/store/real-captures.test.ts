@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attributeFailsafes, openStore } from '../../../activities/store/index.js';
-import type { ResultsStore } from '../../../activities/store/index.js';
+import { attributeFailsafes, openStore } from '../../../lib/store/index.js';
+import type { ResultsStore } from '../../../lib/store/index.js';
 import { storeEngines } from './engines.js';
 import { readCapture } from './real-captures.js';
 

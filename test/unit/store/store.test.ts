@@ -5,8 +5,8 @@ import {
   MIGRATIONS,
   openStore,
   parseStoreUrl,
-} from '../../../activities/store/index.js';
-import type { StoredResultInput } from '../../../activities/store/index.js';
+} from '../../../lib/store/index.js';
+import type { StoredResultInput } from '../../../lib/store/index.js';
 import { UsageError } from '../../../lib/errors.js';
 import { storeEngines } from './engines.js';
 

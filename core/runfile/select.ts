@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../../lib/errors.js';
+import { UsageError } from '../errors.js';
 import { nearestMatches } from '../text/edit-distance.js';
 import type { SectionPick } from './compose.js';
 import { composeRunfile } from './compose.js';

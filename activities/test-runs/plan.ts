@@ -21,7 +21,7 @@ export interface PlanTargetInput {
  * the flavor ran on in the store. The native host runs its shards one after the other: two runners on
  * one host would share its pools and disks.
  */
-export async function planZtsTarget(
+export async function planAndFileTarget(
   input: PlanTargetInput,
   deps: { store: ResultsStore | undefined; artifacts: ArtifactStore | undefined; now: () => Date },
 ): Promise<PlannedTarget> {

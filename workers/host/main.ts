@@ -8,7 +8,7 @@ import { VmTargetProvider } from '../../activities/vm/vm-target-provider.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
-import { createCoordinatorMetrics } from '../../lib/metrics.js';
+import { createHostMetrics, recordArtifactUpload } from '../../lib/metrics.js';
 import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
@@ -51,8 +51,8 @@ runMain(
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const taskQueue = hostTaskQueue(hostId);
     // Artifacts go up from the hosts, so upload retries are counted here too (same metric names).
-    const metrics = createCoordinatorMetrics({ processMetrics: true });
-    const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
+    const metrics = createHostMetrics({ processMetrics: true });
+    const artifacts = ArtifactStore.fromConfig(config, { log, onUpload: (upload) => recordArtifactUpload(metrics, upload) });
     const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
     const catalog = loadCatalog(config.flavors);
     // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.

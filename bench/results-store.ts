@@ -13,7 +13,7 @@ import pino from 'pino';
 import { openStore } from '../lib/store/index.js';
 import type { ResultsStore } from '../lib/store/index.js';
 import { startPostgres } from '../test/setup/postgres.js';
-import { buildHistory, loadHistory, SLOWER } from '../test/unit/store/history-data.js';
+import { buildHistory, loadHistory, SLOWER } from '../test/support/store/history-data.js';
 
 const history = buildHistory();
 const rows = history.reduce((n, r) => n + r.results.length, 0);

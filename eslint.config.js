@@ -1,6 +1,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Every top-level folder of ours that code can import from. */
+const LAYERS = ['activities', 'apps', 'bench', 'bin', 'core', 'infra', 'lib', 'test', 'workers', 'workflows'];
+
+function everyLayerBut(...allowed) {
+  return LAYERS.filter((layer) => !allowed.includes(layer));
+}
+
+/** A `no-restricted-imports` pattern for relative imports that land in one of `layers`. */
+function layerPattern(layers, message) {
+  return { regex: `^(\\.\\./)+(${layers.join('|')})(/|$)`, message };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.zfslab/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -11,6 +23,43 @@ export default tseslint.config(
       'no-console': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  // The layers, checked: which top-level folders each layer may import from (see README, Layout).
+  // A relative import that climbs out of the file's own layer is matched by the folder it lands in.
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [layerPattern(everyLayerBut('core'), 'core/ is the pure domain: it imports nothing of ours outside core/')] }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layerPattern(everyLayerBut('core', 'workflows', 'activities'), 'workflows/ is deterministic Temporal code: it imports core/ and activity types only'),
+            {
+              ...layerPattern(['activities'], 'workflows/ may import activity types only (`import type`); activities run on workers, not in the workflow sandbox'),
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [layerPattern(['activities', 'workflows', 'apps', 'workers'], 'lib/ holds shared I/O helpers: it imports no activities, workflows, apps or workers')] }],
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [layerPattern(['apps', 'workers'], 'activities/ do not import the CLI or the worker entry points')] }],
     },
   },
   {

@@ -1,8 +1,8 @@
 /**
  * Summarising Tetragon-style events: zfslab vs jq doing the same reduction, on one core, side by side.
  *
- * Generates seeded event files (bench/generate-tetragon-events.ts; 300k and 3M events by default, the
- * seed's size for one quick run), then runs each summariser under `/usr/bin/time -v taskset -c 0`:
+ * Generates seeded event files (bench/generate-tetragon-events.ts; 300k and 3M events by default, 3M
+ * being about what Tetragon emits for one sanity.run of the ZTS), then runs each summariser under `/usr/bin/time -v taskset -c 0`:
  *   ours: node dist/bench/fingerprint-summarise-once.js FILE 4000
  *   jq:   jq -n -c --argjson root 4000 -f bench/fingerprint-summarise.jq FILE
  * and checks that both reductions agree (syscall, binary, ioctl and destination counts; the path sets

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openStore } from '../activities/store/index.js';
-import type { ResultsStore } from '../activities/store/index.js';
+import { openStore } from '../lib/store/index.js';
+import type { ResultsStore } from '../lib/store/index.js';
 import { startPostgres } from '../test/setup/postgres.js';
-import { buildHistory, loadHistory, SLOWER } from '../test/unit/store/history-data.js';
+import { buildHistory, loadHistory, SLOWER } from '../test/support/store/history-data.js';
 
 const history = buildHistory();
 const rows = history.reduce((n, r) => n + r.results.length, 0);

@@ -60,6 +60,8 @@ export const ConfigSchema = z.strictObject({
       maxVms: z.number().int().min(1).max(64).default(2),
       /** The orphan sweep runs at worker start and then this often (seconds; 0: at start only). */
       sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
+      /** How long a clone may take from qemu start to SSH (seconds). Default by accelerator: core/vm/timeouts.ts. */
+      bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
     })
     .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */

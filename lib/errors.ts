@@ -17,10 +17,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** The user asked for something that cannot be done as asked (bad flag, unknown flavor …). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+/**
+ * The user asked for something that cannot be done as asked (bad flag, unknown flavor …). Defined
+ * in core, which throws it from pure code and imports nothing of lib/; the same class, so
+ * `instanceof` in apps/cli/exit.ts holds for both.
+ */
+export { UsageError } from '../core/errors.js';
 
 /** A command run on a host or guest failed; keeps what it printed. */
 export class CommandFailed extends Error {

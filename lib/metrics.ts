@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { Classification, ScriptKind, TestOutcome } from '../core/results/types.js';
 
 /**
- * The coordinator's Prometheus metrics, named the way pdf/zfs_exporter names its own: a `zfslab_`
+ * The workers' Prometheus metrics, named the way pdf/zfs_exporter names its own: a `zfslab_`
  * prefix, base units in the name (`_seconds`, `_bytes`), `_total` on counters. Labels hold only
  * small, bounded sets (flavor ids from the catalog, outcomes, classifications): run ids and test
  * names would make a new series per run or per test, so they live in the results store, and the
@@ -24,23 +24,38 @@ export const TEST_DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800
 /** A run: a single test (a minute) to the full suite on TCG (a night). */
 export const RUN_DURATION_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400] as const;
 
-export interface CoordinatorMetrics {
+/** What every worker serves: its process metrics and its artifact uploads to S3 (lib/s3.ts `onUpload`). */
+export interface WorkerMetrics {
   readonly registry: Registry;
-  readonly runs: Counter<'outcome'>;
-  readonly runDuration: Histogram<'outcome'>;
-  readonly testResults: Counter<'flavor' | 'outcome' | 'classification'>;
-  readonly testDuration: Histogram<'flavor'>;
   readonly artifactUploads: Counter<'outcome'>;
   readonly artifactUploadRetries: Counter;
   readonly artifactUploadedBytes: Counter;
 }
 
-export function createCoordinatorMetrics(options: { registry?: Registry; processMetrics?: boolean } = {}): CoordinatorMetrics {
-  const registry = options.registry ?? new Registry();
-  if (options.processMetrics ?? false) collectDefaultMetrics({ register: registry, prefix: 'zfslab_coordinator_' });
-  const registers = [registry];
+/** The coordinator's, in addition: runs and test results, counted as they are written to the store. */
+export interface CoordinatorMetrics extends WorkerMetrics {
+  readonly runs: Counter<'outcome'>;
+  readonly runDuration: Histogram<'outcome'>;
+  readonly testResults: Counter<'flavor' | 'outcome' | 'classification'>;
+  readonly testDuration: Histogram<'flavor'>;
+}
+
+export interface MetricsOptions {
+  registry?: Registry;
+  /** Node's process metrics (CPU, memory, event loop), prefixed with the worker's role. */
+  processMetrics?: boolean;
+}
+
+/** A host worker's metrics: process metrics as `zfslab_host_*`, and its artifact uploads. */
+export function createHostMetrics(options: MetricsOptions = {}): WorkerMetrics {
+  return createWorkerMetrics('host', options);
+}
+
+export function createCoordinatorMetrics(options: MetricsOptions = {}): CoordinatorMetrics {
+  const worker = createWorkerMetrics('coordinator', options);
+  const registers = [worker.registry];
   return {
-    registry,
+    ...worker,
     runs: new Counter({ name: 'zfslab_runs_total', help: 'Runs finished, by how they ended.', labelNames: ['outcome'], registers }),
     runDuration: new Histogram({
       name: 'zfslab_run_duration_seconds',
@@ -62,9 +77,22 @@ export function createCoordinatorMetrics(options: { registry?: Registry; process
       buckets: [...TEST_DURATION_BUCKETS],
       registers,
     }),
+  };
+}
+
+function createWorkerMetrics(role: 'coordinator' | 'host', options: MetricsOptions): WorkerMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics ?? false) collectDefaultMetrics({ register: registry, prefix: `zfslab_${role}_` });
+  const registers = [registry];
+  return {
+    registry,
     artifactUploads: new Counter({ name: 'zfslab_artifact_uploads_total', help: 'Artifact uploads to S3, by result.', labelNames: ['outcome'], registers }),
     artifactUploadRetries: new Counter({ name: 'zfslab_artifact_upload_retries_total', help: 'Artifact upload attempts that were retries.', registers }),
-    artifactUploadedBytes: new Counter({ name: 'zfslab_artifact_uploaded_bytes_total', help: 'Bytes of artifacts uploaded to S3.', registers }),
+    artifactUploadedBytes: new Counter({
+      name: 'zfslab_artifact_uploaded_bytes_total',
+      help: 'Bytes of artifacts written to S3 (an identical object already there is not written again).',
+      registers,
+    }),
   };
 }
 
@@ -96,7 +124,8 @@ export function recordResults(metrics: CoordinatorMetrics, flavor: string, resul
   for (const { outcome, classification, n } of counts.values()) metrics.testResults.inc({ flavor, outcome, classification }, n);
 }
 
-export function recordArtifactUpload(metrics: CoordinatorMetrics, upload: { ok: boolean; bytes: number; retries: number }): void {
+/** One upload as lib/s3.ts reports it (`onUpload`): `bytes` written (0 when it was already there). */
+export function recordArtifactUpload(metrics: WorkerMetrics, upload: { ok: boolean; bytes: number; retries: number }): void {
   metrics.artifactUploads.inc({ outcome: upload.ok ? 'success' : 'failure' });
   if (upload.retries > 0) metrics.artifactUploadRetries.inc(upload.retries);
   if (upload.ok && upload.bytes > 0) metrics.artifactUploadedBytes.inc(upload.bytes);

@@ -28,8 +28,10 @@ export interface ArtifactStoreOptions {
   retryForMs?: number;
   /** Files at least this large go up in multipart. */
   multipartThreshold?: number;
-  /** Called on every retry (metrics, heartbeats). */
+  /** Called on every retry of any request (heartbeats, tests). */
   onRetry?: (info: { key: string; attempt: number; error: string }) => void;
+  /** Called once per `putBytes`/`putFile` when it ends (metrics: lib/metrics.ts `recordArtifactUpload`). */
+  onUpload?: (upload: UploadReport) => void;
   log?: Logger;
 }
 
@@ -40,6 +42,15 @@ export interface PutResult {
   sha256: string;
   /** False when an identical object was already there. */
   written: boolean;
+}
+
+export interface UploadReport {
+  key: string;
+  ok: boolean;
+  /** Bytes written: 0 when an identical object was already there, or when the upload failed. */
+  bytes: number;
+  /** Attempts after the first. */
+  retries: number;
 }
 
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
@@ -70,7 +81,7 @@ export class ArtifactStore {
   async putBytes(key: string, body: string | Uint8Array, contentType = contentTypeFor(key)): Promise<PutResult> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return this.retrying(key, async () => {
+    return this.uploading(key, async () => {
       if (await this.sameObjectExists(key, bytes.length, sha256)) return this.result(key, bytes.length, sha256, false);
       await this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType, Metadata: { sha256 } }),
@@ -82,7 +93,7 @@ export class ArtifactStore {
   async putFile(key: string, path: string, contentType = contentTypeFor(path)): Promise<PutResult> {
     const size = statSync(path).size;
     const sha256 = await sha256File(path);
-    return this.retrying(key, async () => {
+    return this.uploading(key, async () => {
       if (await this.sameObjectExists(key, size, sha256)) return this.result(key, size, sha256, false);
       if (size >= this.multipartThreshold) {
         const upload = new Upload({
@@ -168,7 +179,20 @@ export class ArtifactStore {
     return { key, uri: this.uri(key), bytes, sha256, written };
   }
 
-  private async retrying<T>(key: string, attempt: () => Promise<T>): Promise<T> {
+  /** `retrying`, reporting the upload's end to `onUpload`. */
+  private async uploading(key: string, attempt: () => Promise<PutResult>): Promise<PutResult> {
+    let retries = 0;
+    try {
+      const result = await this.retrying(key, attempt, () => retries++);
+      this.options.onUpload?.({ key, ok: true, bytes: result.written ? result.bytes : 0, retries });
+      return result;
+    } catch (err) {
+      this.options.onUpload?.({ key, ok: false, bytes: 0, retries });
+      throw err;
+    }
+  }
+
+  private async retrying<T>(key: string, attempt: () => Promise<T>, onRetry?: () => void): Promise<T> {
     const deadline = Date.now() + this.retryForMs;
     for (let n = 1; ; n++) {
       try {
@@ -176,6 +200,7 @@ export class ArtifactStore {
       } catch (err) {
         if (!isTransient(err) || Date.now() > deadline) throw err;
         const error = err instanceof Error ? err.message || err.name : String(err);
+        onRetry?.();
         this.options.onRetry?.({ key, attempt: n, error });
         this.options.log?.warn({ key, attempt: n, error }, 'S3 request failed; retrying');
         await sleep(Math.min(200 * 2 ** Math.min(n, 6), 10_000));

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A mirror really masks a damaged side: write data, corrupt one side of the mirror, scrub, and
-# expect the scrub to repair it with no data errors (seed 9.1, fixed per ERRATA: a real mirror, and
-# "errors: No known data errors" is the healthy line, not a failure).
+# expect the scrub to repair it with no data errors. It must be a mirror (a striped pool has no
+# second copy to repair from), and "errors: No known data errors" is the healthy line of
+# `zpool status -v`, not a failure.
 # Runs as root in a fresh clone; DISKS lists the clone's spare virtio disks.
 set -euo pipefail
 read -r -a disks <<<"${DISKS:?DISKS must name at least two disks}"

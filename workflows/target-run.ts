@@ -71,7 +71,8 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
     // Wait for the activity to stop the runner and upload its partial results before recording them.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  const books = proxyActivities<TestRunActivities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+  // The run's plan and results, filed on the coordinator's queue (store and S3).
+  const coordinator = proxyActivities<TestRunActivities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
   const progress: TargetProgress = {
     target: input.target,
@@ -108,7 +109,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       progress.openzfsVersion = resolved.flavor.openzfsVersion;
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openzfsVersion, value: resolved.flavor.openzfsVersion }]);
       progress.phase = 'planning';
-      plan = await books.planZtsTarget({ runId: input.runId, resolved, shards: input.shards, chunkSize: input.chunkSize, dryRun: input.dryRun });
+      plan = await coordinator.planZtsTarget({ runId: input.runId, resolved, shards: input.shards, chunkSize: input.chunkSize, dryRun: input.dryRun });
     } catch (err) {
       if (isCancellation(err)) throw err;
       progress.phase = 'failed';
@@ -147,7 +148,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       const running = { shard: shard.index, chunk: chunk.index, tests: chunk.testIds.length };
       progress.running.push(running);
       const record = () =>
-        books.recordZtsChunk({
+        coordinator.recordZtsChunk({
           runId: input.runId,
           flavorId: current.resolved.flavorId,
           shard: shard.index,
@@ -217,7 +218,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
     if (!isCancellation(err)) throw err;
     progress.phase = 'cancelled';
     await CancellationScope.nonCancellable(async () => {
-      await finish(input, current, books);
+      await finish(input, current, coordinator);
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: 'cancelled' }]);
     });
     throw err;
@@ -227,7 +228,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   }
 
   progress.phase = 'finishing';
-  const totals = await finish(input, current, books);
+  const totals = await finish(input, current, coordinator);
   const outcome = targetOutcome({ tests: totals.tests, unexpected: totals.unexpected, infraErrors: current.infraErrors, cancelled: false });
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
   progress.phase = 'done';
@@ -248,8 +249,8 @@ function account(state: TargetRunState, progress: TargetProgress, recorded: { te
   progress.infraErrors = state.infraErrors;
 }
 
-async function finish(input: TargetRunSpec, state: TargetRunState, books: TestRunActivities) {
-  const totals = await books.finishZtsTarget({ runId: input.runId, flavorId: state.resolved.flavorId, shards: state.plan.shards.map((s) => s.index) });
+async function finish(input: TargetRunSpec, state: TargetRunState, coordinator: TestRunActivities) {
+  const totals = await coordinator.finishZtsTarget({ runId: input.runId, flavorId: state.resolved.flavorId, shards: state.plan.shards.map((s) => s.index) });
   state.doneTests = totals.tests;
   state.counts = totals.counts;
   state.unexpected = totals.unexpected;

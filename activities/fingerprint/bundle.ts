@@ -11,7 +11,7 @@ import { forEachLine } from './files.js';
 const run = promisify(execFile);
 
 /**
- * An incident bundle (seed §16.2, C16): everything needed to reconstruct what the kernel and the
+ * An incident bundle: everything needed to reconstruct what the kernel and the
  * workload were doing when a deviation fired, in one .tar.gz. Members that cannot be collected here
  * (not root, no ZFS) are listed in manifest.json with the reason instead of being silently left out.
  */

@@ -7,9 +7,10 @@ import type { StepContext, StepData } from './step-context.js';
 import { buildZfsFromSource, exportSourceTree } from './zfs-source.js';
 
 /**
- * The debootstrap builder, one function per step (shared/notes/golden-spike.md is the manual
- * proof it follows). Each step may be re-run from its start: it first undoes whatever a killed
- * earlier attempt left half-done.
+ * The debootstrap builder, one function per step, in the order a debian13 golden was first built
+ * by hand (debootstrap, kernel, DKMS for the guest kernel, payload, configure, initramfs, image).
+ * Each step may be re-run from its start: it first undoes whatever a killed earlier attempt left
+ * half-done.
  */
 
 export const GUEST_USER = 'zts';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PROVISIONED_MARKER } from '../../core/vm/cloud-init.js';
 import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVersion } from '../../core/vm/manifest.js';
+import { BOOT_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import { probeAccelerator } from '../vm/accel-probe.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
 import { withClone } from '../vm/lifecycle.js';
@@ -60,7 +61,8 @@ export async function verifyGolden(ctx: StepContext, golden: GoldenRef): Promise
       memoryMiB: 2048,
       vdevCount: 0,
       vdevSizeGiB: 1,
-      bootTimeoutMs: 600_000,
+      // The longest bound whatever the accelerator: a golden refused here is built again from scratch.
+      bootTimeoutMs: BOOT_TIMEOUT_SECONDS.tcg * 1000,
       artifactsDir: ctx.paths.outDir,
       signal: ctx.runOptions.signal,
       log: ctx.log,

@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { recordResults as countResults, recordRunOutcome } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
-import type { ResultsStore } from './store.js';
-import type { ArtifactKey, FlavorRecord, HostRecord, ResultBatch, RunEnd, RunFlavorRecord, RunRecord } from './types.js';
+import type { ResultsStore } from '../../lib/store/store.js';
+import type { ArtifactKey, FlavorRecord, HostRecord, ResultBatch, RunEnd, RunFlavorRecord, RunRecord } from '../../lib/store/types.js';
 
 export interface StoreActivityDeps {
   store: ResultsStore;

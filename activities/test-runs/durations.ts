@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { historyFromRows, parseDurationTable } from '../../core/shard/durations.js';
 import type { DurationHistory } from '../../core/shard/durations.js';
 import { projectRoot } from '../../lib/paths.js';
-import type { ResultsStore } from '../store/store.js';
+import type { ResultsStore } from '../../lib/store/store.js';
 
 /** The shipped table: one real upstream CI run (core/shard/data/README.md). */
 export const SHIPPED_DURATIONS = join(projectRoot, 'core', 'shard', 'data', 'zts-durations-2023-03-ubuntu22.tsv');

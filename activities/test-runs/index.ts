@@ -5,8 +5,8 @@ import type { PlannedTarget, RecordedChunk, TargetTotals } from '../../core/test
 import { recordRunOutcome } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
-import type { ResultsStore } from '../store/store.js';
-import { planZtsTarget, type PlanTargetInput } from './plan.js';
+import type { ResultsStore } from '../../lib/store/store.js';
+import { planAndFileTarget, type PlanTargetInput } from './plan.js';
 import { finishZtsTarget, recordZtsChunk, type FinishTargetInput, type RecordChunkInput } from './record.js';
 
 export interface TestRunActivityDeps {
@@ -41,7 +41,7 @@ export function createTestRunActivities(deps: TestRunActivityDeps) {
     },
 
     async planZtsTarget(input: PlanTargetInput): Promise<PlannedTarget> {
-      return validated(() => planZtsTarget(input, { store: input.dryRun ? undefined : deps.store, artifacts: deps.artifacts, now }));
+      return validated(() => planAndFileTarget(input, { store: input.dryRun ? undefined : deps.store, artifacts: deps.artifacts, now }));
     },
 
     async recordZtsChunk(input: RecordChunkInput): Promise<RecordedChunk> {

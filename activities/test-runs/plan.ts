@@ -4,7 +4,7 @@ import { runKeys } from '../../core/test-run/keys.js';
 import { planTarget } from '../../core/test-run/plan.js';
 import { plannedTarget, type PlannedTarget, type ResolvedTarget } from '../../core/test-run/types.js';
 import type { ArtifactStore } from '../../lib/s3.js';
-import type { ResultsStore } from '../store/store.js';
+import type { ResultsStore } from '../../lib/store/store.js';
 import { planningHistory } from './durations.js';
 
 export interface PlanTargetInput {
@@ -21,7 +21,7 @@ export interface PlanTargetInput {
  * the flavor ran on in the store. The native host runs its shards one after the other: two runners on
  * one host would share its pools and disks.
  */
-export async function planZtsTarget(
+export async function planAndFileTarget(
   input: PlanTargetInput,
   deps: { store: ResultsStore | undefined; artifacts: ArtifactStore | undefined; now: () => Date },
 ): Promise<PlannedTarget> {

@@ -8,8 +8,8 @@ import type { RecordedChunk, TargetTotals } from '../../core/test-run/types.js';
 import { recordResults as countResults } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
-import type { ResultsStore } from '../store/store.js';
-import type { StoredResult } from '../store/types.js';
+import type { ResultsStore } from '../../lib/store/store.js';
+import type { StoredResult } from '../../lib/store/types.js';
 
 export interface RecordDeps {
   store: ResultsStore;

@@ -1,6 +1,6 @@
 import type { FlavorMeta } from '../../core/matrix/matrix.js';
-import type { ResultsStore } from '../store/store.js';
-import type { StoredArtifactKey, StoredResult, StoredRun } from '../store/types.js';
+import type { ResultsStore } from '../../lib/store/store.js';
+import type { StoredArtifactKey, StoredResult, StoredRun } from '../../lib/store/types.js';
 
 /** One run as the store holds it: the run, each flavor with what it ran on, its results and artifacts. */
 export interface RunView {

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:
 import { join } from 'node:path';
 import { findGuestCrash, guestDiskNames } from '../../core/vm/qemu-argv.js';
 import { transition, type VmState } from '../../core/vm/lifecycle.js';
+import { bootTimeoutMs } from '../../core/vm/timeouts.js';
 import { InfraError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { currentProcessIdentity } from '../../lib/process-identity.js';
@@ -201,8 +202,7 @@ function throwIfAborted(signal?: AbortSignal): void {
 
 /** Polls SSH until the guest answers, watching the serial console for a crash and qemu for an exit. */
 async function waitForSsh(options: CloneOptions, vm: VmHandle, log: Logger): Promise<SshExecutor> {
-  // TCG boots took 46-49 s on an idle host and up to 240 s on this build machine under load 9.
-  const timeoutMs = options.bootTimeoutMs ?? (vm.accel === 'tcg' ? 600_000 : 180_000);
+  const timeoutMs = bootTimeoutMs(vm.accel, options.bootTimeoutMs);
   const deadline = Date.now() + timeoutMs;
   const privateKey = readFileSync(join(options.golden.dir, options.golden.ssh.privateKeyFile));
   let lastError: unknown;

@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Catalog } from '../../core/catalog/index.js';
+import { GUEST_TRACER_ATTACH_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
@@ -34,7 +35,7 @@ export interface VmTargetProviderDeps {
   cloneRoot?: string;
   storage?: Storage;
   size?: VmSize;
-  /** Default 10 min: a TCG boot beside other VMs on a busy 2-core host took over 5 min (docs/vm-timings.md). */
+  /** Default: by accelerator (core/vm/timeouts.ts), or config `host.bootTimeoutSeconds`. */
   bootTimeoutMs?: number;
   log?: Logger;
 }
@@ -88,7 +89,7 @@ export class VmTargetProvider implements TargetProvider {
         hypervisor,
         cloneRoot: this.cloneRoot,
         ...size,
-        bootTimeoutMs: this.deps.bootTimeoutMs ?? 600_000,
+        bootTimeoutMs: this.deps.bootTimeoutMs,
         capacity: this.capacity,
         signal: request.signal,
         log,
@@ -112,8 +113,11 @@ export class VmTargetProvider implements TargetProvider {
       python: 'python3',
       env: { [request.marker.name]: request.marker.value },
       // In the guest the runner is zfs-tests.sh (./guest-runner-command.ts): the capture follows its exec, as root over the clone's SSH.
-      // Attaching took 23-30 s at load 2-4 but over 5 min at load 8 (three TCG guests on 2 cores): allow 10.
-      capture: { shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }), followExec: ZTS_SCRIPT, attachTimeoutMs: 600_000 },
+      capture: {
+        shell: sshCaptureShell(vm.ssh, { name: `guest ${vm.cloneId}` }),
+        followExec: ZTS_SCRIPT,
+        attachTimeoutMs: GUEST_TRACER_ATTACH_TIMEOUT_SECONDS * 1000,
+      },
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

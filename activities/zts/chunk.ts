@@ -15,7 +15,7 @@ import type { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintStoreOf, startChunkCapture } from './chunk-fingerprint.js';
 import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
-import { runZtsChunk } from './run-chunk.js';
+import { runTestRunner } from './run-chunk.js';
 import type { TargetProvider } from './targets.js';
 import { uploadChunk } from './upload.js';
 
@@ -106,7 +106,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         : undefined;
       try {
         await capture?.ready;
-        const out = await runZtsChunk(
+        const out = await runTestRunner(
           {
             runfileText: renderRunfile(todo),
             runnerPath: opened.runnerPath,

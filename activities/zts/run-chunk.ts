@@ -19,7 +19,7 @@ import type { RunnerTarget } from './runner-target.js';
  * and the results of earlier attempts; every heartbeat carries all finished results so far, so a
  * retry after a crash starts from the last heartbeat with only the remaining tests.
  */
-export const RunZtsChunkInputSchema = z.strictObject({
+export const TestRunnerInputSchema = z.strictObject({
   /** Runfile text to run (already reduced to the remaining tests). Its `outputdir` is replaced. */
   runfileText: z.string().min(1),
   /** test-runner.py on the target. */
@@ -38,7 +38,7 @@ export const RunZtsChunkInputSchema = z.strictObject({
   /** Extra environment for the runner (e.g. PATH for the suite's constrained path). */
   env: z.record(z.string(), z.string()).default({}),
 });
-export type RunZtsChunkInput = z.input<typeof RunZtsChunkInputSchema>;
+export type TestRunnerInput = z.input<typeof TestRunnerInputSchema>;
 
 export interface ChunkHeartbeat {
   /** Every finished script: earlier attempts' first, then this attempt's, in the order they ended. */
@@ -47,14 +47,14 @@ export interface ChunkHeartbeat {
   current?: string;
 }
 
-export interface RunZtsChunkDeps {
+export interface TestRunnerDeps {
   heartbeat(details: ChunkHeartbeat): void;
   signal: AbortSignal;
   log: Logger;
   target: RunnerTarget;
 }
 
-export interface RunZtsChunkResult {
+export interface TestRunnerResult {
   /** Earlier attempts' results followed by this attempt's (which start at `previousCount`). */
   results: TestResult[];
   previousCount: number;
@@ -74,8 +74,8 @@ export interface RunZtsChunkResult {
 
 const STDERR_TAIL = 64 * 1024;
 
-export async function runZtsChunk(rawInput: RunZtsChunkInput, deps: RunZtsChunkDeps): Promise<RunZtsChunkResult> {
-  const input = RunZtsChunkInputSchema.parse(rawInput);
+export async function runTestRunner(rawInput: TestRunnerInput, deps: TestRunnerDeps): Promise<TestRunnerResult> {
+  const input = TestRunnerInputSchema.parse(rawInput);
   const { log, target } = deps;
   const doc = withOutputDir(parseRunfile(input.runfileText, 'chunk.run'), input.outputBase);
   const sections = resolveRunfiles([doc]).sections;
@@ -134,7 +134,7 @@ export async function runZtsChunk(rawInput: RunZtsChunkInput, deps: RunZtsChunkD
   if (exit.spawnError) stderrTail += `\n${exit.spawnError}`;
   return finish(exit.code, cancelled, stderrTail);
 
-  async function finish(exitCode: number | null | undefined, wasCancelled: boolean, stderr = ''): Promise<RunZtsChunkResult> {
+  async function finish(exitCode: number | null | undefined, wasCancelled: boolean, stderr = ''): Promise<TestRunnerResult> {
     const stdout = lineStream.lines.join('\n') + (lineStream.lines.length > 0 ? '\n' : '');
     const summary = parseSummary(lineStream.lines);
     const verdict = judgeRun({ results: attempt, summary, exitCode: exitCode ?? null });
@@ -145,7 +145,7 @@ export async function runZtsChunk(rawInput: RunZtsChunkInput, deps: RunZtsChunkD
         log.warn({ err, resultsDir }, 'could not write the results file');
       });
     }
-    const result: RunZtsChunkResult = {
+    const result: TestRunnerResult = {
       results: [...input.previous, ...attempt],
       previousCount: input.previous.length,
       summary,

@@ -3,11 +3,12 @@ import type { FlavorInput } from './schema.js';
 /**
  * The shipped catalog, as data (validated by FlavorSchema in loadCatalog, like user flavors).
  *
- * Naming: the seed calls the Debian 13 cloud image "debian13"; that id belongs to the debootstrap
- * build (no internet beyond the Debian mirror needed), so the cloud-image flavor is `debian13-cloud`.
+ * Naming: `debian13` is the debootstrap build (it needs nothing beyond the Debian mirror), so the
+ * Debian 13 cloud image is `debian13-cloud`.
  *
- * Package sets come from the manual proof (shared/notes/golden-spike.md): the ZTS command
- * dependencies that `--no-install-recommends` would otherwise leave out, curl for zfs_load-key.
+ * Package sets: the commands zfs-tests.sh and the ZTS scripts call that `--no-install-recommends`
+ * would otherwise leave out (found by building a debian13 golden by hand and running the suite),
+ * and curl for zfs_load-key.
  */
 
 const debianBase = ['systemd-sysv', 'udev', 'kmod', 'iproute2', 'openssh-server', 'sudo', 'procps', 'less', 'ca-certificates'];

@@ -1,4 +1,4 @@
-import { UsageError } from '../../lib/errors.js';
+import { UsageError } from '../errors.js';
 import { SHIPPED_FLAVORS } from './flavors.js';
 import { FlavorSchema, type Flavor, type FlavorInput } from './schema.js';
 

@@ -2,12 +2,13 @@ import { stringify } from 'yaml';
 import type { Fingerprint } from './schema.js';
 
 /**
- * Prometheus alert rules for kernel-function latency drift (seed §15.1 trigger 2), one rule per function
+ * Prometheus alert rules for kernel-function latency drift (the second trigger), one rule per function
  * in the baseline: fire when the live p99 exceeds the baseline p99 plus the tolerance for `for`.
  *
- * The metric is a histogram in base units, as ERRATA asks (zfs_exporter naming, `_seconds`, no run ids in
- * labels): `zfslab_kernel_function_duration_seconds_bucket{function="zio_done", le="…"}`, exported by
- * the probe exporter (C11) from the same kprobe/kretprobe timing the capture uses.
+ * The metric is a histogram in base units, named the way pdf/zfs_exporter names its own (`_seconds`, no
+ * run ids in labels): `zfslab_kernel_function_duration_seconds_bucket{function="zio_done", le="…"}`, to
+ * be exported by a probe exporter (not part of zfslab yet) from the same kprobe/kretprobe timing the
+ * capture uses.
  */
 export const KFUNC_DURATION_METRIC = 'zfslab_kernel_function_duration_seconds';
 export const LATENCY_ALERT_NAME = 'ZfslabKernelFunctionLatencyDrift';

@@ -4,7 +4,7 @@ import { countsOf, type CountCategory } from './stability.js';
 import { DEFAULT_TOLERANCES, type Tolerances } from './tolerances.js';
 
 /**
- * Compares a fresh capture with a baseline (seed §15): schema drift (a key the baseline never had, or
+ * Compares a fresh capture with a baseline: schema drift (a key the baseline never had, or
  * one it had that is gone), rate drift both ways (beyond tolerance, per second or per run as the
  * tolerances say), latency drift. Sections either capture did not fill are never compared: a lost
  * section is reported as a coverage deviation, not as everything having vanished.

@@ -1,4 +1,4 @@
-/** Workload fingerprints (C15): the pure part. I/O lives in activities/fingerprint. */
+/** Workload fingerprints: the pure part. I/O lives in activities/fingerprint. */
 export { FINGERPRINT_SCHEMA_VERSION, FingerprintSchema, parseFingerprint, SECTION_NAMES } from './schema.js';
 export type { Fingerprint, SectionCoverage, SectionName, CaptureSource } from './schema.js';
 export type { CaptureEvent, HistBucket } from './events.js';

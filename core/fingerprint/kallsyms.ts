@@ -25,7 +25,7 @@ export function parseKallsyms(text: string): Map<string, KernelSymbol> {
 }
 
 /**
- * ZFS/SPL functions whose latency the fingerprint reports, when present. Per ERRATA: zio_done and
+ * ZFS/SPL functions whose latency the fingerprint reports, when present. zio_done and
  * dsl_pool_sync are probe-able; arc_evict is static and often inlined (arc_evict_cb/arc_evict_state
  * stand in); spl_kmem_alloc is in module `spl`.
  */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The workload fingerprint (seed §14): a few KB of JSON that summarises everything kernel-visible a
- * workload did. The seed's shape is kept (workload, captured_at, duration_s, syscalls, binaries_spawned,
+ * The workload fingerprint: a few KB of JSON that summarises everything kernel-visible a
+ * workload did. Its first shape is kept (workload, captured_at, duration_s, syscalls, binaries_spawned,
  * ioctl_codes, kfunc_latency_p99_us, network_destinations, filesystem_paths_modified) and extended with
  * what a detector needs to be honest: which sections were really captured (`capture.sections`), how
  * many calls each latency figure rests on, and read-only path patterns.

@@ -1,12 +1,12 @@
 import type { Fingerprint, SectionName } from './schema.js';
-import { DEFAULT_TOLERANCES, SEED_COUNT_BOUND, SEED_LATENCY_BOUND, type Tolerances } from './tolerances.js';
+import { DEFAULT_TOLERANCES, STABLE_COUNT_SPREAD, STABLE_LATENCY_SPREAD, type Tolerances } from './tolerances.js';
 
 /**
- * Run-to-run variance of two or more captures of the same workload (seed §14.2): per category, how far
+ * Run-to-run variance of two or more captures of the same workload: per category, how far
  * each key's count (and rate) spreads, which keys appear in only some captures, and the tolerances the
  * detector should use so that a rerun of the same workload does not raise an alarm.
  *
- * Spread of one key = (max − min) / mean over the captures. Derived tolerance = the seed's bound or
+ * Spread of one key = (max − min) / mean over the captures. Derived tolerance = the stable bound or
  * 1.5 × the largest spread seen, whichever is larger: a couple of runs understate the true range.
  */
 export type CountCategory = 'syscalls' | 'binaries_spawned' | 'ioctl_codes' | 'network_destinations';
@@ -32,8 +32,8 @@ export interface CategoryVariance {
   rateSpread?: Spread;
   /** Keys present in some captures only. */
   unstableKeys: string[];
-  /** Whether the spread stays within the seed's bounds (5% counts, 10% latency) and no key comes and goes. */
-  withinSeedBounds: boolean;
+  /** Whether the spread stays within the stable bounds (5% counts, 10% latency) and no key comes and goes. */
+  withinStableBounds: boolean;
 }
 
 export interface StabilityReport {
@@ -59,7 +59,7 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
   for (const category of COUNT_CATEGORIES) {
     const missing = notCapturedReason(fingerprints, category);
     if (missing) {
-      categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinSeedBounds: true });
+      categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinStableBounds: true });
       perCategory.set(category, undefined);
       continue;
     }
@@ -88,7 +88,7 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
       countSpread: count,
       rateSpread: rate,
       unstableKeys: unstable,
-      withinSeedBounds: false, // decided below, once the basis is known
+      withinStableBounds: false, // decided below, once the basis is known
     });
   }
   // Fixed-work workloads repeat counts; time-bound ones repeat rates. Use whichever varied less.
@@ -98,19 +98,19 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
     const spreads = perCategory.get(entry.category as CountCategory);
     if (!entry.compared || !spreads) continue;
     const chosen = tolerances.rate_basis === 'count' ? spreads.count : spreads.rate;
-    tolerances.counts[entry.category as CountCategory] = Math.max(SEED_COUNT_BOUND, ceil2(chosen.max * MARGIN));
+    tolerances.counts[entry.category as CountCategory] = Math.max(STABLE_COUNT_SPREAD, ceil2(chosen.max * MARGIN));
     if (entry.keys === 0) {
       // Nothing big enough to compare: no spread to speak of.
       delete entry.countSpread;
       delete entry.rateSpread;
     }
-    entry.withinSeedBounds = chosen.max <= SEED_COUNT_BOUND && entry.unstableKeys.length === 0;
+    entry.withinStableBounds = chosen.max <= STABLE_COUNT_SPREAD && entry.unstableKeys.length === 0;
   }
 
   {
     const category: SectionName = 'kfunc_latency_p99_us';
     const missing = notCapturedReason(fingerprints, category);
-    if (missing) categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinSeedBounds: true });
+    if (missing) categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinStableBounds: true });
     else {
       const maps = fingerprints.map((fp) => new Map(Object.entries(fp.kfunc_latency_p99_us)));
       const { common, unstable } = splitKeys(maps.map((m) => new Set(m.keys())));
@@ -121,14 +121,14 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
         spreads.push([func, spread(maps.map((m) => m.get(func) as number))]);
       }
       const latency = summarise(spreads);
-      tolerances.latency = Math.max(SEED_LATENCY_BOUND, ceil2(latency.max * MARGIN));
+      tolerances.latency = Math.max(STABLE_LATENCY_SPREAD, ceil2(latency.max * MARGIN));
       categories.push({
         category,
         compared: true,
         keys: spreads.length,
         countSpread: latency,
         unstableKeys: unstable,
-        withinSeedBounds: latency.max <= SEED_LATENCY_BOUND,
+        withinStableBounds: latency.max <= STABLE_LATENCY_SPREAD,
       });
     }
   }
@@ -136,12 +136,12 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
   for (const category of SET_CATEGORIES) {
     const missing = notCapturedReason(fingerprints, category);
     if (missing) {
-      categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinSeedBounds: true });
+      categories.push({ category, compared: false, reason: missing, keys: 0, unstableKeys: [], withinStableBounds: true });
       continue;
     }
     const { common, unstable } = splitKeys(fingerprints.map((fp) => new Set(fp[category])));
     tolerances.unstable[category] = unstable;
-    categories.push({ category, compared: true, keys: common.length, unstableKeys: unstable, withinSeedBounds: unstable.length === 0 });
+    categories.push({ category, compared: true, keys: common.length, unstableKeys: unstable, withinStableBounds: unstable.length === 0 });
   }
 
   const first = fingerprints[0] as Fingerprint;
@@ -156,7 +156,7 @@ export function verifyStability(fingerprints: readonly Fingerprint[], base: Tole
     durations: fingerprints.map((fp) => fp.duration_s),
     categories,
     // Read-only path sets are informational: a cache file opened once in a while should not make a capture pair "unstable".
-    stable: categories.every((c) => c.withinSeedBounds || c.category === 'filesystem_paths_read'),
+    stable: categories.every((c) => c.withinStableBounds || c.category === 'filesystem_paths_read'),
     tolerances,
   };
 }

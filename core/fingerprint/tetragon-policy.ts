@@ -4,14 +4,14 @@ import { SHELL_BINARIES } from './detect.js';
 import type { Fingerprint } from './schema.js';
 
 /**
- * Tetragon TracingPolicies generated from a baseline fingerprint (seed §15.1 trigger 1, fixed per
- * ERRATA): the seed's example puts `podSelector` under a kprobe (it only exists at spec level, and only
- * under Kubernetes) and matches `sys_execve` on every process; here the workload's own binary is matched
- * with `followChildren: true` and the exec'd path (argument 0) is compared, with `syscall: true` set and
- * no `__x64_` prefix (Tetragon adds it).
+ * Tetragon TracingPolicies generated from a baseline fingerprint: the first trigger, killing what the
+ * workload never did. `podSelector` exists only at spec level and only under Kubernetes, so a VM lab
+ * must not set it; `matchBinaries` matches the *calling* process, so the workload's own binary is
+ * matched with `followChildren: true` and the exec'd path (argument 0) is compared; `syscall: true` is
+ * set and no `__x64_` prefix given (Tetragon adds it).
  *
  * The schema below is the subset of the TracingPolicy CRD (cilium.io/v1alpha1) these generators use,
- * with the CRD's enums; `tracingPolicyIssues` adds the ERRATA facts a schema cannot express.
+ * with the CRD's enums; `tracingPolicyIssues` adds the facts above, which a schema cannot express.
  */
 const ARG_TYPES = [
   'auto', 'int', 'sint8', 'int8', 'uint8', 'sint16', 'int16', 'uint16', 'uint32', 'sint32', 'int32', 'ulong', 'uint64', 'size_t',
@@ -83,7 +83,7 @@ export const TracingPolicySchema = z.strictObject({
   }),
   spec: z.strictObject({
     kprobes: z.array(KprobeSchema).optional(),
-    // Listed so that the ERRATA check can name it; a VM lab has no pods.
+    // Listed so that tracingPolicyIssues can name it; a VM lab has no pods.
     podSelector: z.unknown().optional(),
   }),
 });
@@ -92,7 +92,7 @@ export type TracingPolicy = z.infer<typeof TracingPolicySchema>;
 /** ZFS/SPL kernel functions, which exist only when the module is loaded (and some are inlined away). */
 const ZFS_FUNCTION = /^(zio|zfs|zfsdev|zil|zvol|spa|dsl|dmu|dbuf|arc|l2arc|txg|vdev|metaslab|spl|taskq|zap|zpl)_/;
 
-/** Schema issues plus the ERRATA facts; empty means the policy is valid for a VM lab. */
+/** Schema issues plus the facts a schema cannot express; empty means the policy is valid for a VM lab. */
 export function tracingPolicyIssues(value: unknown): string[] {
   const parsed = TracingPolicySchema.safeParse(value);
   if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What the detector tolerates. The seed's defaults: counts within ~5%, p99 within ~10%. `zfslab
+ * What the detector tolerates. Defaults: counts within ~5%, p99 within ~10%. `zfslab
  * fingerprint verify` derives a file of these from two or more captures of the same workload.
  */
 const ratio = z.number().min(0).max(100);
@@ -55,6 +55,10 @@ export const DEFAULT_TOLERANCES: Tolerances = {
   unstable: { syscalls: [], binaries_spawned: [], ioctl_codes: [], network_destinations: [], filesystem_paths_modified: [], filesystem_paths_read: [] },
 };
 
-/** The seed's bounds for a healthy (stable) capture pair: used as floors for derived tolerances. */
-export const SEED_COUNT_BOUND = 0.05;
-export const SEED_LATENCY_BOUND = 0.1;
+/**
+ * The spread two captures of the same workload may show and still count as stable (5% counts, 10%
+ * p99 latency); also the floors of derived tolerances, so that a few quiet runs never yield a
+ * tolerance tighter than ordinary run-to-run noise.
+ */
+export const STABLE_COUNT_SPREAD = 0.05;
+export const STABLE_LATENCY_SPREAD = 0.1;

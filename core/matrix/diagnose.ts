@@ -4,7 +4,7 @@ import { compareVersions, kernelSeries, parseOpenzfsVersion } from './versions.j
 import type { VersionTriple } from './versions.js';
 
 /**
- * The seed's by-hand reading of the matrix, done for every test that failed unexpectedly somewhere:
+ * How a person reads the matrix by hand, done for every test that failed unexpectedly somewhere:
  * - fails on one flavor only, passes on the others → a distro patch or packaging difference;
  * - fails on exactly the flavors at OpenZFS >= X, passes on every flavor below → an upstream
  *   regression candidate introduced at X;

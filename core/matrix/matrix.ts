@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../../lib/errors.js';
+import { UsageError } from '../errors.js';
 import { ClassifiedResultSchema } from '../results/types.js';
 import type { Classification, ClassifiedResult, ScriptKind, TestOutcome } from '../results/types.js';
 

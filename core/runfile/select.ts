@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../../lib/errors.js';
+import { UsageError } from '../errors.js';
 import { nearestMatches } from '../text/edit-distance.js';
 import type { SectionPick } from './compose.js';
 import { composeRunfile } from './compose.js';
@@ -123,7 +123,7 @@ export function remainingRunfile(doc: RunfileDocument, finishedTestIds: Iterable
 /**
  * The runfile with `[DEFAULT] outputdir` set. A custom runfile needs it pointing at a directory the
  * test user can write, or the runner fails before any test (2.3.9) or runs nothing and exits 0
- * (2.1.11) — see notes/golden-spike.md. The runner adds a timestamped directory below it.
+ * (2.1.11). The runner adds a timestamped directory below it.
  */
 export function withOutputDir(doc: RunfileDocument, outputDir: string): RunfileDocument {
   if (!outputDir.startsWith('/') || /[\r\n]/.test(outputDir) || outputDir.trim() !== outputDir) {

@@ -15,8 +15,8 @@ export interface EtaOptions {
   /** Added once per non-empty shard (clone + boot + copy back + destroy); default 0. */
   perShardFixedSeconds?: number;
   /**
-   * Seconds per test when the plan has no history (test-count basis). Default 60: the golden spike
-   * measured about a minute per ZTS test under TCG (notes/golden-spike.md).
+   * Seconds per test when the plan has no history (test-count basis). Default 60: a ZTS test in a
+   * TCG clone takes about a minute (zpool_create_001_pos: 64–73 s for the test itself, docs/vm-timings.md).
    */
   secondsPerTestWithoutHistory?: number;
 }

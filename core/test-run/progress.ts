@@ -41,7 +41,8 @@ export interface RunProgressView {
 /**
  * Seconds left for what the plan still has to do. The rate is measured (seconds the runner took per
  * unit of planned cost) once a chunk finished, else the plan's own (history: 1 s per second of
- * history; test counts: a minute per test, notes/golden-spike.md). Shards in parallel share the time.
+ * history; test counts: a minute per test, what one ZTS test takes in a TCG clone). Shards in parallel
+ * share the time.
  */
 export function etaSeconds(input: {
   remainingCost: number;

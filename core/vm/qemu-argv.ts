@@ -1,8 +1,8 @@
 /**
  * The qemu command line for one clone, as a pure function of its spec (unit-tested argv).
  *
- * TCG: `-accel tcg,thread=multi -cpu max` is what booted reliably in the manual proof
- * (shared/notes/golden-spike.md); KVM: `-accel kvm -cpu host`.
+ * TCG: `-accel tcg,thread=multi -cpu max` is what booted the goldens' kernels reliably (a debian13
+ * and a debian12 golden, built and booted by hand first); KVM: `-accel kvm -cpu host`.
  */
 export type Accelerator = 'kvm' | 'tcg';
 

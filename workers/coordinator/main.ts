@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
-import { openStore } from '../../activities/store/open.js';
+import { openStore } from '../../lib/store/open.js';
 import { createTestRunActivities } from '../../activities/test-runs/index.js';
 import { storeUrlOf } from '../../lib/config.js';
 import { distDir } from '../../lib/paths.js';
-import { createCoordinatorMetrics } from '../../lib/metrics.js';
+import { createCoordinatorMetrics, recordArtifactUpload } from '../../lib/metrics.js';
 import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
@@ -20,7 +20,7 @@ runMain(
   async () => {
     const { config } = loaded;
     const metrics = createCoordinatorMetrics({ processMetrics: true });
-    const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
+    const artifacts = ArtifactStore.fromConfig(config, { log, onUpload: (upload) => recordArtifactUpload(metrics, upload) });
     const store = await openStore(storeUrlOf(loaded), { logger: log });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const bundlePath = join(distDir, 'workflows.bundle.js');

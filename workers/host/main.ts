@@ -8,7 +8,7 @@ import { VmTargetProvider } from '../../activities/vm/vm-target-provider.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
 import { resolveHostId } from '../../lib/host-id.js';
-import { createCoordinatorMetrics } from '../../lib/metrics.js';
+import { createHostMetrics, recordArtifactUpload } from '../../lib/metrics.js';
 import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
@@ -51,14 +51,15 @@ runMain(
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const taskQueue = hostTaskQueue(hostId);
     // Artifacts go up from the hosts, so upload retries are counted here too (same metric names).
-    const metrics = createCoordinatorMetrics({ processMetrics: true });
-    const artifacts = ArtifactStore.fromConfig(config, { log, onRetry: () => metrics.artifactUploadRetries.inc() });
+    const metrics = createHostMetrics({ processMetrics: true });
+    const artifacts = ArtifactStore.fromConfig(config, { log, onUpload: (upload) => recordArtifactUpload(metrics, upload) });
     const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
     const catalog = loadCatalog(config.flavors);
     // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.
     // One VM budget for the host: ZTS chunks and recipe/golden VM activities draw from the same RAM and CPUs.
     const capacity = new HostCapacity({ maxVms: config.host.maxVms });
-    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity });
+    const bootTimeoutMs = config.host.bootTimeoutSeconds === undefined ? undefined : config.host.bootTimeoutSeconds * 1000;
+    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity, bootTimeoutMs });
     const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
@@ -66,7 +67,7 @@ runMain(
       imageDir: paths.imageDir,
       zts,
       golden: {},
-      vm: { maxVms: config.host.maxVms, capacity, isRunOpen: (runId) => isRunOpen(client, runId) },
+      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, isRunOpen: (runId) => isRunOpen(client, runId) },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
     const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());

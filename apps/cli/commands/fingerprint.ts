@@ -387,7 +387,7 @@ function printStability(out: Output, report: StabilityReport, tolerancesPath: st
         c.compared && c.countSpread ? `${pct(c.countSpread.max)}${c.countSpread.worstKey ? ` (${c.countSpread.worstKey})` : ''}` : '',
         c.compared && c.rateSpread ? pct(c.rateSpread.max) : '',
         c.unstableKeys.length > 0 ? c.unstableKeys.slice(0, 3).join(', ') + (c.unstableKeys.length > 3 ? ` +${c.unstableKeys.length - 3}` : '') : '',
-        !c.compared ? paint(out, 'dim', `not compared: ${c.reason}`) : c.withinSeedBounds ? paint(out, 'green', 'ok') : paint(out, 'yellow', 'varies'),
+        !c.compared ? paint(out, 'dim', `not compared: ${c.reason}`) : c.withinStableBounds ? paint(out, 'green', 'ok') : paint(out, 'yellow', 'varies'),
       ]),
       ['category', 'keys', 'max spread (count)', 'max spread (rate)', 'in some captures only', 'verdict'],
     ),
@@ -397,7 +397,7 @@ function printStability(out: Output, report: StabilityReport, tolerancesPath: st
     `\ntolerances: counts ${Object.entries(t.counts).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}; p99 ${pct(t.latency)}; compare ${t.rate_basis === 'count' ? 'counts per run' : t.rate_basis === 'rate' ? 'rates per second' : 'per run, or per second for captures cut by --duration'}`,
   );
   if (tolerancesPath) out.line(`written to ${resolve(tolerancesPath)}`);
-  out.line(report.stable ? paint(out, 'green', 'stable: the captures agree within the seed\'s bounds') : paint(out, 'yellow', 'unstable: see the categories marked "varies"'));
+  out.line(report.stable ? paint(out, 'green', 'stable: the captures agree within 5% (counts) and 10% (p99 latency)') : paint(out, 'yellow', 'unstable: see the categories marked "varies"'));
 }
 
 function printDetection(out: Output, report: DetectionReport): void {

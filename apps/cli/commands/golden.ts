@@ -16,6 +16,7 @@ import type { GoldenBuildProgress, GoldenBuildResult } from '../../../workflows/
 import { contextFrom } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
+import { goldenBuildCommand, goldenShowCommand } from './golden-local.js';
 import { paint, table, type Output } from '../output.js';
 
 const GoldenFlags = z.object({
@@ -95,7 +96,7 @@ export function goldenZtestCommand(): Command {
 }
 
 export function goldenCommand(): Command {
-  const golden = new Command('golden').description('golden images: what is built where');
+  const golden = new Command('golden').description('golden images: what is built where; a build on this host without Temporal');
   golden
     .command('list')
     .description('goldens on this host (its cache) and on every host that published one (S3)')
@@ -107,6 +108,8 @@ export function goldenCommand(): Command {
       if (goldens.length === 0) return ctx.out.line('no goldens yet: build one with `zfslab golden-ztest debian13`');
       ctx.out.line(table(goldens.map(goldenRow), ['host', 'flavor', 'lineage', 'kernel', 'OpenZFS', 'built', 'name']));
     });
+  golden.addCommand(goldenBuildCommand());
+  golden.addCommand(goldenShowCommand());
   return golden;
 }
 

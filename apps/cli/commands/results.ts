@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { openStore } from '../../../activities/store/open.js';
-import type { ResultsStore } from '../../../activities/store/store.js';
-import { RunStatusSchema } from '../../../activities/store/types.js';
+import { openStore } from '../../../lib/store/open.js';
+import type { ResultsStore } from '../../../lib/store/store.js';
+import { RunStatusSchema } from '../../../lib/store/types.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { renderTerminalMatrix } from '../../../core/report/index.js';
 import { storeUrlOf } from '../../../lib/config.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { openStore } from '../../../activities/store/open.js';
+import { openStore } from '../../../lib/store/open.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
 import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';

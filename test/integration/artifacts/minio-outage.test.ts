@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startMinioServer, stopMinioServer, type MinioServerOptions } from '../../../infra/minio-server.js';
 import { toolPath } from '../../../infra/tools.js';
-import { ArtifactStore, newS3Client } from '../../../lib/s3.js';
+import { ArtifactStore, newS3Client, type UploadReport } from '../../../lib/s3.js';
 import { freePort } from '../../support/ports.js';
 import { testStack } from '../../support/stack.js';
 
@@ -58,7 +58,12 @@ describe('uploading a results tree through a MinIO outage', () => {
     const endpoint = `http://127.0.0.1:${options.port}`;
     const s3 = { endpoint, region: 'us-east-1', accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
     const retries: string[] = [];
-    const store = new ArtifactStore(newS3Client(s3), options.bucket, { retryForMs: 120_000, onRetry: (r) => retries.push(r.key) });
+    const uploads: UploadReport[] = [];
+    const store = new ArtifactStore(newS3Client(s3), options.bucket, {
+      retryForMs: 120_000,
+      onRetry: (r) => retries.push(r.key),
+      onUpload: (u) => uploads.push(u),
+    });
     const prefix = 'runs/outage-run/debian13/0/results';
 
     const upload = store.putTree(prefix, tree);
@@ -71,6 +76,18 @@ describe('uploading a results tree through a MinIO outage', () => {
 
     expect(retries.length).toBeGreaterThan(0);
     expect(results).toHaveLength(expected.size);
+    // One report per object (what the workers' upload metrics count): all ended well, some after
+    // retries, and no more bytes written than the tree holds (an object that landed just before a
+    // failed reply is found on the retry and not written again).
+    expect(uploads).toHaveLength(expected.size);
+    expect(uploads.every((u) => u.ok)).toBe(true);
+    const uploadRetries = uploads.reduce((n, u) => n + u.retries, 0);
+    expect(uploadRetries).toBeGreaterThan(0);
+    expect(uploadRetries).toBeLessThanOrEqual(retries.length);
+    const written = uploads.reduce((n, u) => n + u.bytes, 0);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThanOrEqual(results.reduce((n, r) => n + r.bytes, 0));
+    uploads.length = 0;
     const listed = await store.list(prefix);
     expect(listed.map((o) => o.key).sort()).toEqual([...expected.keys()].map((k) => `${prefix}/${k}`).sort());
     for (const [rel, sha] of expected) {
@@ -82,6 +99,7 @@ describe('uploading a results tree through a MinIO outage', () => {
 
     const again = await store.putTree(prefix, tree);
     expect(again.filter((r) => r.written)).toEqual([]);
+    expect(uploads.map((u) => [u.ok, u.bytes, u.retries])).toEqual(again.map(() => [true, 0, 0]));
     expect((await store.list(prefix)).length).toBe(expected.size);
     store.destroy();
   }, 240_000);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../../activities/store/open.js';
+import { openStore } from '../../../lib/store/open.js';
 import { ATTEMPT_MARKER } from '../../../activities/zts/chunk.js';
 import { processesWithMarker } from '../../../activities/zts/leftovers.js';
 import { ChunkResultsFileSchema } from '../../../core/test-run/chunk-results.js';

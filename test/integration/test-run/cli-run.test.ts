@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../../activities/store/open.js';
+import { openStore } from '../../../lib/store/open.js';
 import { PlanJsonSchema, TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
 import { ChunkResultsFileSchema } from '../../../core/test-run/chunk-results.js';
 import { storeFlavorId } from '../../../core/test-run/ids.js';

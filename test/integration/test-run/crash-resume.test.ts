@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../../activities/store/open.js';
+import { openStore } from '../../../lib/store/open.js';
 import { ATTEMPT_MARKER } from '../../../activities/zts/chunk.js';
 import { processesWithMarker } from '../../../activities/zts/leftovers.js';
 import { TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultCloneDir } from '../../../activities/golden/paths.js';
 import { readCloneLabel } from '../../../activities/vm/qcow2-storage.js';
 import { livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
-import { openStore } from '../../../activities/store/open.js';
+import { openStore } from '../../../lib/store/open.js';
 import { TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
 import { parseFingerprint } from '../../../core/fingerprint/schema.js';
 import { ChunkResultsFileSchema } from '../../../core/test-run/chunk-results.js';

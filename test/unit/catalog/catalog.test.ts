@@ -3,7 +3,7 @@ import { FlavorListSchema, FlavorSchema, SHIPPED_FLAVORS, loadCatalog } from '..
 import { UsageError } from '../../../lib/errors.js';
 
 describe('shipped catalog', () => {
-  it('has the seed five (cloud-image) and the three debootstrap flavors', () => {
+  it('has the five cloud-image and the three debootstrap flavors', () => {
     const catalog = loadCatalog();
     const byBuilder = (kind: string) => catalog.flavors.filter((f) => f.builder.kind === kind).map((f) => f.id).sort();
     expect(byBuilder('debootstrap')).toEqual(['debian12', 'debian12-bpo', 'debian13']);

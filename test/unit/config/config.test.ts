@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, deriveHostId, validateConfig } from '../../../lib/config.js';
 import { ConfigError } from '../../../lib/errors.js';
+import { bootTimeoutMs } from '../../../core/vm/timeouts.js';
 
 function issuesOf(fn: () => unknown): ConfigError['issues'] {
   try {
@@ -62,6 +63,18 @@ describe('config', () => {
       return;
     }
     throw new Error('expected a ConfigError');
+  });
+
+  it('host.bootTimeoutSeconds: absent, the accelerator decides; given, it wins; too short is refused', () => {
+    const { config } = validateConfig({}, {});
+    expect(config.host.bootTimeoutSeconds).toBeUndefined();
+    expect(bootTimeoutMs('tcg', undefined)).toBe(600_000);
+    expect(bootTimeoutMs('kvm', undefined)).toBe(180_000);
+    expect(validateConfig({ host: { bootTimeoutSeconds: 1200 } }, {}).config.host.bootTimeoutSeconds).toBe(1200);
+    expect(bootTimeoutMs('kvm', 1_200_000)).toBe(1_200_000);
+    expect(issuesOf(() => validateConfig({ host: { bootTimeoutSeconds: 5 } }, {}))).toEqual([
+      expect.objectContaining({ key: 'host.bootTimeoutSeconds', value: 5, expected: expect.stringMatching(/>=\s*10/) }),
+    ]);
   });
 
   it('derives a queue-safe host id from a hostname', () => {

@@ -122,7 +122,7 @@ describe('stability', () => {
     expect(syscalls.countSpread?.worstKey).toBe('newfstatat');
     expect(syscalls.countSpread?.max).toBeCloseTo(0.077, 2);
     expect(report.tolerances.counts.syscalls).toBe(0.12); // 1.5 × 7.7%, rounded up
-    expect(report.tolerances.counts.binaries_spawned).toBe(0.05); // no spread: the seed's floor
+    expect(report.tolerances.counts.binaries_spawned).toBe(0.05); // no spread: the stable-bound floor
     expect(report.tolerances.unstable.syscalls).toEqual(['ptrace']);
     expect(report.stable).toBe(false);
     expect(report.categories.find((c) => c.category === 'kfunc_latency_p99_us')).toMatchObject({ compared: false });

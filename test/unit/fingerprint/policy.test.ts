@@ -28,7 +28,7 @@ function roundTrip(policy: TracingPolicy): unknown {
 }
 
 describe('generated TracingPolicies', () => {
-  it('the no-shell policy follows the workload binary and kills shells it never ran (ERRATA form)', () => {
+  it('the no-shell policy follows the workload binary and kills shells it never ran (matchBinaries + followChildren, no podSelector)', () => {
     expect(workloadRootBinaries(baseline)).toEqual([SCRIPT]);
     const policy = noShellPolicy(baseline);
     const kprobe = policy.spec.kprobes![0]!;
@@ -62,7 +62,7 @@ describe('generated TracingPolicies', () => {
     ]);
   });
 
-  it('both pass the ERRATA facts and the upstream CRD schema after a YAML round trip', () => {
+  it('both pass the TracingPolicy facts and the upstream CRD schema after a YAML round trip', () => {
     for (const policy of [noShellPolicy(baseline), allowListPolicy(baseline)]) {
       const yaml = roundTrip(policy);
       expect(tracingPolicyIssues(yaml)).toEqual([]);
@@ -95,8 +95,9 @@ describe('shipped example policies (policies/fingerprint)', () => {
   });
 });
 
-describe('TracingPolicy facts from ERRATA', () => {
-  const seedPolicy = {
+describe('TracingPolicy facts a schema cannot express', () => {
+  // A policy written the way TracingPolicies are often written wrongly: every mistake below is one.
+  const naivePolicy = {
     apiVersion: 'cilium.io/v1alpha1',
     kind: 'TracingPolicy',
     metadata: { name: 'zfs-test-no-shell' },
@@ -112,8 +113,8 @@ describe('TracingPolicy facts from ERRATA', () => {
     },
   };
 
-  it('catches each mistake of the seed document', () => {
-    expect(tracingPolicyIssues(seedPolicy)).toEqual([
+  it('catches each mistake of a naive policy', () => {
+    expect(tracingPolicyIssues(naivePolicy)).toEqual([
       'spec.podSelector: only exists under Kubernetes; a VM lab has no pods to select',
       'spec.kprobes[0].call: __x64_sys_execve: leave out the arch prefix, Tetragon adds it',
       'spec.kprobes[0].selectors[0].matchPIDs: NotIn [0] matches every process (no user process has PID 0)',

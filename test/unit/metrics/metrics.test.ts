@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCoordinatorMetrics,
+  createHostMetrics,
   metricsHandler,
   recordArtifactUpload,
   recordResults,
@@ -138,5 +139,24 @@ describe('coordinator metrics', () => {
     expect(run.error).toBeUndefined();
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.status).toBe(0);
+  });
+});
+
+describe('host worker metrics', () => {
+  it('are its process metrics under zfslab_host_ and its artifact uploads, without the coordinator\'s run metrics', async () => {
+    const metrics = createHostMetrics({ processMetrics: true });
+    recordArtifactUpload(metrics, { ok: true, bytes: 2048, retries: 1 });
+    recordArtifactUpload(metrics, { ok: true, bytes: 0, retries: 0 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('# TYPE zfslab_host_process_cpu_seconds_total counter');
+    expect(text).not.toContain('zfslab_coordinator_');
+    expect(text).not.toContain('zfslab_runs_total');
+    expect(text).not.toContain('zfslab_test_results_total');
+    const samples = parseSamples(text);
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value('zfslab_artifact_uploads_total', { outcome: 'success' })).toBe(2);
+    expect(value('zfslab_artifact_upload_retries_total')).toBe(1);
+    expect(value('zfslab_artifact_uploaded_bytes_total')).toBe(2048);
   });
 });

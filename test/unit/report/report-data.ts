@@ -1,9 +1,9 @@
 import { baselineFor } from '../../../core/baselines/index.js';
 import { classify } from '../../../core/baselines/classify.js';
 import type { ClassifiedResult } from '../../../core/results/types.js';
-import { readDurationTable } from '../store/history-data.js';
-import { readCapture } from '../store/real-captures.js';
-import type { CapturedRun } from '../store/real-captures.js';
+import { readDurationTable } from '../../support/store/history-data.js';
+import { readCapture } from '../../support/store/real-captures.js';
+import type { CapturedRun } from '../../support/store/real-captures.js';
 
 /**
  * Report inputs from real runs only:

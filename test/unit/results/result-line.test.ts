@@ -59,7 +59,7 @@ describe('parseResultLine on transcribed lines of other versions', () => {
     for (const line of lines) expect(parseResultLine(line), line).toBeDefined();
   });
 
-  it('reads timestamp, (Linux), uncapped minutes, KILLED of the ERRATA example', () => {
+  it('reads timestamp, (Linux), uncapped minutes, KILLED of a 2.3.4+ linux.run line', () => {
     const r = parseResultLine(lines.find((l) => l.includes('functional/io/setup'))!);
     expect(r).toEqual({
       testId: 'functional/io/setup',

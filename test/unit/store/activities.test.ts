@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStoreActivities, openStore } from '../../../activities/store/index.js';
+import { createStoreActivities } from '../../../activities/store/activities.js';
+import { openStore } from '../../../lib/store/index.js';
 import { createCoordinatorMetrics } from '../../../lib/metrics.js';
-import { readCapture } from './real-captures.js';
+import { readCapture } from '../../support/store/real-captures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zfslab-store-activities-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import type { FlavorMeta, FlavorResults } from '../../../core/matrix/matrix.js';
 import { compareVersions, kernelSeries, parseOpenzfsVersion } from '../../../core/matrix/versions.js';
 import type { Classification, ClassifiedResult, TestOutcome } from '../../../core/results/types.js';
 
-/** The seed's five flavors (section 3), with kernels as their distros ship them. */
+/** Five flavors across OpenZFS versions and kernels, with kernels as their distros ship them. */
 const centos9: FlavorMeta = { id: 'centos9', os: 'centos-stream', release: '9', kernel: '5.14.0-570.el9.x86_64', openzfsVersion: '2.2.9' };
 const rocky9: FlavorMeta = { id: 'rocky9', os: 'rocky', release: '9.6', kernel: '5.14.0-503.40.1.el9_5', openzfsVersion: '2.2.9' };
 const fedora44: FlavorMeta = { id: 'fedora44', os: 'fedora', release: '44', kernel: '6.19.3-300.fc44', openzfsVersion: '2.4.1' };
@@ -102,7 +102,7 @@ describe('diagnosis', () => {
     expect(d.explanation).toContain('fails only on rocky9');
   });
 
-  it('the seed example (only Ubuntu fails) → distro patch, noting that Ubuntu is also alone on kernel 6.8', () => {
+  it('only Ubuntu fails → distro patch, noting that Ubuntu is also alone on kernel 6.8', () => {
     const d = diagnose('PPPPF')!;
     expect(d.verdict).toBe('distro-patch-or-packaging');
     expect(d.flavor).toBe('ubuntu24');

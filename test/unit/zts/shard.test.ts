@@ -135,7 +135,7 @@ describe("upstream's -T k/N split", () => {
     });
   }
 
-  it('master -T 1/2, 2/2 gives 735 vs 988 tests, as seed/ERRATA.md reports, running acl/posix:Linux in both', () => {
+  it('master -T 1/2, 2/2 gives 735 vs 988 tests, as upstream CI splits them, running acl/posix:Linux in both', () => {
     const docs = ['common', 'linux'].map((n) => parseRunfile(runfileText('master-be7657e', n), `${n}.run`));
     const texts = ['common', 'linux'].map((n) => runfileText('master-be7657e', n));
     const expected = readFileSync(fixturePath('runfiles', 'reference', 'master-be7657e.split-tags.txt'), 'utf8').trim().split('\n');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClassifiedResult, TestOutcome } from '../../../core/results/types.js';
 import { projectRoot } from '../../../lib/paths.js';
-import type { ResultsStore, StoredResultInput } from '../../../activities/store/index.js';
+import type { ResultsStore, StoredResultInput } from '../../../lib/store/index.js';
 
 /**
  * A results history for the store tests, built from REAL data: the per-test results and

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { DetectionReport } from '../../../core/fingerprint/detect.js';
 import { pathPattern } from '../../../core/fingerprint/path-glob.js';
 import { parseFingerprint, type Fingerprint } from '../../../core/fingerprint/schema.js';
-import { runFingerprintCli } from './cli-harness.js';
+import { runFingerprintCli } from '../../unit/fingerprint/cli-harness.js';
 
 /**
  * Real captures on this machine: bpftrace attaches to tracepoints, a real workload runs, and the

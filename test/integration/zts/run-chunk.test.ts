@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runZtsChunk, type ChunkHeartbeat, type RunZtsChunkInput } from '../../../activities/zts/run-chunk.js';
+import { runTestRunner, type ChunkHeartbeat, type TestRunnerInput } from '../../../activities/zts/run-chunk.js';
 import { LocalRunnerTarget } from '../../../activities/zts/local-target.js';
 import { parseResultLines } from '../../../core/results/result-line.js';
 import { mapResultsDir } from '../../../core/results/results-dir.js';
@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let attemptNo = 0;
-function input(version: string, runfileText: string, extra: Partial<RunZtsChunkInput> = {}): RunZtsChunkInput {
+function input(version: string, runfileText: string, extra: Partial<TestRunnerInput> = {}): TestRunnerInput {
   attemptNo += 1;
   const tmp = join(work, `tmp-${attemptNo}`);
   return {
@@ -40,18 +40,18 @@ function input(version: string, runfileText: string, extra: Partial<RunZtsChunkI
   };
 }
 
-function deps(signal = new AbortController().signal): { beats: ChunkHeartbeat[]; deps: Parameters<typeof runZtsChunk>[1] } {
+function deps(signal = new AbortController().signal): { beats: ChunkHeartbeat[]; deps: Parameters<typeof runTestRunner>[1] } {
   const beats: ChunkHeartbeat[] = [];
   return { beats, deps: { heartbeat: (d) => beats.push(structuredClone(d)), signal, log, target: new LocalRunnerTarget({ killGraceMs: 2_000 }) } };
 }
 
-describe('runZtsChunk with the real test-runner.py', () => {
+describe('runTestRunner with the real test-runner.py', () => {
   for (const version of ['2.1.11', '2.3.2']) {
     it(`runs the demo runfile on ${version}, heartbeating after every result line`, async () => {
       const { beats, deps: d } = deps();
       const i = input(version, demoRunfile);
         mkdirSync(i.tmpDir!, { recursive: true });
-      const out = await runZtsChunk(i, d);
+      const out = await runTestRunner(i, d);
 
       expect(out.cancelled).toBe(false);
       expect(out.infraError).toBeUndefined();
@@ -100,7 +100,7 @@ describe('runZtsChunk with the real test-runner.py', () => {
     const earlier = parseResultLines(readFileSync(join(projectRoot, 'test/fixtures/zts-output/2.1.11/demo/stdout'), 'utf8')).slice(0, 5);
     const remaining = demoRunfile.replace(/\[tests\/functional\/demo\][^[]*/, '');
     const { beats, deps: d } = deps();
-    const out = await runZtsChunk(input('2.1.11', remaining, { previous: earlier, tmpDir: work }), d);
+    const out = await runTestRunner(input('2.1.11', remaining, { previous: earlier, tmpDir: work }), d);
     const attempt = out.results.slice(out.previousCount);
     expect(out.previousCount).toBe(5);
     expect(attempt.map((r) => r.testId)).not.toContain('functional/demo/pass_001_pos');
@@ -116,7 +116,7 @@ describe('runZtsChunk with the real test-runner.py', () => {
     const longHang = demoRunfile.replace('timeout = 2', 'timeout = 600');
     const controller = new AbortController();
     const { beats, deps: d } = deps(controller.signal);
-    const running = runZtsChunk(input('2.1.11', longHang, { tmpDir: marker }), d);
+    const running = runTestRunner(input('2.1.11', longHang, { tmpDir: marker }), d);
 
     // Wait for the hanging test to be running (its setup reported, its sleep started).
     await until(() => beats.at(-1)?.current === 'functional/hang/hang_001_pos' && processesWithEnv(`TMPDIR=${marker}`).some((p) => p.cmd.startsWith('sleep')));
@@ -152,7 +152,7 @@ describe('runZtsChunk with the real test-runner.py', () => {
     const controller = new AbortController();
     const { deps: d } = deps(controller.signal);
     const stubborn = readFileSync(join(fixtures, 'stubborn.run.in'), 'utf8');
-    const running = runZtsChunk(input('2.1.11', stubborn, { tmpDir: marker }), d);
+    const running = runTestRunner(input('2.1.11', stubborn, { tmpDir: marker }), d);
     await until(() => processesWithEnv(`TMPDIR=${marker}`).some((p) => p.cmd.startsWith('sleep')));
     controller.abort();
     const out = await running;
@@ -164,7 +164,7 @@ describe('runZtsChunk with the real test-runner.py', () => {
   it('calls a run that ran nothing an infrastructure error, whatever the exit code', async () => {
     const empty = readFileSync(join(fixtures, 'empty.run.in'), 'utf8');
     const { deps: d } = deps();
-    const out = await runZtsChunk(input('2.1.11', empty, { tmpDir: work }), d);
+    const out = await runTestRunner(input('2.1.11', empty, { tmpDir: work }), d);
     expect(out.exitCode).toBe(2);
     expect(out.results).toEqual([]);
     expect(out.infraError).toMatch(/no result line/);
@@ -173,7 +173,7 @@ describe('runZtsChunk with the real test-runner.py', () => {
 
   it('calls a runner that cannot start an infrastructure error', async () => {
     const { deps: d } = deps();
-    const out = await runZtsChunk(input('2.1.11', demoRunfile, { tmpDir: work, runnerPath: join(work, 'no-such-runner.py') }), d);
+    const out = await runTestRunner(input('2.1.11', demoRunfile, { tmpDir: work, runnerPath: join(work, 'no-such-runner.py') }), d);
     expect(out.verdict.status).toBe('infra-error');
     expect(out.infraError).toMatch(/no result line.*no Results Summary/);
     expect(out.stderrTail).toMatch(/can't open file|No such file/);

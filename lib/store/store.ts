@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '../../lib/log.js';
+import type { Logger } from '../log.js';
 import {
   diffRuns,
   durationDrift,

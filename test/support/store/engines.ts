@@ -5,8 +5,9 @@ import { startPostgres } from '../../setup/postgres.js';
 import type { StartedPostgres } from '../../setup/postgres.js';
 
 /**
- * The two engines every store test runs against: a SQLite file in a temp dir, and a real
- * PostgreSQL server (a throwaway cluster per test file). `freshUrl()` gives an empty database.
+ * The two engines the store suites run against: a SQLite file in a temp dir (the unit project), and
+ * a real PostgreSQL server, a throwaway cluster per suite (the integration project: it needs the
+ * PostgreSQL binaries and starts a server). `freshUrl()` gives an empty database.
  */
 export interface StoreEngine {
   name: 'sqlite' | 'postgres';
@@ -15,7 +16,7 @@ export interface StoreEngine {
   stop(): Promise<void>;
 }
 
-function sqliteEngine(): StoreEngine {
+export function sqliteEngine(): StoreEngine {
   let dir: string | undefined;
   let n = 0;
   return {
@@ -33,7 +34,7 @@ function sqliteEngine(): StoreEngine {
   };
 }
 
-function postgresEngine(): StoreEngine {
+export function postgresEngine(): StoreEngine {
   let server: StartedPostgres | undefined;
   let n = 0;
   return {
@@ -49,8 +50,4 @@ function postgresEngine(): StoreEngine {
       await server?.stop();
     },
   };
-}
-
-export function storeEngines(): StoreEngine[] {
-  return [sqliteEngine(), postgresEngine()];
 }

@@ -1,6 +1,4 @@
 export { openStore, parseStoreUrl } from './open.js';
-export { createStoreActivities } from './activities.js';
-export type { StoreActivities, StoreActivityDeps } from './activities.js';
 export type { OpenStoreOptions, StoreLocation } from './open.js';
 export { ResultsStore, attributeFailsafes } from './store.js';
 export type { StoreDialect } from './store.js';

@@ -14,6 +14,8 @@ export const NATIVE_TARGET = 'native';
 
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/, 'a run id (letters, digits, . _ -)');
 export const HostIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)');
+/** Schedule ids share Temporal's namespace with other schedules: keep them plain and readable. */
+export const ScheduleIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a schedule id (a-z 0-9 -, at most 63 characters)');
 
 /** Either a selection resolved against the target's installed runfiles, or a user's own runfile. */
 export const RunRequestSchema = z.discriminatedUnion('kind', [
@@ -49,6 +51,8 @@ const runShape = {
   fingerprint: z.strictObject({ workload: z.string().trim().min(1).max(120) }).optional(),
   /** How long a chunk may go without a heartbeat before it is retried elsewhere/again. */
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
+  /** The zfslab schedule whose firing started this run (search attribute `ZfslabSchedule`). */
+  scheduleId: ScheduleIdSchema.optional(),
 };
 
 export const MatrixRunInputSchema = z.strictObject({

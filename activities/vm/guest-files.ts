@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import { SshExecutor, shellQuote } from './ssh-executor.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withClone } from '../../../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
-import type { RunResult } from '../../../activities/vm/run-command.js';
+import type { RunResult } from '../../../lib/exec/run-command.js';
 import { shellQuote, type SshExecutor } from '../../../activities/vm/ssh-executor.js';
 import { sweepOrphanClones } from '../../../activities/vm/sweeper.js';
 import { ZfsStorage } from '../../../activities/vm/zfs-storage.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { AddressInfo } from 'node:net';
-import { runCommand } from '../../../activities/vm/run-command.js';
+import { runCommand } from '../../../lib/exec/run-command.js';
 import { HostKeyMismatch, SshExecutor, pinnedHostKeyVerifier, shellQuote, wrapInProcessGroup } from '../../../activities/vm/ssh-executor.js';
 
 const { Server, utils } = ssh2;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { captureRunFingerprint } from '../../../activities/fingerprint/runs.js';
 import { captureFingerprint } from '../../../activities/fingerprint/capture.js';
 import { localCaptureShell, sshCaptureShell } from '../../../activities/fingerprint/shell.js';
-import { wrapInProcessGroup } from '../../../activities/vm/ssh-executor.js';
+import { wrapInProcessGroup } from '../../../lib/exec/ssh-executor.js';
 import { pathPattern } from '../../../core/fingerprint/path-glob.js';
 import { parseFingerprint } from '../../../core/fingerprint/schema.js';
 import { memoryStore } from '../../support/memory-fingerprint-store.js';

@@ -74,7 +74,7 @@ export interface CaptureResult {
 /** Probes the target: arch, kernel, tracefs (mounting it when absent), kprobes, BTF, ZFS, kallsyms, Tetragon. */
 export async function probeCaptureTarget(shell: CaptureShell, kfuncs: readonly string[] = DEFAULT_KFUNCS, signal?: AbortSignal): Promise<TargetFacts> {
   let output = '';
-  const exit = await shell.run(bashCommandLine(probeScript(kfuncs), []), (chunk) => (output += chunk), signal, PROBE_TIMEOUT_MS);
+  const exit = await shell.run(`exec ${bashCommandLine(probeScript(kfuncs), [])}`, (chunk) => (output += chunk), signal, PROBE_TIMEOUT_MS);
   if (exit.exitCode !== 0) throw new InfraError(`probing ${shell.name} for the capture failed (${how(exit)}): ${exit.stderr.trim()}`);
   return parseProbeOutput(output);
 }
@@ -142,7 +142,8 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
   );
   const script = follow ? followScript({ program: plan.program, tetragon: plan.tetragon }) : captureScript({ program: plan.program, tetragon: plan.tetragon });
   const args = [String(options.durationSeconds ?? 0), ...(follow ? [options.readyFile ?? ''] : (options.command ?? []))];
-  const commandLine = (options.cwd ? `cd ${shellQuote(options.cwd)} && ` : '') + bashCommandLine(script, args);
+  // exec: the script's shell is the executor's own child, so its death is reported as what it was.
+  const commandLine = (options.cwd ? `cd ${shellQuote(options.cwd)} && ` : '') + `exec ${bashCommandLine(script, args)}`;
   log.info({ target: shell.name, command: options.command, follow, sections: plan.coverage }, 'capture starting');
   const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal, captureTimeoutMs(options.durationSeconds));
   splitter.end();

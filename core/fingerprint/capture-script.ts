@@ -150,7 +150,8 @@ work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
 launcher=
 tracer=
 tetra_pid=
-cleanup() { rm -rf "$work"; }
+guard=
+cleanup() { [ -n "$guard" ] && kill -KILL "$guard" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 # Stopped (a timeout, a cancel, a hangup): the workload's group and the tracers go first.
 trap '[ -n "$launcher" ] && kill -KILL -- "-$launcher" 2>/dev/null; [ -n "$tracer" ] && kill -KILL "$tracer" 2>/dev/null; [ -n "$tetra_pid" ] && kill -KILL "$tetra_pid" 2>/dev/null; exit 143' TERM INT HUP
@@ -165,6 +166,13 @@ mkfifo "$work/go"
 # own process group so a duration limit can stop all of it; $pdeath makes it die with this script.
 setsid $pdeath sh -c 'read -r _ < "$0"; exec "$@"' "$work/go" "$@" < /dev/null > "$work/workload.log" 2>&1 &
 launcher=$!
+# The workload dies with this script ($pdeath), but what it started would live on in its group: a guard
+# in a session of its own hears this script's death (pdeathsig TERM, even after a SIGKILL) and kills
+# that group. The normal end kills the guard first (cleanup).
+if [ -n "$pdeath" ]; then
+  setsid setpriv --pdeathsig=TERM -- sh -c 'trap "kill -KILL -$0 2>/dev/null; exit 0" TERM; while :; do sleep 1; done' "$launcher" < /dev/null > /dev/null 2>&1 &
+  guard=$!
+fi
 # Wait until the launcher is the shell blocked on the gate (setsid has exec'd it), so bpftrace attaches to a quiet launcher.
 for _ in $(seq 1 100); do
   [ "$(cat "/proc/$launcher/comm" 2>/dev/null)" = sh ] && [ "$(cat "/proc/$launcher/wchan" 2>/dev/null)" != 0 ] && break

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Flavor } from '../../core/catalog/schema.js';
-import { ensureZtsRunner, upstreamVersion } from '../../infra/zts-runner.js';
+import { ensureZtsRunner, upstreamVersion } from './zts-runner.js';
 import { InfraError } from '../../lib/errors.js';
+import { localExecutor } from '../../lib/exec/local.js';
 import type { Logger } from '../../lib/log.js';
-
-const execFileAsync = promisify(execFile);
 
 /** Where one OpenZFS test suite lives: its runner, its tests (`-i`) and its runfiles. */
 export interface SuiteLocation {
@@ -37,7 +34,7 @@ function locationUnder(root: string, openzfsVersion: string, source: string): Su
 
 /**
  * The native target's suite: the host's own installed `zfs-test` when ZFS is installed, else Debian's
- * `zfs-test` package of this host's release unpacked under the tools dir (infra/zts-runner.ts) — the
+ * `zfs-test` package of this host's release unpacked under the tools dir (./zts-runner.ts) — the
  * runner and runfiles only; its tests need ZFS, custom runfiles do not.
  */
 export async function nativeSuite(options: { toolsDir: string; log: Logger; installedRoot?: string }): Promise<SuiteLocation> {
@@ -65,18 +62,10 @@ export async function flavorSuite(flavor: Flavor, options: { toolsDir: string; l
 }
 
 async function installedVersion(): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync('dpkg-query', ['-W', '-f=${Version}', 'zfs-test']);
-    if (stdout.trim()) return upstreamVersion(stdout.trim());
-  } catch {
-    // not a dpkg system, or installed from source
-  }
-  try {
-    const { stdout } = await execFileAsync('zfs', ['version']);
-    const match = /zfs-(\d+\.\d+\.\d+)/.exec(stdout);
-    if (match?.[1]) return match[1];
-  } catch {
-    // no zfs command
-  }
-  return 'unknown';
+  const dpkg = await localExecutor.exec(['dpkg-query', '-W', '-f=${Version}', 'zfs-test'], { timeoutMs: 30_000 });
+  // Not a dpkg system, or installed from source: ask zfs itself.
+  if (dpkg.exitCode === 0 && dpkg.stdout.trim()) return upstreamVersion(dpkg.stdout.trim());
+  const zfs = await localExecutor.exec(['zfs', 'version'], { timeoutMs: 30_000 });
+  const match = zfs.exitCode === 0 ? /zfs-(\d+\.\d+\.\d+)/.exec(zfs.stdout) : null;
+  return match?.[1] ?? 'unknown';
 }

@@ -45,7 +45,10 @@ export class LocalExecutor implements Executor {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
-    const stop = (): void => void killProcessTree(child.pid, { graceMs: this.options.killGraceMs ?? 0, exited: finished });
+    let stopping: Promise<void> | undefined;
+    const stop = (): void => {
+      stopping ??= killProcessTree(child.pid, { graceMs: this.options.killGraceMs ?? 0, exited: finished });
+    };
     const timer = options.timeoutMs
       ? setTimeout(() => {
           if (exited) return;
@@ -83,6 +86,8 @@ export class LocalExecutor implements Executor {
       }, options.drainMs ?? DEFAULT_DRAIN_MS);
     });
     const result = await child;
+    // Killed: the result says so once nothing of the tree is left (or what is stuck in the kernel was given up on).
+    if (stopping) await stopping;
     if (timer) clearTimeout(timer);
     if (drainTimer) clearTimeout(drainTimer);
     options.signal?.removeEventListener('abort', onAbort);

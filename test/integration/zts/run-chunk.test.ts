@@ -6,11 +6,11 @@ import { runTestRunner, type ChunkHeartbeat, type TestRunnerInput } from '../../
 import { LocalRunnerTarget } from '../../../activities/zts/local-target.js';
 import { parseResultLines } from '../../../core/results/result-line.js';
 import { mapResultsDir } from '../../../core/results/results-dir.js';
-import { ensureZtsRunner, type ZtsRunner } from '../../../infra/zts-runner.js';
+import { ensureZtsRunner, type ZtsRunner } from '../../../activities/zts/zts-runner.js';
 import { createLogger } from '../../../lib/log.js';
 import { projectRoot } from '../../../lib/paths.js';
 
-// These tests run the REAL test-runner.py (Debian's zfs-test, unpacked by infra/zts-runner.ts into
+// These tests run the REAL test-runner.py (Debian's zfs-test, unpacked by activities/zts/zts-runner.ts into
 // the project's tools dir) over the fixture scripts. They need python3, sudo and root, as the runfile
 // says `user = root`.
 const fixtures = join(projectRoot, 'test/fixtures/zts-runner');

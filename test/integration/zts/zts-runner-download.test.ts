@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureZtsRunner } from '../../../infra/zts-runner.js';
+import { ensureZtsRunner } from '../../../activities/zts/zts-runner.js';
 
 // Downloads from the Debian mirror (apt-get download); the parsing helpers are unit-tested in
 // test/unit/zts/zts-runner.test.ts.

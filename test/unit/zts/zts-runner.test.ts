@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDebianMirror, parseMadison, pickVersion, upstreamVersion } from '../../../infra/zts-runner.js';
+import { parseDebianMirror, parseMadison, pickVersion, upstreamVersion } from '../../../activities/zts/zts-runner.js';
 
 describe('zts-runner helpers', () => {
   // Real `apt-cache madison zfs-test` output on this host with bookworm + bookworm-backports contrib.

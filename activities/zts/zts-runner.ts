@@ -1,15 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { loadConfig } from '../lib/config.js';
-import { CommandFailed } from '../lib/errors.js';
-import { createLogger, type Logger } from '../lib/log.js';
-
-const execFileAsync = promisify(execFile);
+import { runCommand } from '../../lib/exec/run-command.js';
+import { createLogger, type Logger } from '../../lib/log.js';
 
 /**
  * OpenZFS's test runner (`test-runner.py`, pure Python) as Debian's `zfs-test` package ships it, for
@@ -257,28 +251,11 @@ function debVersion(file: string): string {
   return decodeURIComponent(file.split('_')[1] ?? '');
 }
 
+/** A mirror that stops answering must not hold a run forever. */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+/** apt's own messages in English (parsed: madison), the whole output kept (package lists are long). */
 async function run(command: string, args: string[], options: { cwd?: string } = {}): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await execFileAsync(command, args, { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    throw new CommandFailed([command, ...args].join(' '), typeof e.code === 'number' ? e.code : null, e.stdout ?? '', e.stderr ?? e.message);
-  }
-}
-
-/** `node dist/infra/zts-runner.js [--suite S] [--version V] [--tools-dir D]`: prints the runner as JSON. */
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { suite: { type: 'string' }, version: { type: 'string' }, 'tools-dir': { type: 'string' }, mirror: { type: 'string' } },
-  });
-  const toolsDir = values['tools-dir'] ?? loadConfig().paths.toolsDir;
-  const runner = await ensureZtsRunner({ toolsDir, suite: values.suite, version: values.version, mirror: values.mirror });
-  process.stdout.write(JSON.stringify(runner, null, 2) + '\n');
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`zts-runner: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
+  const { stdout, stderr } = await runCommand(command, args, { ...(options.cwd ? { cwd: options.cwd } : {}), maxCapture: 16 * 1024 * 1024, timeoutMs: RUN_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } });
+  return { stdout, stderr };
 }

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type Options } from 'execa';
 import { z } from 'zod';
 import { isProcessAlive, processStartTicks } from '../lib/process-identity.js';
 
@@ -59,11 +59,17 @@ export function startBackground(
   try {
     const [command, ...args] = argv;
     if (!command) throw new Error(`no command for ${name}`);
-    const child = spawn(command, args, {
+    // A daemon of the stack: its own process group, output into its log file, not waited for (unref).
+    const child = execa(command, args, {
       detached: true,
-      stdio: ['ignore', fd, fd],
+      // A file descriptor goes to the daemon as is (it must not depend on this process to write its log);
+      // execa's types list only fds 3-9 by value, its runtime takes any.
+      stdio: ['ignore', fd, fd] as unknown as Options['stdio'],
       env: options.env ?? process.env,
-      cwd: options.cwd,
+      extendEnv: false,
+      reject: false,
+      buffer: false,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     if (child.pid === undefined) throw new Error(`could not start ${name}: ${argv.join(' ')}`);
     child.unref();

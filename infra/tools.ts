@@ -1,10 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { localExecutor } from '../lib/exec/local.js';
 import type { Logger } from '../lib/log.js';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * The real services, pinned. Temporal CLI tags after v1.5.1 carry a `replace` directive in go.mod
@@ -28,14 +25,11 @@ export function toolPath(toolsDir: string, name: ToolName): string {
  */
 export async function installedVersion(binary: string, module: string): Promise<string | undefined> {
   if (!existsSync(binary)) return undefined;
-  try {
-    const { stdout } = await execFileAsync('go', ['version', '-m', binary]);
-    for (const line of stdout.split('\n')) {
-      const fields = line.trim().split(/\s+/);
-      if ((fields[0] === 'mod' || fields[0] === 'dep') && fields[1] === module) return fields[2];
-    }
-  } catch {
-    return undefined;
+  const result = await localExecutor.exec(['go', 'version', '-m', binary], { timeoutMs: 60_000 });
+  if (result.exitCode !== 0) return undefined;
+  for (const line of result.stdout.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if ((fields[0] === 'mod' || fields[0] === 'dep') && fields[1] === module) return fields[2];
   }
   return undefined;
 }
@@ -58,20 +52,14 @@ export async function ensureTool(toolsDir: string, name: ToolName, log: Logger):
   if (have === spec.version) return { name, path, version: have, built: false, seconds: 0 };
   mkdirSync(join(toolsDir, 'bin'), { recursive: true });
   log.info({ tool: name, version: spec.version, have }, 'go install (first run on a machine takes several minutes)');
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn('go', ['install', `${spec.pkg}@${spec.version}`], {
-      env: { ...process.env, GOBIN: join(toolsDir, 'bin') },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-8000);
-    });
-    child.on('error', (err) => reject(new Error(`cannot run go (is Go installed and on PATH?): ${err.message}`)));
-    child.on('exit', (code) =>
-      code === 0 ? resolvePromise() : reject(new Error(`go install ${spec.pkg}@${spec.version} failed (${code}):\n${stderr}`)),
-    );
+  const install = await localExecutor.exec(['go', 'install', `${spec.pkg}@${spec.version}`], {
+    env: { ...process.env, GOBIN: join(toolsDir, 'bin') },
+    maxCapture: 8000,
+    // Measured 7.5 min cold on 2 cores; a build that takes an hour is stuck (a dead module proxy).
+    timeoutMs: 60 * 60_000,
   });
+  if (install.spawnError) throw new Error(`cannot run go (is Go installed and on PATH?): ${install.spawnError}`);
+  if (install.exitCode !== 0) throw new Error(`go install ${spec.pkg}@${spec.version} failed (${install.timedOut ? 'timed out after 60 min' : (install.exitCode ?? install.exitSignal)}):\n${install.stderr}`);
   const built = await installedVersion(path, spec.module);
   if (built !== spec.version) throw new Error(`${path} reports version ${built ?? 'none'} after go install, expected ${spec.version}`);
   return { name, path, version: built, built: true, seconds: (Date.now() - started) / 1000 };

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
+import { localExecutor } from '../../lib/exec/local.js';
 import { forEachLine } from './files.js';
-
-const run = promisify(execFile);
 
 /**
  * An incident bundle: everything needed to reconstruct what the kernel and the
@@ -47,6 +44,7 @@ export interface BundleResult {
 }
 
 const DEFAULT_LAST_EVENTS = 10_000;
+const COLLECTOR_TIMEOUT_MS = 60_000;
 
 export async function writeIncidentBundle(options: BundleOptions): Promise<BundleResult> {
   const createdAt = (options.now ?? (() => new Date()))().toISOString();
@@ -100,13 +98,12 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
 
 /** Runs a collector command; `stdout` on success, else `error` says why not. */
 async function command(file: string, args: string[]): Promise<{ ok: boolean; stdout?: string; error?: string }> {
-  try {
-    const { stdout } = await run(file, args, { maxBuffer: 64 * 1024 * 1024 });
-    return { ok: true, stdout };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    return { ok: false, error: e.code === 'ENOENT' ? `${file} is not installed` : `${file} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}` };
-  }
+  // A bundle is made when something is already wrong: a collector that hangs (zpool on a stuck pool) must not hold it.
+  const result = await localExecutor.exec([file, ...args], { maxCapture: 64 * 1024 * 1024, timeoutMs: COLLECTOR_TIMEOUT_MS });
+  if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
+  if (result.missing) return { ok: false, error: `${file} is not installed` };
+  const why = result.timedOut ? `timed out after ${COLLECTOR_TIMEOUT_MS / 1000} s` : (result.stderr || result.spawnError || `exit ${result.exitCode ?? result.exitSignal}`).trim().split('\n')[0];
+  return { ok: false, error: `${file} failed: ${why}` };
 }
 
 async function collectStacks(proc: string, pids: readonly number[] | undefined): Promise<{ text?: string; absent?: string }> {

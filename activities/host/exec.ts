@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { localExecutor } from '../../lib/exec/local.js';
 
 export interface ExecOutcome {
   ok: boolean;
@@ -9,24 +9,18 @@ export interface ExecOutcome {
   missing: boolean;
 }
 
-/** Runs a program with a timeout and never throws: the caller turns the outcome into a fact. */
-export function run(
+/** Runs a program with a timeout (default 15 s, then the group is killed) and never throws: the caller turns the outcome into a fact. */
+export async function run(
   file: string,
   args: readonly string[],
   options: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ExecOutcome> {
-  return new Promise((resolvePromise) => {
-    const child = execFile(
-      file,
-      args,
-      { timeout: options.timeoutMs ?? 15_000, maxBuffer: 4 * 1024 * 1024, env: options.env ?? process.env, killSignal: 'SIGKILL' },
-      (error, stdout, stderr) => {
-        const errno = error as (NodeJS.ErrnoException & { code?: unknown }) | null;
-        const missing = errno?.code === 'ENOENT';
-        const code = error ? (typeof errno?.code === 'number' ? errno.code : null) : 0;
-        resolvePromise({ ok: !error, code, stdout: String(stdout), stderr: String(stderr), missing });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+  const result = await localExecutor.exec([file, ...args], {
+    timeoutMs: options.timeoutMs ?? 15_000,
+    maxCapture: 4 * 1024 * 1024,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
+  const ok = result.exitCode === 0 && !result.timedOut;
+  return { ok, code: result.timedOut ? null : result.exitCode, stdout: result.stdout, stderr: result.stderr, missing: result.missing === true };
 }

@@ -59,7 +59,10 @@ export default tseslint.config(
   {
     files: ['activities/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [layerPattern(['apps', 'workers'], 'activities/ do not import the CLI or the worker entry points')] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [layerPattern(['apps', 'workers', 'infra'], 'activities/ do not import the CLI, the worker entry points or how the services start (infra/)')] },
+      ],
     },
   },
   {

@@ -66,4 +66,9 @@ describe('import boundaries', () => {
     expect(await boundaryErrors('activities/host/boundary-probe.ts', "import { EXIT } from '../../apps/cli/exit.js';\nexport const x = EXIT;\n")).toHaveLength(1);
     expect(await boundaryErrors('lib/boundary-probe.ts', "import { hostTaskQueue } from '../core/queues.js';\nexport const q = hostTaskQueue;\n")).toEqual([]);
   });
+
+  it('activities/ may not import infra/ (service start-up), but may use lib/', async () => {
+    expect(await boundaryErrors('activities/zts/boundary-probe.ts', "import { toolPath } from '../../infra/tools.js';\nexport const t = toolPath;\n")).toHaveLength(1);
+    expect(await boundaryErrors('activities/zts/boundary-probe.ts', "import { localExecutor } from '../../lib/exec/local.js';\nexport const e = localExecutor;\n")).toEqual([]);
+  });
 });

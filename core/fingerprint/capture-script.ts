@@ -137,13 +137,34 @@ stop_pid() {
 }`;
 
 /**
+ * Starts bpftrace (its root argument: the launcher pid, or 0 in follow mode) and Tetragon's event
+ * stream, then waits until the program's BEGIN printed `zfslab-ready` (attached), the tracer died, or
+ * the attach timeout passed; `$ready` says which.
+ */
+function startTracers(rootArgument: string, options: CaptureScriptOptions): string {
+  const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
+  return `BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
+  $pdeath bpftrace -f json "$work/capture.bt" ${rootArgument} > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
+tracer=$!
+if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
+  $pdeath tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
+  tetra_pid=$!
+fi
+ready=0
+for _ in $(seq 1 ${attachTenths}); do
+  if grep -q 'zfslab-ready' "$work/bpftrace.jsonl" 2>/dev/null; then ready=1; break; fi
+  kill -0 "$tracer" 2>/dev/null || break
+  sleep 0.1
+done`;
+}
+
+/**
  * The capture script. Arguments: $1 = duration limit in seconds (0 = until the workload exits),
  * $2… = the workload's argv. Output: JSON lines only (see the module comment); exit 0 when the capture
  * worked, whatever the workload's exit code (that is in the end record).
  */
 export function captureScript(options: CaptureScriptOptions): string {
   if (options.program.includes(PROGRAM_DELIMITER)) throw new Error('program contains the heredoc delimiter');
-  const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
   return `set -u
 duration="$1"; shift
 work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
@@ -178,19 +199,7 @@ for _ in $(seq 1 100); do
   [ "$(cat "/proc/$launcher/comm" 2>/dev/null)" = sh ] && [ "$(cat "/proc/$launcher/wchan" 2>/dev/null)" != 0 ] && break
   sleep 0.05
 done
-BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
-  $pdeath bpftrace -f json "$work/capture.bt" "$launcher" > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
-tracer=$!
-if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
-  $pdeath tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
-  tetra_pid=$!
-fi
-ready=0
-for _ in $(seq 1 ${attachTenths}); do
-  if grep -q 'zfslab-ready' "$work/bpftrace.jsonl" 2>/dev/null; then ready=1; break; fi
-  kill -0 "$tracer" 2>/dev/null || break
-  sleep 0.1
-done
+${startTracers('"$launcher"', options)}
 if [ "$ready" != 1 ]; then
   kill -KILL -- "-$launcher" 2>/dev/null
   stop_pid "$tracer" 2>/dev/null; tracer_code=$stopped_code
@@ -234,7 +243,6 @@ exit 0
  */
 export function followScript(options: CaptureScriptOptions): string {
   if (options.program.includes(PROGRAM_DELIMITER)) throw new Error('program contains the heredoc delimiter');
-  const attachTenths = Math.round((options.attachTimeoutSeconds ?? 120) * 10);
   return `set -u
 duration="$1"
 ready_file="\${2:-}"
@@ -253,19 +261,7 @@ b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
 cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
 ${options.program}
 ${PROGRAM_DELIMITER}
-BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
-  $pdeath bpftrace -f json "$work/capture.bt" 0 > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
-tracer=$!
-if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
-  $pdeath tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
-  tetra_pid=$!
-fi
-ready=0
-for _ in $(seq 1 ${attachTenths}); do
-  if grep -q 'zfslab-ready' "$work/bpftrace.jsonl" 2>/dev/null; then ready=1; break; fi
-  kill -0 "$tracer" 2>/dev/null || break
-  sleep 0.1
-done
+${startTracers('0', options)}
 if [ "$ready" != 1 ]; then
   stop_pid "$tracer" 2>/dev/null; tracer_code=$stopped_code
   [ -n "$tetra_pid" ] && stop_pid "$tetra_pid" 2>/dev/null

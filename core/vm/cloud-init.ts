@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { shellQuote } from '../text/shell-quote.js';
 
 /**
  * The NoCloud seed (a `cidata` volume with meta-data, user-data, network-config) that turns a
@@ -61,7 +62,7 @@ export const PROVISIONED_MARKER = '/var/lib/zfslab/provisioned';
 
 export function provisionScript(input: NoCloudSeedInput): string {
   return [
-    `install -d -m 700 /root/.ssh && echo ${shellWord(input.authorizedKey)} > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
+    `install -d -m 700 /root/.ssh && echo ${shellQuote(input.authorizedKey)} > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
     ...input.repoCommands,
     ...(input.packages.length > 0 ? [installCommand(input.packages)] : []),
     ...(input.postCommands ?? []),
@@ -74,8 +75,4 @@ export function provisionScript(input: NoCloudSeedInput): string {
 function installCommand(packages: readonly string[]): string {
   const list = packages.join(' ');
   return `if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list}; else dnf install -y ${list}; fi`;
-}
-
-function shellWord(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -125,6 +125,12 @@ function startTicks(pid: number): number | undefined {
   return Number.isFinite(ticks) ? ticks : undefined;
 }
 
+/** The process exists and has not exited (a zombie has). */
+export function isLive(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z';
+}
+
 function isZombie(pid: number): boolean {
   return statFields(pid)?.[0] === 'Z';
 }

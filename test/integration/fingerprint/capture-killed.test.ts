@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { captureFingerprint } from '../../../activities/fingerprint/capture.js';
 import { localCaptureShell } from '../../../activities/fingerprint/shell.js';
 import { InfraError } from '../../../lib/errors.js';
-import { descendants } from '../../../lib/exec/process-tree.js';
+import { descendants, isLive } from '../../../lib/exec/process-tree.js';
 
 /**
  * Whatever happens to the capture script, its tracer and its workload die with it and the capture ends
@@ -15,15 +15,6 @@ import { descendants } from '../../../lib/exec/process-tree.js';
  * child of its own) runs. Needs root and bpftrace, like the other real captures.
  */
 const canCapture = process.getuid?.() === 0 && spawnSync('bpftrace', ['--version']).status === 0;
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function comm(pid: number): string {
   try {
@@ -58,7 +49,7 @@ describe.runIf(canCapture)('a capture whose script is killed', () => {
     expect(error).toBeInstanceOf(InfraError);
     expect((error as Error).message).toMatch(/capture script on this host did not finish \(killed by SIGKILL\)/);
     const settle = Date.now() + 5_000;
-    while (Date.now() < settle && [...tree, pid('child')].some(alive)) await sleep(50);
-    expect([...tree, pid('child')].filter(alive).map((p) => `${p} ${comm(p)}`)).toEqual([]);
+    while (Date.now() < settle && [...tree, pid('child')].some(isLive)) await sleep(50);
+    expect([...tree, pid('child')].filter(isLive).map((p) => `${p} ${comm(p)}`)).toEqual([]);
   });
 });

@@ -6,21 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { CommandFailed } from '../../../lib/errors.js';
 import { LocalExecutor, localExecutor } from '../../../lib/exec/local.js';
 import { runCommand } from '../../../lib/exec/run-command.js';
-
-/** The process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { isLive } from '../../../lib/exec/process-tree.js';
 
 async function gone(pids: readonly number[], withinMs = 3_000): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
-    if (pids.every((p) => !alive(p))) return true;
+    if (pids.every((p) => !isLive(p))) return true;
     await sleep(20);
   }
   return false;

@@ -24,7 +24,7 @@ export function proxyHostActivities<A extends object>(bounds: HostBounds, option
         try {
           return await proxied[name]!(...args);
         } catch (err) {
-          if (isScheduleToStartTimeout(err)) throw hostUnavailable(bounds, queue, name, err);
+          if (isScheduleToStartTimeout(err)) throw hostUnavailable(bounds, queue, name);
           throw err;
         }
       };
@@ -36,12 +36,13 @@ function isScheduleToStartTimeout(err: unknown): err is ActivityFailure {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 }
 
-function hostUnavailable(bounds: HostBounds, queue: string, activity: string, cause: ActivityFailure): ApplicationFailure {
+// No `cause`: people read the innermost failure's message (failureMessage, rootCauseMessage), and
+// this one, naming the host, is the message that matters; the details carry the facts.
+function hostUnavailable(bounds: HostBounds, queue: string, activity: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'HostUnavailable',
     nonRetryable: true,
     message: `host ${bounds.hostId} is unavailable: no worker picked up ${activity} on ${queue} within ${bounds.hostWaitSeconds} s (run.hostWaitSeconds); start its worker (\`zfslab up\` on ${bounds.hostId})`,
     details: [{ hostId: bounds.hostId, queue, activity, hostWaitSeconds: bounds.hostWaitSeconds }],
-    cause,
   });
 }

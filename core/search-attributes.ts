@@ -12,6 +12,10 @@ export const SEARCH_ATTRIBUTES = {
   openzfsVersion: defineSearchAttributeKey('ZfslabOpenzfsVersion', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('ZfslabOutcome', SearchAttributeType.KEYWORD),
   kind: defineSearchAttributeKey('ZfslabKind', SearchAttributeType.KEYWORD),
+  /** The run id a workflow belongs to (the campaign: matrix, its targets, a scheduled firing). */
+  run: defineSearchAttributeKey('ZfslabRun', SearchAttributeType.KEYWORD),
+  /** The zfslab schedule that started the run, when one did. */
+  schedule: defineSearchAttributeKey('ZfslabSchedule', SearchAttributeType.KEYWORD),
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES: readonly string[] = Object.values(SEARCH_ATTRIBUTES).map((key) => key.name);

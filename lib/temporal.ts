@@ -17,3 +17,8 @@ export function temporalUiUrl(config: Config, workflowId?: string): string {
   const base = `http://${host}:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows`;
   return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
 }
+
+/** The Temporal UI page of one schedule: its cadence, recent and upcoming firings. */
+export function temporalScheduleUrl(config: Config, scheduleId: string): string {
+  return temporalUiUrl(config).replace(/\/workflows$/, `/schedules/${encodeURIComponent(scheduleId)}`);
+}

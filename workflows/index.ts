@@ -4,3 +4,4 @@ export { matrixRun } from './test-run.js';
 export { targetRun } from './target-run.js';
 export { goldenBuild } from './golden.js';
 export { recipeRun } from './recipe-run.js';
+export { scheduledTestRun } from './scheduled-run.js';

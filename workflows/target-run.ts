@@ -96,6 +96,8 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
     { key: SEARCH_ATTRIBUTES.flavor, value: input.target },
     { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
     { key: SEARCH_ATTRIBUTES.suite, value: suiteOf(input.request) },
+    { key: SEARCH_ATTRIBUTES.run, value: input.runId },
+    ...(input.scheduleId ? [{ key: SEARCH_ATTRIBUTES.schedule, value: input.scheduleId }] : []),
   ]);
 
   if (!state) {

@@ -30,6 +30,8 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
     { key: SEARCH_ATTRIBUTES.suite, value: suiteOf(input.request) },
     { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
     { key: SEARCH_ATTRIBUTES.flavor, value: targets.length === 1 ? targets[0]! : 'matrix' },
+    { key: SEARCH_ATTRIBUTES.run, value: runId },
+    ...(input.scheduleId ? [{ key: SEARCH_ATTRIBUTES.schedule, value: input.scheduleId }] : []),
   ]);
   const view: RunProgressView = {
     runId,

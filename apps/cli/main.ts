@@ -6,6 +6,7 @@ import { fingerprintCommand } from './commands/fingerprint.js';
 import { goldenCommand, goldenZtestCommand } from './commands/golden.js';
 import { hostCommand } from './commands/host.js';
 import { resultsCommands } from './commands/results.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { downCommand, statusCommand, upCommand } from './commands/stack.js';
 import { testCommand } from './commands/test.js';
 import { EXIT, ExitError, exitCodeFor } from './exit.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     goldenZtestCommand(),
     goldenCommand(),
     testCommand(),
+    scheduleCommand(),
     ...resultsCommands(),
     fingerprintCommand({
       loadConfig: () => (loaded ??= loadConfig({ file: program.opts<{ config?: string }>().config })),

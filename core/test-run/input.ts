@@ -15,6 +15,8 @@ export const NATIVE_TARGET = 'native';
 
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/, 'a run id (letters, digits, . _ -)');
 export const HostIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)');
+/** Schedule ids share Temporal's namespace with other schedules: keep them plain and readable. */
+export const ScheduleIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a schedule id (a-z 0-9 -, at most 63 characters)');
 
 /** Either a selection resolved against the target's installed runfiles, or a user's own runfile. */
 export const RunRequestSchema = z.discriminatedUnion('kind', [
@@ -52,6 +54,8 @@ const runShape = {
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
   /** How long a task may wait on the host's queue for a worker (`run.hostWaitSeconds`). */
   hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
+  /** The zfslab schedule whose firing started this run (search attribute `ZfslabSchedule`). */
+  scheduleId: ScheduleIdSchema.optional(),
 };
 
 export const MatrixRunInputSchema = z.strictObject({

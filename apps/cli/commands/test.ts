@@ -20,26 +20,17 @@ import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { runRecipeCommand } from './recipe-run.js';
-import { fingerprintWorkload, parseTestFlags, requestFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
+import { addRunOptions, parseTestFlags, runTemplateFrom, targetsFrom, type TestFlags } from './test-run/flags.js';
 import { followRun } from './test-run/follow.js';
 import { planJson, printPlan } from './test-run/plan-view.js';
 import { printRunResult, runResultJson } from './test-run/result-view.js';
 
 export function testCommand(): Command {
-  return new Command('test')
-    .description('run the ZTS (or your own runfile) on native or on flavors, durable and resumable; print the matrix')
-    .argument('<target>', 'native (this host), a flavor id, flavors comma-separated (one matrix), or all')
-    .option('--run <test>', 'one test')
-    .option('--group <groups>', 'groups or tests, comma-separated')
-    .option('--suite <suite>', 'quick (sanity.run), linux (common + linux.run) or fault (fault-tagged groups)')
-    .option('--tags <tags>', 'runfile tags, comma-separated')
-    .option('--runfile <file>', 'your own runfile in ZTS format, run by the upstream test-runner')
-    .option('--test-dir <dir>', 'with --runfile: where its relative sections are (default: the runfile\'s directory)')
-    .option('--shards <n>', 'split over n shards, balanced by historical durations', '1')
-    .option('--chunk-size <n>', 'tests per chunk (the unit of retry)', '50')
-    .option('--host <id>', 'the lab host to run on (default: this machine)')
-    .option('--baseline <version>', 'classify against the known/flaky baseline of this OpenZFS version')
-    .option('--heartbeat-timeout <seconds>', 'retry a chunk whose worker went silent this long', '10')
+  return addRunOptions(
+    new Command('test')
+      .description('run the ZTS (or your own runfile) on native or on flavors, durable and resumable; print the matrix')
+      .argument('<target>', 'native (this host), a flavor id, flavors comma-separated (one matrix), or all'),
+  )
     .option('--timeout <seconds>', 'give up waiting after this many seconds (the run goes on)')
     .option('--dry-run', 'resolve the selection and print the shards and estimated makespan; run nothing')
     .option('--no-wait', 'start the run and print its id; do not follow it')
@@ -57,22 +48,7 @@ export function testCommand(): Command {
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
       const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
-      const runId = newRunId(new Date(), Math.random);
-      const request = requestFrom(flags);
-      const workload = fingerprintWorkload(flags, request);
-      const input = MatrixRunInputSchema.parse({
-        runId,
-        hostId,
-        targets,
-        request,
-        ...(workload ? { fingerprint: { workload } } : {}),
-        shards: flags.shards,
-        chunkSize: flags.chunkSize,
-        dryRun: flags.dryRun,
-        heartbeatTimeoutSeconds: flags.heartbeatTimeout,
-        hostWaitSeconds: loaded.config.run.hostWaitSeconds,
-        ...(flags.baseline ? { baselineVersion: flags.baseline } : {}),
-      } satisfies MatrixRunInput);
+      const input = MatrixRunInputSchema.parse({ runId: newRunId(new Date(), Math.random), ...runTemplateFrom(flags, targets, hostId), hostWaitSeconds: loaded.config.run.hostWaitSeconds, dryRun: flags.dryRun } satisfies MatrixRunInput);
       const client = await connectOrExplain(loaded.config);
       try {
         await requirePollers(client, loaded, hostId);

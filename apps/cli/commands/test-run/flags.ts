@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Catalog } from '../../../../core/catalog/index.js';
 import { RunfileSyntaxError } from '../../../../core/runfile/errors.js';
@@ -8,7 +9,7 @@ import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
 import { workloadSlug } from '../../../../core/fingerprint/keys.js';
 import { HostIdSchema, NATIVE_TARGET, RunRequestSchema, describeRequest } from '../../../../core/test-run/input.js';
-import type { RunRequest } from '../../../../core/test-run/input.js';
+import type { MatrixRunInput, RunRequest } from '../../../../core/test-run/input.js';
 import { UsageError } from '../../../../lib/errors.js';
 
 const list = z
@@ -111,4 +112,36 @@ export function targetsFrom(target: string, catalog: Catalog): string[] {
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice) throw new UsageError(`target "${twice}" is named twice`);
   return targets;
+}
+
+/** The options that say what to run and where, shared by `zfslab test` and `zfslab schedule create`. */
+export function addRunOptions(command: Command): Command {
+  return command
+    .option('--run <test>', 'one test')
+    .option('--group <groups>', 'groups or tests, comma-separated')
+    .option('--suite <suite>', 'quick (sanity.run), linux (common + linux.run) or fault (fault-tagged groups)')
+    .option('--tags <tags>', 'runfile tags, comma-separated')
+    .option('--runfile <file>', 'your own runfile in ZTS format, run by the upstream test-runner')
+    .option('--test-dir <dir>', 'with --runfile: where its relative sections are (default: the runfile\'s directory)')
+    .option('--shards <n>', 'split over n shards, balanced by historical durations', '1')
+    .option('--chunk-size <n>', 'tests per chunk (the unit of retry)', '50')
+    .option('--host <id>', 'the lab host to run on (default: this machine)')
+    .option('--baseline <version>', 'classify against the known/flaky baseline of this OpenZFS version')
+    .option('--heartbeat-timeout <seconds>', 'retry a chunk whose worker went silent this long', '10');
+}
+
+/** A run as `zfslab test` starts it, without its run id (a schedule's firings each get their own). */
+export function runTemplateFrom(flags: TestFlags, targets: string[], hostId: string): Omit<MatrixRunInput, 'runId' | 'dryRun'> {
+  const request = requestFrom(flags);
+  const workload = fingerprintWorkload(flags, request);
+  return {
+    hostId,
+    targets,
+    request,
+    ...(workload ? { fingerprint: { workload } } : {}),
+    shards: flags.shards,
+    chunkSize: flags.chunkSize,
+    heartbeatTimeoutSeconds: flags.heartbeatTimeout,
+    ...(flags.baseline ? { baselineVersion: flags.baseline } : {}),
+  };
 }

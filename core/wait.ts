@@ -39,6 +39,8 @@ export interface WaitObservation {
   hostWaitSeconds: number;
   /** `--timeout`: the user's own bound on the whole wait, if any. */
   timeoutSeconds?: number | undefined;
+  /** Extra seconds beyond the host bound before giving up (default CLI_GRACE_SECONDS). */
+  graceSeconds?: number | undefined;
 }
 
 export type WaitDecision =
@@ -58,12 +60,13 @@ export function decideWait(o: WaitObservation): WaitDecision {
   const worst = [...o.queues].sort((a, b) => b.silentSeconds - a.silentSeconds)[0];
   if (!worst) return { action: 'wait' };
   const silent = Math.round(worst.silentSeconds);
-  const giveUpAfter = o.hostWaitSeconds + CLI_GRACE_SECONDS;
+  const grace = o.graceSeconds ?? CLI_GRACE_SECONDS;
+  const giveUpAfter = o.hostWaitSeconds + grace;
   if (worst.silentSeconds >= giveUpAfter) {
     return {
       action: 'give-up',
       queue: worst.queue,
-      reason: `no worker has served ${worst.queue} for ${silent} s (run.hostWaitSeconds ${o.hostWaitSeconds} s + ${CLI_GRACE_SECONDS} s grace)`,
+      reason: `no worker has served ${worst.queue} for ${silent} s (run.hostWaitSeconds ${o.hostWaitSeconds} s + ${grace} s grace)`,
     };
   }
   const warnAfter = Math.min(WARN_SILENT_SECONDS, Math.max(1, Math.floor(o.hostWaitSeconds / 4)));

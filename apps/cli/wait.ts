@@ -17,6 +17,8 @@ export interface WaitSpec {
   hostWaitSeconds: number;
   /** `--timeout`: the user's bound on the whole wait. */
   timeoutSeconds?: number | undefined;
+  /** Beyond the host bound, before giving up (default: core/wait.ts CLI_GRACE_SECONDS). */
+  graceSeconds?: number;
   /** Workflows whose running activities show the host at work (default: the one waited for). */
   workflowIds?: readonly string[];
   /** Status and warnings, one line each (stderr; never stdout, which carries the result). */
@@ -77,6 +79,7 @@ export async function waitForWorkflow<T>(client: Client, handle: WorkflowHandle,
         elapsedSeconds: (Date.now() - startedAt) / 1000,
         hostWaitSeconds: spec.hostWaitSeconds,
         timeoutSeconds: spec.timeoutSeconds,
+        graceSeconds: spec.graceSeconds,
         queues: [...lastAlive].map(([queue, at]) => ({ queue, silentSeconds: (Date.now() - at) / 1000 })),
       });
       if (decision.action === 'give-up') {

@@ -27,6 +27,11 @@ describe('decideWait', () => {
     expect(gave.action === 'give-up' && gave.reason).toContain('no worker has served zfslab-host-lab1 for 1920 s');
   });
 
+  it('a caller may shorten the grace', () => {
+    expect(decideWait({ elapsedSeconds: 3, hostWaitSeconds: 2, graceSeconds: 1, queues: [{ queue: host, silentSeconds: 3 }] })).toMatchObject({ action: 'give-up', queue: host });
+    expect(decideWait({ elapsedSeconds: 3, hostWaitSeconds: 2, graceSeconds: 1, queues: [{ queue: host, silentSeconds: 2.9 }] }).action).toBe('warn');
+  });
+
   it('gives up at --timeout whatever the queues say', () => {
     const gave = decideWait({ elapsedSeconds: 30, timeoutSeconds: 30, hostWaitSeconds: 1800, queues: [{ queue: host, silentSeconds: 0 }] });
     expect(gave).toMatchObject({ action: 'give-up' });

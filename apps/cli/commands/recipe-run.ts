@@ -7,7 +7,7 @@ import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { RecipeRunOutput } from '../../../workflows/recipe-run.js';
 import type { CliContext } from '../context.js';
-import { connectOrExplain } from '../temporal.js';
+import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { paint } from '../output.js';
 import { waitForWorkflow } from '../wait.js';
@@ -40,6 +40,7 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
   const client = await connectOrExplain(loaded.config);
   let result: RecipeRunOutput;
   try {
+    await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
     const handle = await client.workflow.start('recipeRun', {
       taskQueue: loaded.config.temporal.taskQueue,
       workflowId: runId,

@@ -1,17 +1,37 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { planCapture, type CapturePlan, type PlanOptions } from '../../core/fingerprint/capture-plan.js';
-import { bashCommandLine, captureScript, followScript, parseProbeOutput, probeScript, type TargetFacts } from '../../core/fingerprint/capture-script.js';
+import { bashCommandLine, captureScript, followScript, parseProbeOutput, probeScript, TRACER_STOP_SECONDS, type TargetFacts } from '../../core/fingerprint/capture-script.js';
 import { CaptureStreamDecoder } from '../../core/fingerprint/capture-stream.js';
 import { DEFAULT_KFUNCS } from '../../core/fingerprint/kallsyms.js';
 import { LineSplitter } from '../../core/fingerprint/line-splitter.js';
 import type { Fingerprint } from '../../core/fingerprint/schema.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
 import { FingerprintSummariser } from '../../core/fingerprint/summarise.js';
 import { InfraError, UsageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
-import type { CaptureShell } from './shell.js';
+import type { CaptureShell, ShellExit } from './shell.js';
 
 const log = createLogger('fingerprint-capture');
+
+/** The probe script reads a few files and asks `tetra status` (itself bounded to 5 s). */
+const PROBE_TIMEOUT_MS = 120_000;
+/** The capture script waits this long for bpftrace to attach (its default). */
+const ATTACH_SECONDS = 120;
+
+/**
+ * With a duration limit, the whole capture is bounded: attach, the duration, the workload's 5 s between
+ * TERM and KILL, the tracers' bounded stop, and a minute for printing. Without one the workload runs as
+ * long as it runs; the script still cannot outlive its tracer, nor the tracer its script.
+ */
+export function captureTimeoutMs(durationSeconds: number | undefined): number | undefined {
+  if (!durationSeconds) return undefined;
+  return (ATTACH_SECONDS + durationSeconds + 5 + 2 * TRACER_STOP_SECONDS + 60) * 1000;
+}
+
+function how(exit: ShellExit): string {
+  return exit.ended ?? `exit ${exit.exitCode}`;
+}
 
 export interface CaptureOptions extends PlanOptions {
   /** The workload's argv, run as root on the target by the capture (launch mode). */
@@ -54,8 +74,8 @@ export interface CaptureResult {
 /** Probes the target: arch, kernel, tracefs (mounting it when absent), kprobes, BTF, ZFS, kallsyms, Tetragon. */
 export async function probeCaptureTarget(shell: CaptureShell, kfuncs: readonly string[] = DEFAULT_KFUNCS, signal?: AbortSignal): Promise<TargetFacts> {
   let output = '';
-  const exit = await shell.run(bashCommandLine(probeScript(kfuncs), []), (chunk) => (output += chunk), signal);
-  if (exit.exitCode !== 0) throw new InfraError(`probing ${shell.name} for the capture failed (exit ${exit.exitCode}): ${exit.stderr.trim()}`);
+  const exit = await shell.run(`exec ${bashCommandLine(probeScript(kfuncs), [])}`, (chunk) => (output += chunk), signal, PROBE_TIMEOUT_MS);
+  if (exit.exitCode !== 0) throw new InfraError(`probing ${shell.name} for the capture failed (${how(exit)}): ${exit.stderr.trim()}`);
   return parseProbeOutput(output);
 }
 
@@ -122,9 +142,10 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
   );
   const script = follow ? followScript({ program: plan.program, tetragon: plan.tetragon }) : captureScript({ program: plan.program, tetragon: plan.tetragon });
   const args = [String(options.durationSeconds ?? 0), ...(follow ? [options.readyFile ?? ''] : (options.command ?? []))];
-  const commandLine = (options.cwd ? `cd ${quote(options.cwd)} && ` : '') + bashCommandLine(script, args);
+  // exec: the script's shell is the executor's own child, so its death is reported as what it was.
+  const commandLine = (options.cwd ? `cd ${shellQuote(options.cwd)} && ` : '') + `exec ${bashCommandLine(script, args)}`;
   log.info({ target: shell.name, command: options.command, follow, sections: plan.coverage }, 'capture starting');
-  const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal);
+  const exit = await shell.run(commandLine, (chunk) => splitter.push(chunk), options.signal, captureTimeoutMs(options.durationSeconds));
   splitter.end();
   if (raw) {
     raw.end();
@@ -137,7 +158,7 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
   }
   const end = decoder.end;
   if (!end || exit.exitCode !== 0) {
-    throw new InfraError(`the capture script on ${shell.name} did not finish (exit ${exit.exitCode}): ${exit.stderr.trim().slice(-2000)}`);
+    throw new InfraError(`the capture script on ${shell.name} did not finish (${how(exit)}): ${exit.stderr.trim().slice(-2000)}`);
   }
   const bpftraceStderr = decode64(end.bpftrace_stderr_b64);
   if (end.bpftrace_exit !== 0) throw new InfraError(`bpftrace failed on ${shell.name} (exit ${end.bpftrace_exit}): ${bpftraceStderr.trim()}`);
@@ -174,8 +195,4 @@ export async function captureFingerprint(shell: CaptureShell, options: CaptureOp
 
 function decode64(text: string): string {
   return Buffer.from(text, 'base64').toString('utf8');
-}
-
-function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,63 +1,53 @@
-import { spawn } from 'node:child_process';
+import { shellQuote } from '../../core/text/shell-quote.js';
+import { describeExit, type Executor } from '../../lib/exec/executor.js';
+import { localExecutor } from '../../lib/exec/local.js';
 
 /**
  * Where a capture runs: this host, or a VM guest over the run's SSH connection. The capture needs one
- * thing from it: run a shell command line as root and stream its stdout.
+ * thing from it: run a shell command line as root and stream its stdout. An adapter over an Executor,
+ * so the script runs in a process group of its own that dies as a whole (tracer included) on a
+ * timeout, an abort or the script's own death, and the result comes at the script's exit.
  */
 export interface CaptureShell {
   /** Human name for messages ("this host", "guest 127.0.0.1:2222"). */
   readonly name: string;
-  run(commandLine: string, onStdout: (chunk: string) => void, signal?: AbortSignal): Promise<ShellExit>;
+  run(commandLine: string, onStdout: (chunk: string) => void, signal?: AbortSignal, timeoutMs?: number): Promise<ShellExit>;
 }
 
 export interface ShellExit {
   exitCode: number | null;
   /** The tail of stderr (bounded). */
   stderr: string;
+  /** How it ended when it did not exit by itself ("killed by SIGKILL", "timed out after 5000 ms"). */
+  ended?: string;
 }
 
 const STDERR_TAIL = 16_384;
 
-/** Runs on this host with `sh -c`; the caller must be root for bpftrace. */
-export function localCaptureShell(options: { cwd?: string } = {}): CaptureShell {
-  return {
-    name: 'this host',
-    run(commandLine, onStdout, signal) {
-      return new Promise((resolve) => {
-        const child = spawn('sh', ['-c', commandLine], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => onStdout(chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL)));
-        child.on('error', (err) => {
-          stderr += `\n${err.message}`;
-        });
-        child.on('close', (code) => resolve({ exitCode: code, stderr }));
-      });
-    },
-  };
-}
-
-/** The part of activities/vm's SshExecutor the capture uses. */
-export interface SshExec {
-  exec(
-    command: string,
-    options: { onStdout?: (chunk: string) => void; signal?: AbortSignal; maxCapture?: number },
-  ): Promise<{ exitCode: number | null; stderr: string }>;
-}
-
 /**
- * Runs in a guest over an existing SSH connection (activities/vm SshExecutor). The golden's login user
- * is unprivileged with passwordless sudo, so the command goes through `sudo -n`. Output is streamed;
- * only a small tail is kept in memory by the executor.
+ * Runs through `executor`; with `sudo`, the whole line (it may start with `cd … &&`) runs in one root
+ * shell through `sudo -n` (a golden's login user is unprivileged with passwordless sudo).
  */
-export function sshCaptureShell(executor: SshExec, options: { name: string; sudo?: boolean }): CaptureShell {
+export function executorCaptureShell(executor: Executor, options: { name?: string; sudo?: boolean } = {}): CaptureShell {
   return {
-    name: options.name,
-    async run(commandLine, onStdout, signal) {
-      // The whole line (it may start with `cd … &&`) runs in one root shell.
-      const command = options.sudo === false ? commandLine : `sudo -n sh -c '${commandLine.replace(/'/g, `'\\''`)}'`;
-      const result = await executor.exec(command, { onStdout, ...(signal ? { signal } : {}), maxCapture: STDERR_TAIL });
-      return { exitCode: result.exitCode, stderr: result.stderr.slice(-STDERR_TAIL) };
+    name: options.name ?? executor.name,
+    async run(commandLine, onStdout, signal, timeoutMs) {
+      const command = options.sudo ? `sudo -n sh -c ${shellQuote(commandLine)}` : commandLine;
+      const result = await executor.exec(command, { onStdout, maxCapture: STDERR_TAIL, ...(signal ? { signal } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+      const stderr = result.stderr.slice(-STDERR_TAIL) + (result.spawnError ? `\n${result.spawnError}` : '');
+      const exit: ShellExit = { exitCode: result.exitCode, stderr };
+      if (result.exitCode === null || result.timedOut || result.cancelled) exit.ended = describeExit(result, timeoutMs);
+      return exit;
     },
   };
+}
+
+/** Runs on this host with `sh -c`; the caller must be root for bpftrace. */
+export function localCaptureShell(): CaptureShell {
+  return executorCaptureShell(localExecutor);
+}
+
+/** Runs in a guest over an existing SSH connection (lib/exec SshExecutor), as root through sudo unless `sudo: false`. */
+export function sshCaptureShell(executor: Executor, options: { name: string; sudo?: boolean }): CaptureShell {
+  return executorCaptureShell(executor, { name: options.name, sudo: options.sudo !== false });
 }

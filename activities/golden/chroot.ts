@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileS
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../lib/log.js';
-import { runCommand, type RunOptions, type RunResult } from '../vm/run-command.js';
+import { runCommand, type RunOptions, type RunResult } from '../../lib/exec/run-command.js';
 
 /**
  * A build chroot: /proc, /sys, /dev and /dev/pts mounted while packages install, a policy-rc.d so

@@ -9,7 +9,7 @@ import type { CloudImageInputs } from '../../core/catalog/schema.js';
 import { buildNoCloudSeed } from '../../core/vm/cloud-init.js';
 import { findGuestCrash } from '../../core/vm/qemu-argv.js';
 import { freeLocalPort } from '../vm/qemu-hypervisor.js';
-import { runCommand } from '../vm/run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import { GUEST_HOSTNAME, GUEST_USER } from './debootstrap-steps.js';
 import { readCheckpoint } from './checkpoint.js';
 import type { StepContext, StepData } from './step-context.js';

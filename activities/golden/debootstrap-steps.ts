@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebootstrapInputs } from '../../core/catalog/schema.js';
-import { runCommand } from '../vm/run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import { removeTree, withChroot, type ChrootRunner } from './chroot.js';
 import type { StepContext, StepData } from './step-context.js';
 import { buildZfsFromSource, exportSourceTree } from './zfs-source.js';

@@ -1,7 +1,7 @@
 import type { Flavor, Lineage } from '../../core/catalog/schema.js';
 import type { ZfsSource } from '../../core/vm/recipe.js';
 import type { Logger } from '../../lib/log.js';
-import type { RunOptions } from '../vm/run-command.js';
+import type { RunOptions } from '../../lib/exec/run-command.js';
 import type { GoldenPaths } from './paths.js';
 
 /** What a step needs: the recipe, where to work, and how to log and be cancelled. */

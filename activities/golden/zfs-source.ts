@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ZfsSource } from '../../core/vm/zfs-source.js';
-import { runCommand } from '../vm/run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import type { ChrootRunner } from './chroot.js';
 import type { StepContext } from './step-context.js';
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Accelerator } from '../../core/vm/qemu-argv.js';
 import type { Logger } from '../../lib/log.js';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 
 /**
  * Whether KVM really works is found out by booting, not by looking: on some hosts /dev/kvm opens

@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from './run-command.js';
-import { SshExecutor, shellQuote } from './ssh-executor.js';
+import { runCommand } from '../../lib/exec/run-command.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
+import { SshExecutor } from '../../lib/exec/ssh-executor.js';
 
 /**
  * Copies a guest directory tree to the host: tar in the guest (as root, since tests leave

@@ -1,5 +1,5 @@
 import { ZTS_SCRIPT } from './run-zts.js';
-import { shellQuote } from './ssh-executor.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
 
 /**
  * The chunk code (activities/zts/run-chunk.ts) starts test-runner.py directly:

@@ -10,8 +10,8 @@ import { currentProcessIdentity } from '../../lib/process-identity.js';
 import type { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
 import { freeLocalPort, type QemuHypervisor, type VmHandle } from './qemu-hypervisor.js';
-import { runCommand } from './run-command.js';
-import { HostKeyMismatch, SshExecutor } from './ssh-executor.js';
+import { runCommand } from '../../lib/exec/run-command.js';
+import { HostKeyMismatch, SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { CloneLabel, Storage } from './storage.js';
 
 /** The guest kernel died (panic/Oops on the serial console): an infrastructure failure. */

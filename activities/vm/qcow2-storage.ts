@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import { CloneLabelSchema, type CloneDisk, type CloneLabel, type GoldenDisk, type Storage } from './storage.js';
 
 export const CLONE_LABEL_FILE = 'label.json';

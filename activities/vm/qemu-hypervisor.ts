@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/log.js';
 import { createLogger } from '../../lib/log.js';
 import { InfraError } from '../../lib/errors.js';
 import { QmpClient } from './qmp.js';
-import { runCommand } from './run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 
 /** A started VM, as data: enough to find and stop it again from another activity or after a crash. */
 export interface VmHandle {

@@ -1,5 +1,6 @@
 import type { ReadyVm } from './lifecycle.js';
-import { SshExecutor, shellQuote } from './ssh-executor.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
+import { SshExecutor } from '../../lib/exec/ssh-executor.js';
 
 /** PASS/FAIL by the script's exit code; KILLED when it outran its timeout (or was cancelled). */
 export type RecipeOutcome = 'PASS' | 'FAIL' | 'KILLED';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ReadyVm } from './lifecycle.js';
 import { copyTreeFromGuest } from './guest-files.js';
-import { SshExecutor, shellQuote } from './ssh-executor.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
+import { SshExecutor } from '../../lib/exec/ssh-executor.js';
 
 /**
  * Runs zfs-tests.sh in a clone as the golden's test user (it refuses root and calls `sudo -E`

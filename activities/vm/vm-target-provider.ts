@@ -18,7 +18,8 @@ import { withClone, type ReadyVm } from './lifecycle.js';
 import { Qcow2Storage } from './qcow2-storage.js';
 import { ZTS_SCRIPT } from './run-zts.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
-import { shellQuote, type SshExecutor } from './ssh-executor.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
+import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { Storage } from './storage.js';
 
 /** The guest's installed suite (Debian's zfs-test package, as every ztest golden has it). */

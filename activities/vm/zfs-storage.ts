@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, type RunResult } from './run-command.js';
+import { runCommand, type RunResult } from '../../lib/exec/run-command.js';
 import { writeCloneLabel } from './qcow2-storage.js';
 import type { CloneDisk, CloneLabel, GoldenDisk, Storage } from './storage.js';
 

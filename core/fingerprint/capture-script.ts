@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shellQuote } from '../text/shell-quote.js';
 import { ZFS_IOCTL_VERSIONS } from './ioctl-names.js';
 import { parseKallsyms, type KernelSymbol } from './kallsyms.js';
 import { CaptureSourceSchema, SectionCoverageSchema, SectionNameSchema } from './schema.js';
@@ -14,10 +15,6 @@ import { CaptureSourceSchema, SectionCoverageSchema, SectionNameSchema } from '.
  *      duration), stops the tracers and prints everything as JSON lines: a `zfslab` start record, the
  *      bpftrace records, the Tetragon events, a `zfslab` end record.
  */
-
-export function shellQuote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** A command line that runs `script` with bash, passing `args` as $1…; `$0` is `zfslab-capture`. */
 export function bashCommandLine(script: string, args: readonly string[]): string {
@@ -117,6 +114,28 @@ export interface CaptureScriptOptions {
 
 const PROGRAM_DELIMITER = 'ZFSLAB_BPFTRACE_PROGRAM_EOF';
 
+/** Seconds a tracer gets to print its maps and exit after SIGINT before it is killed. */
+export const TRACER_STOP_SECONDS = 30;
+
+/**
+ * Shell functions both scripts use so that a tracer never outlives the script:
+ * - `$pdeath` runs a command with `setpriv --pdeathsig=KILL` (util-linux) where it exists: the kernel
+ *   kills the tracer (and the workload) when the script's shell dies, whatever kills it (SIGKILL, OOM,
+ *   a hangup) and wherever its process group went (sudo's pty session, setsid);
+ * - `stop_pid` stops a tracer with SIGINT (it prints its maps) and waits a bounded time for it, then
+ *   SIGKILLs it: a tracer that does not exit cannot hold the script forever. Its exit code is in
+ *   `$stopped_code`.
+ */
+const TRACER_HELPERS = `pdeath=
+if setpriv --help 2>/dev/null | grep -q pdeathsig; then pdeath="setpriv --pdeathsig=KILL --"; fi
+stopped_code=0
+stop_pid() {
+  kill -INT "$1" 2>/dev/null
+  for _ in $(seq 1 ${TRACER_STOP_SECONDS * 10}); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1"; stopped_code=$?
+}`;
+
 /**
  * The capture script. Arguments: $1 = duration limit in seconds (0 = until the workload exits),
  * $2… = the workload's argv. Output: JSON lines only (see the module comment); exit 0 when the capture
@@ -128,8 +147,15 @@ export function captureScript(options: CaptureScriptOptions): string {
   return `set -u
 duration="$1"; shift
 work=$(mktemp -d /tmp/zfslab-fingerprint.XXXXXX) || exit 90
-cleanup() { rm -rf "$work"; }
+launcher=
+tracer=
+tetra_pid=
+guard=
+cleanup() { [ -n "$guard" ] && kill -KILL "$guard" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+# Stopped (a timeout, a cancel, a hangup): the workload's group and the tracers go first.
+trap '[ -n "$launcher" ] && kill -KILL -- "-$launcher" 2>/dev/null; [ -n "$tracer" ] && kill -KILL "$tracer" 2>/dev/null; [ -n "$tetra_pid" ] && kill -KILL "$tetra_pid" 2>/dev/null; exit 143' TERM INT HUP
+${TRACER_HELPERS}
 b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
 cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
 ${options.program}
@@ -137,20 +163,26 @@ ${PROGRAM_DELIMITER}
 mkfifo "$work/go"
 # The launcher blocks on the FIFO until bpftrace is attached, then execs the workload in place: its pid,
 # passed to bpftrace as $1, becomes the root of the traced tree at that execve. setsid gives the tree its
-# own process group so a duration limit can stop all of it.
-setsid sh -c 'read -r _ < "$0"; exec "$@"' "$work/go" "$@" < /dev/null > "$work/workload.log" 2>&1 &
+# own process group so a duration limit can stop all of it; $pdeath makes it die with this script.
+setsid $pdeath sh -c 'read -r _ < "$0"; exec "$@"' "$work/go" "$@" < /dev/null > "$work/workload.log" 2>&1 &
 launcher=$!
+# The workload dies with this script ($pdeath), but what it started would live on in its group: a guard
+# in a session of its own hears this script's death (pdeathsig TERM, even after a SIGKILL) and kills
+# that group. The normal end kills the guard first (cleanup).
+if [ -n "$pdeath" ]; then
+  setsid setpriv --pdeathsig=TERM -- sh -c 'trap "kill -KILL -$0 2>/dev/null; exit 0" TERM; while :; do sleep 1; done' "$launcher" < /dev/null > /dev/null 2>&1 &
+  guard=$!
+fi
 # Wait until the launcher is the shell blocked on the gate (setsid has exec'd it), so bpftrace attaches to a quiet launcher.
 for _ in $(seq 1 100); do
   [ "$(cat "/proc/$launcher/comm" 2>/dev/null)" = sh ] && [ "$(cat "/proc/$launcher/wchan" 2>/dev/null)" != 0 ] && break
   sleep 0.05
 done
 BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
-  bpftrace -f json "$work/capture.bt" "$launcher" > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
+  $pdeath bpftrace -f json "$work/capture.bt" "$launcher" > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
 tracer=$!
-tetra_pid=
 if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
-  tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
+  $pdeath tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
   tetra_pid=$!
 fi
 ready=0
@@ -161,8 +193,8 @@ for _ in $(seq 1 ${attachTenths}); do
 done
 if [ "$ready" != 1 ]; then
   kill -KILL -- "-$launcher" 2>/dev/null
-  kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null; tracer_code=$?
-  [ -n "$tetra_pid" ] && kill -INT "$tetra_pid" 2>/dev/null
+  stop_pid "$tracer" 2>/dev/null; tracer_code=$stopped_code
+  [ -n "$tetra_pid" ] && stop_pid "$tetra_pid" 2>/dev/null
   printf '{"type":"zfslab","data":{"event":"attach_failed","bpftrace_exit":%s,"bpftrace_stderr_b64":"%s"}}\\n' "$tracer_code" "$(b64tail "$work/bpftrace.err" 8000)"
   exit 0
 fi
@@ -173,7 +205,8 @@ if [ "$duration" != 0 ]; then
   ( sleep "$duration"; touch "$work/timed-out"; kill -TERM -- "-$launcher" 2>/dev/null; sleep 5; kill -KILL -- "-$launcher" 2>/dev/null ) &
   timer=$!
 fi
-echo go > "$work/go"
+# Opened read-write, the FIFO never blocks this script, even when the launcher is already gone.
+echo go 1<> "$work/go"
 wait "$launcher"; workload_code=$?
 ended=$(date +%s%6N)
 [ -n "$timer" ] && kill "$timer" 2>/dev/null
@@ -181,9 +214,9 @@ stopped_by=exit
 [ -e "$work/timed-out" ] && stopped_by=duration
 # Let bpftrace drain its perf buffers before it prints the maps and exits.
 sleep 0.5
-kill -INT "$tracer" 2>/dev/null; wait "$tracer"; tracer_code=$?
+stop_pid "$tracer"; tracer_code=$stopped_code
 tetra_code=null
-if [ -n "$tetra_pid" ]; then kill -INT "$tetra_pid" 2>/dev/null; wait "$tetra_pid"; tetra_code=$?; fi
+if [ -n "$tetra_pid" ]; then stop_pid "$tetra_pid"; tetra_code=$stopped_code; fi
 cat "$work/bpftrace.jsonl"
 [ -n "$tetra_pid" ] && cat "$work/tetragon.jsonl"
 printf '{"type":"zfslab","data":{"event":"end","exit_code":%s,"started_us":%s,"ended_us":%s,"stopped_by":"%s","bpftrace_exit":%s,"tetra_exit":%s,"bpftrace_stderr_b64":"%s","workload_log_b64":"%s"}}\\n' \\
@@ -212,18 +245,19 @@ stop_tracers() {
   [ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null
   [ -n "$tetra_pid" ] && kill -INT "$tetra_pid" 2>/dev/null
 }
-# Killed (the run was cancelled): stop the tracers, then leave.
-trap 'stop_tracers; wait; exit 143' TERM INT HUP
+# Killed (the run was cancelled): stop the tracers (bounded), then leave.
+trap 'stop_tracers; [ -n "$tracer" ] && stop_pid "$tracer"; [ -n "$tetra_pid" ] && stop_pid "$tetra_pid"; exit 143' TERM INT HUP
 trap 'rm -rf "$work"; [ -n "$ready_file" ] && rm -f "$ready_file"' EXIT
+${TRACER_HELPERS}
 b64tail() { tail -c "$2" "$1" 2>/dev/null | base64 -w0; }
 cat > "$work/capture.bt" <<'${PROGRAM_DELIMITER}'
 ${options.program}
 ${PROGRAM_DELIMITER}
 BPFTRACE_STRLEN=200 BPFTRACE_MAP_KEYS_MAX=65536 BPFTRACE_PERF_RB_PAGES=1024 \\
-  bpftrace -f json "$work/capture.bt" 0 > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
+  $pdeath bpftrace -f json "$work/capture.bt" 0 > "$work/bpftrace.jsonl" 2> "$work/bpftrace.err" &
 tracer=$!
 if [ "${options.tetragon ? 1 : 0}" = 1 ]; then
-  tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
+  $pdeath tetra getevents -o json > "$work/tetragon.jsonl" 2> "$work/tetra.err" &
   tetra_pid=$!
 fi
 ready=0
@@ -233,7 +267,8 @@ for _ in $(seq 1 ${attachTenths}); do
   sleep 0.1
 done
 if [ "$ready" != 1 ]; then
-  stop_tracers; wait "$tracer" 2>/dev/null; tracer_code=$?
+  stop_pid "$tracer" 2>/dev/null; tracer_code=$stopped_code
+  [ -n "$tetra_pid" ] && stop_pid "$tetra_pid" 2>/dev/null
   printf '{"type":"zfslab","data":{"event":"attach_failed","bpftrace_exit":%s,"bpftrace_stderr_b64":"%s"}}\\n' "$tracer_code" "$(b64tail "$work/bpftrace.err" 8000)"
   exit 0
 fi
@@ -251,9 +286,9 @@ while ! grep -q 'root-exit' "$work/bpftrace.jsonl" 2>/dev/null; do
 done
 ended=$(date +%s%6N)
 sleep 0.5
-kill -INT "$tracer" 2>/dev/null; wait "$tracer"; tracer_code=$?
+stop_pid "$tracer"; tracer_code=$stopped_code
 tetra_code=null
-if [ -n "$tetra_pid" ]; then kill -INT "$tetra_pid" 2>/dev/null; wait "$tetra_pid"; tetra_code=$?; fi
+if [ -n "$tetra_pid" ]; then stop_pid "$tetra_pid"; tetra_code=$stopped_code; fi
 cat "$work/start.json" "$work/bpftrace.jsonl"
 [ -n "$tetra_pid" ] && cat "$work/tetragon.jsonl"
 printf '{"type":"zfslab","data":{"event":"end","exit_code":-1,"started_us":%s,"ended_us":%s,"stopped_by":"%s","bpftrace_exit":%s,"tetra_exit":%s,"bpftrace_stderr_b64":"%s","workload_log_b64":""}}\\n' \\

@@ -3,7 +3,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFil
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { withChroot } from '../../activities/golden/chroot.js';
-import { runCommand } from '../../activities/vm/run-command.js';
+import { runCommand } from '../../lib/exec/run-command.js';
 import type { Logger } from '../../lib/log.js';
 
 /**

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { captureRunFingerprint } from '../../../activities/fingerprint/runs.js';
 import { captureFingerprint } from '../../../activities/fingerprint/capture.js';
 import { localCaptureShell, sshCaptureShell } from '../../../activities/fingerprint/shell.js';
-import { wrapInProcessGroup } from '../../../activities/vm/ssh-executor.js';
+import type { Executor } from '../../../lib/exec/executor.js';
+import { localExecutor } from '../../../lib/exec/local.js';
+import { wrapInProcessGroup } from '../../../lib/exec/ssh-executor.js';
 import { pathPattern } from '../../../core/fingerprint/path-glob.js';
 import { parseFingerprint } from '../../../core/fingerprint/schema.js';
 import { memoryStore } from '../../support/memory-fingerprint-store.js';
@@ -41,16 +43,15 @@ describe('capture through the SSH shell', () => {
   it.runIf(canCapture)('the command line survives sudo -n and the SSH executor\'s process-group wrapper', { timeout: 180_000 }, async () => {
     // No sshd on the lab host: this executor runs exactly the string a guest's sshd would get
     // (activities/vm wrapInProcessGroup around `sudo -n <capture>`) with sh -c, streaming stdout.
-    const executor = {
-      exec: (command: string, options: { onStdout?: (chunk: string) => void }) =>
-        new Promise<{ exitCode: number | null; stderr: string }>((resolve) => {
-          const child = spawn('sh', ['-c', wrapInProcessGroup(command)], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let stderr = '';
-          child.stdout.setEncoding('utf8').on('data', (chunk: string) => options.onStdout?.(chunk));
-          // The real executor strips the wrapper's pgid line from stderr.
-          child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk.replace(/^zfslab-pgid:\d+\n/, '')));
-          child.on('close', (code) => resolve({ exitCode: code, stderr }));
-        }),
+    const executor: Executor = {
+      name: 'sh -c as sshd runs it',
+      exec: async (command, options) => {
+        const result = await localExecutor.exec(['sh', '-c', wrapInProcessGroup(command as string)], options);
+        // The real executor strips the wrapper's pgid line from stderr.
+        return { ...result, stderr: result.stderr.replace(/^zfslab-pgid:\d+\n/, '') };
+      },
+      upload: (content, path, mode) => localExecutor.upload(content, path, mode),
+      download: (from, to) => localExecutor.download(from, to),
     };
     const script = join(fixtureDir, 'capture', 'workload.sh');
     const scratch = mkdtempSync(join(tmpdir(), 'zfslab-ssh-'));

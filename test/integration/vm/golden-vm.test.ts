@@ -8,7 +8,7 @@ import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
 import { livePidFromFile, type QemuHypervisor } from '../../../activities/vm/qemu-hypervisor.js';
 import { runRecipe } from '../../../activities/vm/run-recipe.js';
 import { runZtsInVm } from '../../../activities/vm/run-zts.js';
-import { HostKeyMismatch, SshExecutor } from '../../../activities/vm/ssh-executor.js';
+import { HostKeyMismatch, SshExecutor } from '../../../lib/exec/ssh-executor.js';
 import { parseResultLines } from '../../../core/results/result-line.js';
 import { parseSummary } from '../../../core/results/summary.js';
 import { judgeRun } from '../../../core/results/verdict.js';

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Qcow2Storage, readCloneLabel, writeCloneLabel } from '../../../activities/vm/qcow2-storage.js';
 import { QemuHypervisor } from '../../../activities/vm/qemu-hypervisor.js';
-import type { RunResult } from '../../../activities/vm/run-command.js';
+import type { RunResult } from '../../../lib/exec/run-command.js';
 import { sweepOrphanClones } from '../../../activities/vm/sweeper.js';
 import { ZfsStorage } from '../../../activities/vm/zfs-storage.js';
-import { runCommand } from '../../../activities/vm/run-command.js';
+import { runCommand } from '../../../lib/exec/run-command.js';
 import { currentProcessIdentity, processStartTicks, type ProcessIdentity } from '../../../lib/process-identity.js';
 
 describe('Qcow2Storage (real qemu-img)', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planGoldenBuild } from '../../../activities/golden/build.js';
 import { resolveZfsSource } from '../../../activities/golden/zfs-source.js';
-import { runCommand } from '../../../activities/vm/run-command.js';
+import { runCommand } from '../../../lib/exec/run-command.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
 import { createLogger } from '../../../lib/log.js';
 

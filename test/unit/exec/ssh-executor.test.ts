@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { AddressInfo } from 'node:net';
-import { runCommand } from '../../../activities/vm/run-command.js';
-import { HostKeyMismatch, SshExecutor, pinnedHostKeyVerifier, shellQuote, wrapInProcessGroup } from '../../../activities/vm/ssh-executor.js';
+import { runCommand } from '../../../lib/exec/run-command.js';
+import { shellQuote } from '../../../core/text/shell-quote.js';
+import { HostKeyMismatch, SshExecutor, pinnedHostKeyVerifier, wrapInProcessGroup } from '../../../lib/exec/ssh-executor.js';
 
 const { Server, utils } = ssh2;
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { InfraError } from '../../lib/errors.js';
+import { shellCommandLine, shellQuote } from '../../core/text/shell-quote.js';
+import { InfraError } from '../errors.js';
+import { appendTail, DEFAULT_DRAIN_MS, DEFAULT_MAX_CAPTURE, type ExecOptions, type ExecResult, type Executor } from './executor.js';
 
 /**
  * SSH into a guest with the golden's client key and its recorded host key pinned: a server that
@@ -20,32 +22,6 @@ export class HostKeyMismatch extends InfraError {
   override name = 'HostKeyMismatch';
 }
 
-export interface ExecOptions {
-  /** Kill the remote process group and resolve with timedOut after this long. */
-  timeoutMs?: number;
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
-  signal?: AbortSignal;
-  /** Keep at most this many characters of each stream (the tail). */
-  maxCapture?: number;
-}
-
-export interface ExecResult {
-  exitCode: number | null;
-  /** The remote signal, when the command died of one. */
-  exitSignal: string | undefined;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  cancelled: boolean;
-  durationMs: number;
-}
-
-/** Single-quote for a POSIX shell. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 const PGID_MARK = 'zfslab-pgid:';
 
 /**
@@ -63,7 +39,7 @@ export function pinnedHostKeyVerifier(hostPublicKey: string): (key: Buffer) => b
   return (key: Buffer) => key.equals(expected);
 }
 
-export class SshExecutor {
+export class SshExecutor implements Executor {
   private constructor(
     private readonly client: Client,
     readonly target: Omit<SshTarget, 'privateKey'>,
@@ -109,11 +85,22 @@ export class SshExecutor {
   }
 
   /** Runs a command (through the login user's shell); streams output; kills the remote group on timeout/abort. */
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  get name(): string {
+    return `${this.target.username}@${this.target.host}:${this.target.port}`;
+  }
+
+  /**
+   * Runs a command line (an argv is quoted into one) through the login user's shell; streams output;
+   * kills the remote group on timeout/abort, and when the command has exited but something it left
+   * behind still holds the channel open after `drainMs`. `env` does not apply (the guest has its own).
+   */
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const started = performance.now();
-    const maxCapture = options.maxCapture ?? 2_000_000;
+    const maxCapture = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
+    const line = typeof command === 'string' ? command : shellCommandLine(command);
+    const full = options.cwd ? `cd ${shellQuote(options.cwd)} && ${line}` : line;
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
-      this.client.exec(wrapInProcessGroup(command), (err, ch) => (err ? reject(err) : resolve(ch))),
+      this.client.exec(wrapInProcessGroup(full), (err, ch) => (err ? reject(err) : resolve(ch))),
     );
     let stdout = '';
     let stderr = '';
@@ -140,9 +127,10 @@ export class SshExecutor {
         void killRemote();
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) onAbort();
       channel.on('data', (data: Buffer) => {
         const text = data.toString('utf8');
-        stdout = (stdout + text).slice(-maxCapture);
+        stdout = appendTail(stdout, text, maxCapture);
         options.onStdout?.(text);
       });
       channel.stderr.on('data', (data: Buffer) => {
@@ -158,21 +146,27 @@ export class SshExecutor {
           stderrHead = '';
           if (!text) return;
         }
-        stderr = (stderr + text).slice(-maxCapture);
+        stderr = appendTail(stderr, text, maxCapture);
         options.onStderr?.(text);
       });
       let exitCode: number | null = null;
       let exitSignal: string | undefined;
+      let drainTimer: NodeJS.Timeout | undefined;
       channel.on('exit', (code: number | null, signalName?: string) => {
         exitCode = code;
         exitSignal = signalName;
+        // sshd closes the channel only once nothing holds the command's output open: a process left
+        // behind (in the group or out of it) would keep this waiting forever.
+        drainTimer = setTimeout(() => void killRemote(), options.drainMs ?? DEFAULT_DRAIN_MS);
       });
+      if (options.input !== undefined) channel.end(options.input);
       // ssh2 passes the exit status to 'close' as well (like node's child processes); take it from
       // there when the 'exit' event did not come first.
       channel.on('close', (code?: number | null, signalName?: string) => {
         if (exitCode === null && typeof code === 'number') exitCode = code;
         if (exitSignal === undefined && typeof signalName === 'string') exitSignal = signalName;
         if (timer) clearTimeout(timer);
+        if (drainTimer) clearTimeout(drainTimer);
         options.signal?.removeEventListener('abort', onAbort);
         resolve({ exitCode, exitSignal, stdout, stderr, timedOut, cancelled, durationMs: Math.round(performance.now() - started) });
       });

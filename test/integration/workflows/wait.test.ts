@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForWorkflow } from '../../../apps/cli/wait.js';
 import { hostTaskQueue } from '../../../core/queues.js';
 import { InfraError } from '../../../lib/errors.js';
+import { describePollers } from '../../../lib/task-queues.js';
 import { connectTestClient, startWorker, testStack, useWorld } from '../../support/stack.js';
 
 /**
@@ -59,6 +60,12 @@ describe('apps/cli/wait.ts', () => {
   it('keeps waiting while a worker serves the queue, and returns the result', async () => {
     const worker = await startWorker('host', setup.world.env);
     setup.workers.push(worker);
+    // The worker logs that it polls before the server lists it as a poller: wait for the listing,
+    // so the waiter's first look is the one asserted below.
+    const queue = hostTaskQueue(setup.world.hostId);
+    for (let i = 0; i < 120 && (await describePollers(client, testStack().namespace, queue)).activityPollers.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const workflowId = `wait-probe-ok-${setup.world.hostId}`;
     const handle = await client.workflow.start('hostProbe', {
       taskQueue: setup.world.loaded.config.temporal.taskQueue,

@@ -13,6 +13,9 @@ function layerPattern(layers, message) {
   return { regex: `^(\\.\\./)+(${layers.join('|')})(/|$)`, message };
 }
 
+/** JavaScript's own error classes: in workflow code each one fails the task, not the workflow. */
+const BUILTIN_ERRORS = 'Error|TypeError|RangeError|SyntaxError|EvalError|ReferenceError|URIError|AggregateError';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.zfslab/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -46,6 +49,28 @@ export default tseslint.config(
               allowTypeImports: true,
             },
           ],
+        },
+      ],
+    },
+  },
+  // Workflow code fails the workflow only through an ApplicationFailure (workflows/failures.ts): any
+  // other throw fails the workflow *task*, which Temporal retries forever, so the run hangs.
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `NewExpression[callee.name=/^(${BUILTIN_ERRORS})$/]`,
+          message: 'workflows/ throw ApplicationFailures only (workflows/failures.ts): a plain Error fails the workflow task, which is retried forever',
+        },
+        {
+          selector: `ThrowStatement > :not(CallExpression, Identifier, MemberExpression, AwaitExpression, NewExpression[callee.name=/^(ApplicationFailure|${BUILTIN_ERRORS})$/])`,
+          message: 'workflows/ throw ApplicationFailures only (workflows/failures.ts), or rethrow what they caught',
+        },
+        {
+          selector: 'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(parse|parseAsync)$/]',
+          message: 'workflows/ validate through parseInput (workflows/failures.ts): a bare .parse throws a ZodError, which fails the workflow task forever',
         },
       ],
     },

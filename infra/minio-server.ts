@@ -1,5 +1,5 @@
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { newS3Client, type S3Endpoint } from '../lib/s3.js';
+import { isTransient, newS3Client, type S3Endpoint } from '../lib/s3.js';
 import { mkdirSync } from 'node:fs';
 import { isRecordAlive, startBackground, stopRecorded, waitUntil, type PidRecord, type ProcessDirs } from './process.js';
 
@@ -55,12 +55,27 @@ export async function minioLive(endpoint: string): Promise<boolean> {
   return response.ok;
 }
 
-export async function ensureBucket(s3: S3Endpoint, bucket: string): Promise<void> {
+/**
+ * Creates the bucket unless it exists. MinIO answers its liveness probe before its object layer is
+ * up, and meanwhile refuses S3 calls with 503 "Server not initialized yet" (seen under load), so
+ * transient answers are waited out for a bounded time.
+ */
+export async function ensureBucket(s3: S3Endpoint, bucket: string, timeoutMs = 60_000): Promise<void> {
   const client = newS3Client(s3);
+  const deadline = Date.now() + timeoutMs;
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (;;) {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket })).catch(async (err: unknown) => {
+          if (isTransient(err)) throw err;
+          await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        });
+        return;
+      } catch (err) {
+        if (!isTransient(err) || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   } finally {
     client.destroy();
   }

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FlavorSchema } from '../core/catalog/schema.js';
+import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
 import { ConfigError } from './errors.js';
 import { projectRoot } from './paths.js';
 
@@ -64,6 +65,17 @@ export const ConfigSchema = z.strictObject({
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
     })
     .prefault({}),
+  /** How runs end. */
+  run: z
+    .strictObject({
+      /**
+       * How long an activity may wait on a host's queue for a worker to pick it up (seconds): the
+       * schedule-to-start bound of every host activity. A run whose host never comes back ends then,
+       * as an infrastructure error naming the host, with what finished kept.
+       */
+      hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
+    })
+    .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
@@ -97,6 +109,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
+  ZFSLAB_RUN_HOST_WAIT_SECONDS: { path: ['run', 'hostWaitSeconds'], type: 'number' },
 };
 
 export interface LoadedConfig {

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 
 /**
  * Workflow-side error helpers. A bad input must fail the workflow, not its task: a plain throw in
- * workflow code fails the task, which Temporal retries forever.
+ * workflow code fails the task, which Temporal retries forever. So workflows throw only
+ * ApplicationFailures made here (the lint rule over workflows/ refuses `throw new Error` and a bare
+ * zod `.parse`).
  */
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
@@ -14,6 +16,16 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
     );
   }
   return parsed.data;
+}
+
+/** A flavor has no golden on the host: nothing to clone, and retrying will not build one. */
+export function missingGolden(flavorId: string, lineage: string, hostId: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'MissingGolden',
+    nonRetryable: true,
+    message: `no ${lineage} golden of ${flavorId} on host ${hostId}: build it with \`zfslab golden-ztest ${flavorId}\``,
+    details: [{ flavorId, lineage, hostId }],
+  });
 }
 
 /** The innermost failure's message (ActivityFailure → ApplicationFailure …), for people. */

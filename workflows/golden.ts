@@ -5,7 +5,9 @@ import type { GoldenActivities } from '../activities/golden/index.js';
 import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
 import type { GoldenManifest, GoldenStep } from '../core/vm/manifest.js';
 import { ZfsSourceSchema } from '../core/vm/zfs-source.js';
-import { hostTaskQueue } from '../core/queues.js';
+import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
+import { parseInput } from './failures.js';
+import { proxyHostActivities } from './host-activities.js';
 
 /** Input of goldenBuild: the flavor is resolved from the catalog (shipped + config) by the caller. */
 export const GoldenBuildInputSchema = z.object({
@@ -14,6 +16,7 @@ export const GoldenBuildInputSchema = z.object({
   lineage: LineageSchema.default('ztest'),
   force: z.boolean().default(false),
   zfsSource: ZfsSourceSchema.optional(),
+  hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
 });
 export type GoldenBuildInput = z.input<typeof GoldenBuildInputSchema>;
 
@@ -47,18 +50,15 @@ export const goldenProgressQuery = defineQuery<GoldenBuildProgress>('goldenProgr
  * where it stopped; a rerun of the whole workflow skips finished steps.
  */
 export async function goldenBuild(rawInput: GoldenBuildInput): Promise<GoldenBuildResult> {
-  const input = GoldenBuildInputSchema.parse(rawInput);
-  const taskQueue = hostTaskQueue(input.hostId);
+  const input = parseInput(GoldenBuildInputSchema, rawInput);
   const progress: GoldenBuildProgress = { name: undefined, cached: false, steps: [] };
   setHandler(goldenProgressQuery, () => progress);
 
-  const { planGoldenBuild, readGoldenManifest } = proxyActivities<GoldenActivities>({
-    taskQueue,
+  const { planGoldenBuild, readGoldenManifest } = proxyHostActivities<GoldenActivities>(input, {
     startToCloseTimeout: '10m',
     retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 5 },
   });
-  const { runGoldenStep } = proxyActivities<GoldenActivities>({
-    taskQueue,
+  const { runGoldenStep } = proxyHostActivities<GoldenActivities>(input, {
     // DKMS under TCG-less CPU contention takes tens of minutes; heartbeats every 5 s show liveness.
     startToCloseTimeout: '3h',
     heartbeatTimeout: '2m',

@@ -3,13 +3,16 @@ import { z } from 'zod';
 import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { HostActivities } from '../activities/host/index.js';
 import type { HostProbeReport } from '../core/host/probe-report.js';
-import { hostTaskQueue } from '../core/queues.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
+import { parseInput } from './failures.js';
+import { proxyHostActivities } from './host-activities.js';
 
 export const HostProbeInputSchema = z.object({
   hostId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
   /** Seconds of sequential-write measurement under the image dir; 0 skips it. */
   diskBenchmarkSeconds: z.number().min(0).max(600).default(3),
+  hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
 });
 export type HostProbeInput = z.input<typeof HostProbeInputSchema>;
 
@@ -25,10 +28,9 @@ const { storeProbeReport } = proxyActivities<CoordinatorActivities>({
 
 /** Probes one lab host on its own queue and stores the report in S3. */
 export async function hostProbe(rawInput: HostProbeInput): Promise<HostProbeResult> {
-  const input = HostProbeInputSchema.parse(rawInput);
+  const input = parseInput(HostProbeInputSchema, rawInput);
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.host, value: input.hostId }, { key: SEARCH_ATTRIBUTES.kind, value: 'host-probe' }]);
-  const { probeHost } = proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(input.hostId),
+  const { probeHost } = proxyHostActivities<HostActivities>(input, {
     startToCloseTimeout: '5m',
     // Short, so that a crashed host worker is noticed quickly; the activity heartbeats every second.
     heartbeatTimeout: '5s',

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { HostActivities } from '../activities/host/index.js';
 import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
-import { hostTaskQueue } from '../core/queues.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
+import { missingGolden, parseInput } from './failures.js';
+import { proxyHostActivities } from './host-activities.js';
 
 export const RecipeRunInputSchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
@@ -16,6 +18,7 @@ export const RecipeRunInputSchema = z.object({
     script: z.string().min(1),
     timeoutSeconds: z.number().int().min(1).max(24 * 3600),
   }),
+  hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
 });
 export type RecipeRunInput = z.input<typeof RecipeRunInputSchema>;
 
@@ -37,26 +40,22 @@ const { storeRecipeResult } = proxyActivities<CoordinatorActivities>({ startToCl
  * The clone lives and dies inside one host activity; a guest crash is retried on a new clone.
  */
 export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutput> {
-  const input = RecipeRunInputSchema.parse(rawInput);
+  const input = parseInput(RecipeRunInputSchema, rawInput);
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.kind, value: 'recipe' },
     { key: SEARCH_ATTRIBUTES.flavor, value: input.flavor.id },
     { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
     { key: SEARCH_ATTRIBUTES.suite, value: `recipe:${input.recipe.name}` },
   ]);
-  const taskQueue = hostTaskQueue(input.hostId);
-  const { findGolden } = proxyActivities<HostActivities>({ taskQueue, startToCloseTimeout: '1m' });
-  const { runRecipeInClone } = proxyActivities<HostActivities>({
-    taskQueue,
+  const { findGolden } = proxyHostActivities<HostActivities>(input, { startToCloseTimeout: '1m' });
+  const { runRecipeInClone } = proxyHostActivities<HostActivities>(input, {
     // Boot under software emulation takes minutes on a loaded host; the recipe has its own timeout.
     startToCloseTimeout: `${input.recipe.timeoutSeconds + 1800}s`,
     heartbeatTimeout: '2m',
     retry: { initialInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: ['MissingGolden'] },
   });
   const golden = await findGolden({ flavor: input.flavor, lineage: input.lineage });
-  if (!golden) {
-    throw new Error(`no ${input.lineage} golden of ${input.flavor.id} on host ${input.hostId}: build it with \`zfslab golden-ztest ${input.flavor.id}\``);
-  }
+  if (!golden) throw missingGolden(input.flavor.id, input.lineage, input.hostId);
   const result = await runRecipeInClone({
     runId: input.runId,
     goldenDir: golden.goldenDir,

@@ -11,7 +11,6 @@ import {
 } from '@temporalio/workflow';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import type { ZtsHostActivities } from '../activities/zts/index.js';
-import { hostTaskQueue } from '../core/queues.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { addCounts, emptyCounts } from '../core/test-run/chunk-results.js';
 import type { OutcomeCounts } from '../core/test-run/chunk-results.js';
@@ -24,6 +23,7 @@ import type { TargetProgress } from '../core/test-run/progress.js';
 import { summarizePlan } from '../core/test-run/types.js';
 import type { ChunkFingerprint, PlannedShard, PlannedTarget, ResolvedTarget, TargetRunResult } from '../core/test-run/types.js';
 import { failureMessage, failureType, parseInput } from './failures.js';
+import { proxyHostActivities } from './host-activities.js';
 
 export const targetProgressQuery = defineQuery<TargetProgress>(TARGET_PROGRESS_QUERY);
 
@@ -57,14 +57,12 @@ const MAX_CONSECUTIVE_CHUNK_FAILURES = 2;
  */
 export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunState): Promise<TargetRunResult> {
   const input = parseInput(TargetRunInputSchema, rawInput);
-  const host = proxyActivities<ZtsHostActivities>({
-    taskQueue: hostTaskQueue(input.hostId),
+  const host = proxyHostActivities<ZtsHostActivities>(input, {
     // Resolving may fetch the target's zfs-test package from the Debian mirror once.
     startToCloseTimeout: '20m',
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes: ['UsageError'] },
   });
-  const chunks = proxyActivities<ZtsHostActivities>({
-    taskQueue: hostTaskQueue(input.hostId),
+  const chunks = proxyHostActivities<ZtsHostActivities>(input, {
     startToCloseTimeout: '24h',
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
@@ -141,9 +139,15 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   progress.phase = 'running';
   const current = state;
   let budget = input.maxChunksPerExecution;
+  // A host that stopped taking tasks (`HostUnavailable`) stops every shard, not only the one that saw it.
+  let hostGone = false;
   const runShard = async (shard: PlannedShard): Promise<'done' | 'paused'> => {
     let failuresInARow = 0;
     while ((current.next[shard.index] ?? 0) < shard.chunks.length) {
+      if (hostGone) {
+        stopShard(current, shard);
+        break;
+      }
       if (budget <= 0 || workflowInfo().continueAsNewSuggested) return 'paused';
       budget--;
       const chunk = shard.chunks[current.next[shard.index] ?? 0]!;
@@ -196,11 +200,9 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       }
       current.infraErrors.push(`shard ${shard.index} chunk ${chunk.index}: ${failureMessage(failure)}`);
       failuresInARow++;
-      const fatal = failureType(failure) === 'TargetUnavailable' || failuresInARow >= MAX_CONSECUTIVE_CHUNK_FAILURES;
-      if (fatal && current.next[shard.index]! < shard.chunks.length) {
-        current.infraErrors.push(`shard ${shard.index}: stopped, ${shard.chunks.length - current.next[shard.index]!} chunk(s) not run`);
-        current.next[shard.index] = shard.chunks.length;
-      }
+      if (failureType(failure) === 'HostUnavailable') hostGone = true;
+      const fatal = hostGone || failureType(failure) === 'TargetUnavailable' || failuresInARow >= MAX_CONSECUTIVE_CHUNK_FAILURES;
+      if (fatal) stopShard(current, shard);
     }
     return 'done';
   };
@@ -235,6 +237,14 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
   progress.phase = 'done';
   return result(input, current, outcome, totals);
+}
+
+/** Marks a shard's remaining chunks as not run, saying so among the target's infrastructure errors. */
+function stopShard(state: TargetRunState, shard: PlannedShard): void {
+  const next = state.next[shard.index] ?? 0;
+  if (next >= shard.chunks.length) return;
+  state.infraErrors.push(`shard ${shard.index}: stopped, ${shard.chunks.length - next} chunk(s) not run`);
+  state.next[shard.index] = shard.chunks.length;
 }
 
 function account(state: TargetRunState, progress: TargetProgress, recorded: { tests: number; counts: OutcomeCounts; unexpected: number }, wallSeconds: number | undefined, cost: number): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FlavorIdSchema } from '../catalog/schema.js';
 import { SelectionSchema } from '../runfile/select.js';
 import type { Selection } from '../runfile/select.js';
+import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../wait.js';
 
 /**
  * What a ZTS run is asked to do, as it crosses into Temporal (CLI → matrixRun → targetRun). One
@@ -51,6 +52,8 @@ const runShape = {
   fingerprint: z.strictObject({ workload: z.string().trim().min(1).max(120) }).optional(),
   /** How long a chunk may go without a heartbeat before it is retried elsewhere/again. */
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
+  /** How long a task may wait on the host's queue for a worker (`run.hostWaitSeconds`). */
+  hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
   /** The zfslab schedule whose firing started this run (search attribute `ZfslabSchedule`). */
   scheduleId: ScheduleIdSchema.optional(),
 };

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { readGoldenManifest } from '../../../activities/golden/build.js';
 import { defaultGoldenCacheDir } from '../../../activities/golden/paths.js';
@@ -18,6 +17,7 @@ import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { goldenBuildCommand, goldenShowCommand } from './golden-local.js';
 import { paint, table, type Output } from '../output.js';
+import { waitForWorkflow } from '../wait.js';
 
 const GoldenFlags = z.object({
   lineage: LineageSchema.default('ztest'),
@@ -66,6 +66,7 @@ export function goldenZtestCommand(): Command {
                 flavor,
                 lineage: flags.lineage,
                 force: flags.force,
+                hostWaitSeconds: loaded.config.run.hostWaitSeconds,
                 ...(flags.zfsSource ? { zfsSource: { location: flags.zfsSource, ...(flags.zfsBranch ? { branch: flags.zfsBranch } : {}) } } : {}),
               },
             ],
@@ -75,14 +76,25 @@ export function goldenZtestCommand(): Command {
             if (!ctx.out.json) ctx.out.line(`started ${flavor.id}: ${temporalUiUrl(loaded.config, workflowId)}`);
             continue;
           }
-          const follow = followProgress(ctx.out, flavor.id, () => handle.query<GoldenBuildProgress>('goldenProgress'));
+          const printSteps = stepPrinter(ctx.out, flavor.id, () => handle.query<GoldenBuildProgress>('goldenProgress'));
           try {
-            const result = (await handle.result()) as GoldenBuildResult;
-            results.push({ flavor: flavor.id, workflowId, ok: true, result });
+            const settled = await waitForWorkflow<GoldenBuildResult>(client, handle, {
+              what: `golden ${flavor.id} (${flags.lineage})`,
+              hostId,
+              namespace: loaded.config.temporal.namespace,
+              coordinatorQueue: loaded.config.temporal.taskQueue,
+              hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+              say: (line) => ctx.out.warn(line),
+              quiet: ctx.out.json,
+              // The steps' own progress lines say enough while a worker builds; repeat the queue's status rarely.
+              statusEveryMs: 600_000,
+              onTick: printSteps,
+              tickMs: 2_000,
+            });
+            if ('error' in settled) results.push({ flavor: flavor.id, workflowId, ok: false, error: rootCauseMessage(settled.error) });
+            else results.push({ flavor: flavor.id, workflowId, ok: true, result: settled.value });
           } catch (err) {
             results.push({ flavor: flavor.id, workflowId, ok: false, error: rootCauseMessage(err) });
-          } finally {
-            follow.stop();
           }
           const last = results.at(-1)!;
           if (!ctx.out.json) printBuildOutcome(ctx.out, last, temporalUiUrl(loaded.config, workflowId));
@@ -189,20 +201,15 @@ function printBuildOutcome(out: Output, r: { flavor: string; ok: boolean; result
   out.line(`        ${r.result.goldenDir}`);
 }
 
-/** Prints each step as it starts and ends (the workflow's progress query, polled). */
-function followProgress(out: Output, flavor: string, query: () => Promise<GoldenBuildProgress>): { stop(): void } {
-  let stopped = false;
+/** Prints each step as it starts and ends (the workflow's progress query), once per call: the waiter's tick. */
+function stepPrinter(out: Output, flavor: string, query: () => Promise<GoldenBuildProgress>): () => Promise<void> {
   const printed = new Map<string, string>();
-  void (async () => {
-    while (!stopped) {
-      const progress = await query().catch(() => undefined);
-      for (const step of progress?.steps ?? []) {
-        if (printed.get(step.step) === step.status || step.status === 'pending') continue;
-        printed.set(step.step, step.status);
-        if (!out.json) out.warn(`[${flavor}] ${step.step}: ${step.status}${step.seconds !== undefined ? ` (${Math.round(step.seconds)} s)` : ''}`);
-      }
-      await sleep(2_000);
+  return async () => {
+    const progress = await query().catch(() => undefined);
+    for (const step of progress?.steps ?? []) {
+      if (printed.get(step.step) === step.status || step.status === 'pending') continue;
+      printed.set(step.step, step.status);
+      if (!out.json) out.warn(`[${flavor}] ${step.step}: ${step.status}${step.seconds !== undefined ? ` (${Math.round(step.seconds)} s)` : ''}`);
     }
-  })();
-  return { stop: () => void (stopped = true) };
+  };
 }

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { HostProbeReport } from '../../../core/host/probe-report.js';
-import { UsageError } from '../../../lib/errors.js';
+import { InfraError, rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
 import { contextFrom } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, table, type Output } from '../output.js';
+import { waitForWorkflow } from '../wait.js';
 
 const ProbeFlags = z.object({
   host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)').optional(),
@@ -36,10 +37,22 @@ export function hostCommand(): Command {
         const handle = await client.workflow.start('hostProbe', {
           taskQueue: loaded.config.temporal.taskQueue,
           workflowId,
-          args: [{ hostId, diskBenchmarkSeconds: parsed.data.diskSeconds }],
+          args: [{ hostId, diskBenchmarkSeconds: parsed.data.diskSeconds, hostWaitSeconds: loaded.config.run.hostWaitSeconds }],
           workflowExecutionTimeout: `${parsed.data.timeout}s`,
         });
-        const result = (await handle.result()) as HostProbeResult;
+        const settled = await waitForWorkflow<HostProbeResult>(client, handle, {
+          what: `probe of host ${hostId}`,
+          hostId,
+          namespace: loaded.config.temporal.namespace,
+          coordinatorQueue: loaded.config.temporal.taskQueue,
+          hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+          // The workflow's execution timeout ends it first; this is the CLI's own bound beside it.
+          timeoutSeconds: parsed.data.timeout + 30,
+          say: (line) => ctx.out.warn(line),
+          quiet: ctx.out.json,
+        });
+        if ('error' in settled) throw new InfraError(`host probe ${workflowId} failed: ${rootCauseMessage(settled.error)}`);
+        const result = settled.value;
         if (ctx.out.json) return ctx.out.data({ ...result, workflowId, temporalUi: temporalUiUrl(loaded.config, workflowId) });
         printProbe(ctx.out, result.report);
         ctx.out.line();

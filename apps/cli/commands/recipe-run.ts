@@ -7,9 +7,10 @@ import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { RecipeRunOutput } from '../../../workflows/recipe-run.js';
 import type { CliContext } from '../context.js';
-import { connectOrExplain } from '../temporal.js';
+import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { paint } from '../output.js';
+import { waitForWorkflow } from '../wait.js';
 
 export const RecipeFlagsSchema = z.object({
   recipe: z.string().min(1),
@@ -39,17 +40,24 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
   const client = await connectOrExplain(loaded.config);
   let result: RecipeRunOutput;
   try {
+    await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
     const handle = await client.workflow.start('recipeRun', {
       taskQueue: loaded.config.temporal.taskQueue,
       workflowId: runId,
-      args: [{ runId, hostId, flavor, recipe: { name, script, timeoutSeconds: flags.recipeTimeout } }],
+      args: [{ runId, hostId, flavor, recipe: { name, script, timeoutSeconds: flags.recipeTimeout }, hostWaitSeconds: loaded.config.run.hostWaitSeconds }],
     });
     if (!ctx.out.json) ctx.out.warn(`recipe ${name} on ${flavor.id} (host ${hostId}): ${temporalUiUrl(loaded.config, runId)}`);
-    try {
-      result = (await handle.result()) as RecipeRunOutput;
-    } catch (err) {
-      throw new InfraError(`recipe run ${runId} failed: ${rootCauseMessage(err)}`);
-    }
+    const settled = await waitForWorkflow<RecipeRunOutput>(client, handle, {
+      what: `recipe ${name} on ${flavor.id}`,
+      hostId,
+      namespace: loaded.config.temporal.namespace,
+      coordinatorQueue: loaded.config.temporal.taskQueue,
+      hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+      say: (line) => ctx.out.warn(line),
+      quiet: ctx.out.json,
+    });
+    if ('error' in settled) throw new InfraError(`recipe run ${runId} failed: ${rootCauseMessage(settled.error)}`);
+    result = settled.value;
   } finally {
     await closeClient(client);
   }

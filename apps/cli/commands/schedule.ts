@@ -61,7 +61,7 @@ export function scheduleCommand(): Command {
         const flags = parseTestFlags(testFlags);
         const loaded = ctx.loaded();
         const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
-        const input = ScheduledRunInputSchema.parse({ scheduleId, run: runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)) } satisfies ScheduledRunInput);
+        const input = ScheduledRunInputSchema.parse({ scheduleId, run: { ...runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)), hostWaitSeconds: loaded.config.run.hostWaitSeconds } } satisfies ScheduledRunInput);
         await withClient(loaded, async (client) => {
           await createSchedule(client, loaded, scheduleId, timing, input).catch((err: unknown) => {
             if (err instanceof ScheduleAlreadyRunning) throw new UsageError(`schedule ${scheduleId} exists already: \`zfslab schedule delete ${scheduleId}\` first, or pick another id`);

@@ -48,7 +48,7 @@ export function testCommand(): Command {
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
       const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
-      const input = MatrixRunInputSchema.parse({ runId: newRunId(new Date(), Math.random), ...runTemplateFrom(flags, targets, hostId), dryRun: flags.dryRun } satisfies MatrixRunInput);
+      const input = MatrixRunInputSchema.parse({ runId: newRunId(new Date(), Math.random), ...runTemplateFrom(flags, targets, hostId), hostWaitSeconds: loaded.config.run.hostWaitSeconds, dryRun: flags.dryRun } satisfies MatrixRunInput);
       const client = await connectOrExplain(loaded.config);
       try {
         await requirePollers(client, loaded, hostId);
@@ -87,14 +87,22 @@ async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, fl
     return;
   }
   if (!ctx.out.json) process.stderr.write(`run ${input.runId}: ${ui}\n`);
-  const followed = await withTimeout(
-    followRun<MatrixRunResult>(
-      client,
-      handle,
-      input.targets.map((t) => ({ target: t, workflowId: targetWorkflowId(input.runId, t) })),
-      { stream: process.stderr, quiet: ctx.out.json || flags.dryRun },
-    ),
-    flags.timeout,
+  const followed = await followRun<MatrixRunResult>(
+    client,
+    handle,
+    input.targets.map((t) => ({ target: t, workflowId: targetWorkflowId(input.runId, t) })),
+    {
+      stream: process.stderr,
+      quiet: ctx.out.json || flags.dryRun,
+      wait: {
+        what: `${flags.dryRun ? 'plan' : 'run'} ${input.runId}`,
+        hostId: input.hostId,
+        namespace: loaded.config.temporal.namespace,
+        coordinatorQueue: loaded.config.temporal.taskQueue,
+        hostWaitSeconds: input.hostWaitSeconds,
+        timeoutSeconds: flags.timeout,
+      },
+    },
   );
   if (flags.dryRun) {
     if ('error' in followed) throw new InfraError(`planning failed: ${(followed.error as Error).message}`);
@@ -132,17 +140,4 @@ function wasCancelled(err: unknown): boolean {
     e = e.cause;
   }
   return false;
-}
-
-async function withTimeout<T>(work: Promise<T>, seconds: number | undefined): Promise<T> {
-  if (seconds === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InfraError(`gave up waiting after ${seconds}s; the run goes on (see the Temporal UI)`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -77,6 +77,16 @@ describe('config', () => {
     ]);
   });
 
+  it('run.hostWaitSeconds: 30 min by default, from the file or ZFSLAB_RUN_HOST_WAIT_SECONDS, at least 1 s', () => {
+    expect(validateConfig({}, {}).config.run.hostWaitSeconds).toBe(1800);
+    expect(validateConfig({ run: { hostWaitSeconds: 60 } }, {}).config.run.hostWaitSeconds).toBe(60);
+    expect(validateConfig({ run: { hostWaitSeconds: 60 } }, { ZFSLAB_RUN_HOST_WAIT_SECONDS: '5' }).config.run.hostWaitSeconds).toBe(5);
+    expect(issuesOf(() => validateConfig({}, { ZFSLAB_RUN_HOST_WAIT_SECONDS: 'soon' }))).toEqual([
+      expect.objectContaining({ key: 'run.hostWaitSeconds (from ZFSLAB_RUN_HOST_WAIT_SECONDS)', value: 'soon' }),
+    ]);
+    expect(issuesOf(() => validateConfig({ run: { hostWaitSeconds: 0 } }, {}))).toEqual([expect.objectContaining({ key: 'run.hostWaitSeconds', value: 0 })]);
+  });
+
   it('derives a queue-safe host id from a hostname', () => {
     expect(deriveHostId('Lab-Box_01.example.org')).toBe('lab-box-01-example-org');
     expect(deriveHostId('___')).toBe('host');

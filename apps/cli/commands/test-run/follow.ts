@@ -1,10 +1,10 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseHeartbeat } from '../../../../core/test-run/checkpoint.js';
 import { TARGET_PROGRESS_QUERY } from '../../../../core/test-run/progress.js';
 import type { TargetProgress } from '../../../../core/test-run/progress.js';
 import { formatDuration } from './plan-view.js';
+import { waitForWorkflow, type Settled, type WaitSpec } from '../../wait.js';
 
 /** One target's live state: the workflow's chunk-level view plus the running chunks' last heartbeats. */
 export interface LiveTarget {
@@ -58,38 +58,43 @@ export function progressLine(live: LiveTarget): string {
 /**
  * Shows each target's progress until the run's workflow ends: on a TTY the lines are redrawn in place,
  * otherwise a plain line is printed whenever a target's line changes. Written to stderr, so stdout
- * carries only the result (and `--json` stays parseable).
+ * carries only the result (and `--json` stays parseable). The waiting itself, with its bounds and
+ * the host queue's status, is apps/cli/wait.ts.
  */
 export async function followRun<T>(
   client: Client,
   handle: WorkflowHandle,
   targets: readonly { target: string; workflowId: string }[],
-  options: { stream: NodeJS.WriteStream; intervalMs?: number; quiet?: boolean },
-): Promise<{ value: T } | { error: unknown }> {
-  let settled: { value: T } | { error: unknown } | undefined;
-  const result = handle.result().then(
-    (value) => (settled = { value: value as T }),
-    (error: unknown) => (settled = { error }),
-  );
+  options: { stream: NodeJS.WriteStream; intervalMs?: number; quiet?: boolean; wait: Omit<WaitSpec, 'say' | 'onTick' | 'tickMs' | 'quiet' | 'workflowIds'> },
+): Promise<Settled<T>> {
   const tty = Boolean(options.stream.isTTY);
   const last = new Map<string, string>();
   let drawn = 0;
-  while (!settled) {
-    if (!options.quiet) {
-      const lines = await Promise.all(targets.map(async (t) => progressLine(await readLiveTarget(client, t.target, t.workflowId))));
-      if (tty) {
-        if (drawn > 0) options.stream.write(`\u001b[${drawn}A`);
-        for (const line of lines) options.stream.write(`\u001b[2K${line}\n`);
-        drawn = lines.length;
-      } else {
-        lines.forEach((line, i) => {
-          const key = targets[i]!.target;
-          if (last.get(key) !== line) options.stream.write(`${line}\n`);
-          last.set(key, line);
-        });
-      }
+  const draw = async () => {
+    if (options.quiet) return;
+    const lines = await Promise.all(targets.map(async (t) => progressLine(await readLiveTarget(client, t.target, t.workflowId))));
+    if (tty) {
+      if (drawn > 0) options.stream.write(`\u001b[${drawn}A`);
+      for (const line of lines) options.stream.write(`\u001b[2K${line}\n`);
+      drawn = lines.length;
+    } else {
+      lines.forEach((line, i) => {
+        const key = targets[i]!.target;
+        if (last.get(key) !== line) options.stream.write(`${line}\n`);
+        last.set(key, line);
+      });
     }
-    await Promise.race([result, sleep(options.intervalMs ?? 1_000)]);
-  }
-  return settled;
+  };
+  return waitForWorkflow<T>(client, handle, {
+    ...options.wait,
+    workflowIds: targets.map((t) => t.workflowId),
+    quiet: options.quiet,
+    tickMs: options.intervalMs ?? 1_000,
+    onTick: draw,
+    say: (line) => {
+      options.stream.write(`${line}\n`);
+      // The progress block is redrawn below what was just said, not over it.
+      drawn = 0;
+    },
+  });
 }

@@ -1,0 +1,330 @@
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TemporalFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { hostTaskQueue } from '../../../core/queues.js';
+import { emptyCounts } from '../../../core/test-run/chunk-results.js';
+import type { MatrixRunInput } from '../../../core/test-run/input.js';
+import type { MatrixRunResult } from '../../../core/test-run/types.js';
+import { distDir } from '../../../lib/paths.js';
+import { testStack } from '../../support/stack.js';
+
+/**
+ * The workflows on TestWorkflowEnvironment with mocked activities: how each run ends when its input
+ * is bad, its golden is missing, its host never polls, its chunks keep failing, or it is cancelled.
+ * The environment is the suite's real Temporal dev server (createFromExistingServer): the
+ * time-skipping test server is a download this machine cannot make, and bounds of a few seconds
+ * make skipping unnecessary. The workflows are the built bundle the coordinator runs.
+ */
+
+type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
+
+let env: TestWorkflowEnvironment;
+const suffix = `${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+const coordinatorQueue = `wf-test-${suffix}`;
+let sequence = 0;
+const nextId = (what: string) => `wf-${what}-${suffix}-${++sequence}`;
+const hostIdOf = (what: string) => `h-${what}-${suffix}`.slice(0, 60);
+const debian13 = loadCatalog().get('debian13');
+
+beforeAll(async () => {
+  const stack = testStack();
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporalAddress, namespace: stack.namespace });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Runs `body` while a coordinator worker (the workflows + `coordinator` activities) and, if given, a host worker poll. */
+async function withWorkers<T>(activities: { coordinator?: Activities; host?: { hostId: string; activities: Activities } }, body: (host: Worker | undefined) => Promise<T>): Promise<T> {
+  const coordinator = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: testStack().namespace,
+    taskQueue: coordinatorQueue,
+    workflowBundle: { codePath: join(distDir, 'workflows.bundle.js') },
+    activities: activities.coordinator ?? {},
+  });
+  const host = activities.host
+    ? await Worker.create({ connection: env.nativeConnection, namespace: testStack().namespace, taskQueue: hostTaskQueue(activities.host.hostId), activities: activities.host.activities })
+    : undefined;
+  // The host worker runs beside the body rather than around it: a test may shut it down mid-run.
+  const hostRun = host?.run();
+  try {
+    return await coordinator.runUntil(body(host));
+  } finally {
+    if (host?.getState() === 'RUNNING') host.shutdown();
+    await hostRun;
+  }
+}
+
+/** The ApplicationFailure a workflow failed with (type and message), or what else it failed with. */
+async function failureOf(result: Promise<unknown>): Promise<{ type: string | undefined; message: string; nonRetryable?: boolean | null | undefined }> {
+  try {
+    await result;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    let e: unknown = (err as WorkflowFailedError).cause;
+    while (e instanceof TemporalFailure && !(e instanceof ApplicationFailure) && e.cause) e = e.cause;
+    if (e instanceof ApplicationFailure) return { type: e.type ?? undefined, message: e.message, nonRetryable: e.nonRetryable };
+    return { type: e instanceof Error ? e.name : undefined, message: String((e as Error)?.message ?? e) };
+  }
+  throw new Error('the workflow succeeded; a failure was expected');
+}
+
+function start<T>(workflow: string, args: unknown[]): Promise<T> {
+  return env.client.workflow.execute(workflow, { taskQueue: coordinatorQueue, workflowId: nextId(workflow), args, workflowExecutionTimeout: '2m' }) as Promise<T>;
+}
+
+// ---- mocked ZTS activities: a native target whose plan and chunk outcomes each test chooses ----
+
+interface ChunkCall {
+  shard: number;
+  chunk: number;
+}
+
+function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolean; runChunk: (call: ChunkCall) => Promise<void> }) {
+  const recorded: ChunkCall[] = [];
+  const ran: ChunkCall[] = [];
+  const closed: string[] = [];
+  const tests = options.shards.reduce((n, c) => n + c, 0);
+  const flavorId = `native-${options.hostId}`;
+  const host: Activities = {
+    async resolveZtsTarget() {
+      return {
+        target: 'native',
+        flavorId,
+        hostId: options.hostId,
+        flavor: { id: flavorId, os: 'debian', release: '13', kernel: '6.12.48', openzfsVersion: '2.3.2' },
+        runfileText: '[DEFAULT]\n',
+        testDir: '/nonexistent',
+        runfileSource: 'mocked',
+        selectedTests: tests,
+      };
+    },
+    async runZtsChunk(input: ChunkCall & { testIds: string[] }) {
+      ran.push({ shard: input.shard, chunk: input.chunk });
+      await options.runChunk({ shard: input.shard, chunk: input.chunk });
+      return { resultsKey: `k/${input.shard}/${input.chunk}`, counts: { ...emptyCounts(), PASS: input.testIds.length }, testsLeft: 0, runnerSeconds: 1, attempt: 1 };
+    },
+  };
+  const coordinator: Activities = {
+    async openZtsRun() {},
+    async planZtsTarget() {
+      return {
+        basis: 'test-count',
+        historySource: 'mocked',
+        shardCount: options.shards.length,
+        parallel: options.parallel ?? false,
+        makespan: tests,
+        lowerBound: tests,
+        total: tests,
+        unknownTests: 0,
+        selectedTests: tests,
+        selectedSections: options.shards.length,
+        planSeconds: tests,
+        perShardSeconds: options.shards.map((c) => c),
+        shards: options.shards.map((chunks, index) => ({
+          index,
+          sections: [`s${index}`],
+          tests: chunks,
+          cost: chunks,
+          runfileKey: `runfile/${index}`,
+          chunks: Array.from({ length: chunks }, (_, c) => ({ index: c, testIds: [`functional/s${index}/t${c}`], cost: 1 })),
+        })),
+      };
+    },
+    async recordZtsChunk(input: { shard: number; resultsKey: string }) {
+      const chunk = Number(input.resultsKey.match(/(\d+)\D*$/)?.[1] ?? -1);
+      recorded.push({ shard: input.shard, chunk });
+      return { tests: 1, counts: { ...emptyCounts(), PASS: 1 }, unexpected: 0, byClassification: {}, found: true };
+    },
+    async finishZtsTarget() {
+      return { tests: recorded.length, counts: { ...emptyCounts(), PASS: recorded.length }, unexpected: 0 };
+    },
+    async closeZtsRun(input: { outcome: string }) {
+      closed.push(input.outcome);
+    },
+  };
+  return { host, coordinator, recorded, ran, closed };
+}
+
+function matrixInput(hostId: string, extra: Partial<MatrixRunInput> = {}): MatrixRunInput {
+  return {
+    runId: nextId('run'),
+    hostId,
+    targets: ['native'],
+    request: { kind: 'selection', selection: { suite: 'quick' } },
+    heartbeatTimeoutSeconds: 2,
+    ...extra,
+  };
+}
+
+describe('workflows end, with a reason, instead of retrying their task forever', () => {
+  it('a recipe whose flavor has no golden fails as MissingGolden, naming the flavor and how to build it', async () => {
+    const hostId = hostIdOf('nogolden');
+    const failure = await withWorkers({ host: { hostId, activities: { findGolden: async () => undefined } } }, () =>
+      failureOf(start('recipeRun', [{ runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'r.sh', script: 'true', timeoutSeconds: 60 } }])),
+    );
+    expect(failure.type).toBe('MissingGolden');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`no ztest golden of debian13 on host ${hostId}`);
+    expect(failure.message).toContain('zfslab golden-ztest debian13');
+  });
+
+  it('invalid input to each workflow fails it as InvalidInput, naming the field', async () => {
+    const failures = await withWorkers({}, () =>
+      Promise.all([
+        failureOf(start('matrixRun', [{ ...matrixInput('ok-host'), targets: [] }])),
+        failureOf(start('targetRun', [{ ...matrixInput('Not A Host'), targets: undefined, target: 'native' }])),
+        failureOf(start('recipeRun', [{ runId: 'r1', hostId: 'lab', flavor: debian13, recipe: { name: 'r.sh', script: '', timeoutSeconds: 60 } }])),
+        failureOf(start('goldenBuild', [{ hostId: 'lab', flavor: { id: 'debian13' } }])),
+        failureOf(start('hostProbe', [{ hostId: 'lab', diskBenchmarkSeconds: -1 }])),
+      ]),
+    );
+    for (const f of failures) {
+      expect(f.type).toBe('InvalidInput');
+      expect(f.nonRetryable).toBe(true);
+      expect(f.message).toMatch(/^invalid workflow input: /);
+    }
+    expect(failures.map((f) => f.message.split(': ')[1])).toEqual(['targets', 'hostId', 'recipe.script', 'flavor.name', 'diskBenchmarkSeconds']);
+  });
+});
+
+describe('a host that never polls', () => {
+  it('fails a probe, a recipe and a golden build as HostUnavailable after run.hostWaitSeconds, naming the host', async () => {
+    const hostId = hostIdOf('gone');
+    const startedAt = Date.now();
+    const failures = await withWorkers({}, () =>
+      Promise.all([
+        failureOf(start('hostProbe', [{ hostId, hostWaitSeconds: 2 }])),
+        failureOf(start('recipeRun', [{ runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'r.sh', script: 'true', timeoutSeconds: 60 }, hostWaitSeconds: 2 }])),
+        failureOf(start('goldenBuild', [{ hostId, flavor: debian13, hostWaitSeconds: 2 }])),
+      ]),
+    );
+    for (const f of failures) {
+      expect(f.type).toBe('HostUnavailable');
+      expect(f.nonRetryable).toBe(true);
+      expect(f.message).toContain(`host ${hostId} is unavailable: no worker picked up`);
+      expect(f.message).toContain(`on ${hostTaskQueue(hostId)} within 2 s`);
+    }
+    expect(failures.map((f) => f.message.match(/picked up (\w+)/)?.[1])).toEqual(['probeHost', 'findGolden', 'planGoldenBuild']);
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
+  });
+
+  it('ends a ZTS run as an infrastructure error naming the host', async () => {
+    const hostId = hostIdOf('zgone');
+    const mocks = ztsMocks({ hostId, shards: [2], runChunk: async () => undefined });
+    const result = await withWorkers({ coordinator: mocks.coordinator }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { hostWaitSeconds: 2 })]));
+    expect(result.outcome).toBe('infra-error');
+    expect(result.targets[0]!.error).toContain(`host ${hostId} is unavailable`);
+    expect(mocks.closed).toEqual(['infra-error']);
+  });
+
+  it('whose worker goes away mid-run: the chunk that finished is kept, every shard stops, the run closes as an infrastructure error', async () => {
+    const hostId = hostIdOf('vanish');
+    let hostWorker: Worker | undefined;
+    const mocks = ztsMocks({
+      hostId,
+      shards: [3, 2],
+      runChunk: async ({ shard, chunk }) => {
+        // The host stops polling while its first chunk finishes: nothing after it is ever picked up.
+        if (shard === 0 && chunk === 0) hostWorker?.shutdown();
+      },
+    });
+    const startedAt = Date.now();
+    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, async (host) => {
+      hostWorker = host;
+      return start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { hostWaitSeconds: 3 })]);
+    });
+    expect(result.outcome).toBe('infra-error');
+    expect(mocks.ran).toEqual([{ shard: 0, chunk: 0 }]);
+    // Recorded: the chunk that ran, and the one the host never picked up (it left no results).
+    expect(mocks.recorded).toEqual([
+      { shard: 0, chunk: 0 },
+      { shard: 0, chunk: 1 },
+    ]);
+    const errors = result.targets[0]!.totals.infraErrors;
+    expect(errors[0]).toMatch(new RegExp(`^shard 0 chunk 1: host ${hostId} is unavailable`));
+    expect(errors).toContain('shard 0: stopped, 1 chunk(s) not run');
+    // The second shard is stopped without waiting out the host bound again.
+    expect(errors).toContain('shard 1: stopped, 2 chunk(s) not run');
+    expect(Date.now() - startedAt).toBeLessThan(3 * 2 * 1000 + 15_000);
+    expect(mocks.closed).toEqual(['infra-error']);
+  });
+});
+
+describe('the chunk failure policy', () => {
+  const broken = () => ApplicationFailure.nonRetryable('the runner died', 'ZtsRunnerBroken');
+
+  it('two chunk failures in a row stop the shard; the chunks after them are not run', async () => {
+    const hostId = hostIdOf('twofail');
+    const mocks = ztsMocks({
+      hostId,
+      shards: [5],
+      runChunk: async ({ chunk }) => {
+        if (chunk === 1 || chunk === 2) throw broken();
+      },
+    });
+    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]));
+    expect(mocks.ran.map((c) => c.chunk)).toEqual([0, 1, 2]);
+    expect(result.targets[0]!.totals.infraErrors).toEqual(['shard 0 chunk 1: the runner died', 'shard 0 chunk 2: the runner died', 'shard 0: stopped, 2 chunk(s) not run']);
+    expect(result.outcome).toBe('infra-error');
+  });
+
+  it('failures that are not consecutive do not stop it', async () => {
+    const hostId = hostIdOf('alternate');
+    const mocks = ztsMocks({
+      hostId,
+      shards: [4],
+      runChunk: async ({ chunk }) => {
+        if (chunk % 2 === 0) throw broken();
+      },
+    });
+    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]));
+    expect(mocks.ran.map((c) => c.chunk)).toEqual([0, 1, 2, 3]);
+    expect(result.targets[0]!.totals.infraErrors).toEqual(['shard 0 chunk 0: the runner died', 'shard 0 chunk 2: the runner died']);
+  });
+});
+
+describe('cancellation', () => {
+  it('a cancelled run stops its chunk, records what it finished, closes as cancelled and ends cancelled', async () => {
+    const hostId = hostIdOf('cancel');
+    let chunkStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (chunkStarted = resolve));
+    let sawCancel = false;
+    const mocks = ztsMocks({
+      hostId,
+      shards: [2],
+      runChunk: async () => {
+        chunkStarted();
+        const context = Context.current();
+        try {
+          for (;;) {
+            context.heartbeat();
+            await context.sleep(200);
+          }
+        } catch (err) {
+          sawCancel = err instanceof CancelledFailure;
+          throw err;
+        }
+      },
+    });
+    const outcome = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, async () => {
+      const input = matrixInput(hostId);
+      const handle = await env.client.workflow.start('matrixRun', { taskQueue: coordinatorQueue, workflowId: nextId('cancel'), args: [input], workflowExecutionTimeout: '2m' });
+      await started;
+      await handle.cancel();
+      return failureOf(handle.result());
+    });
+    expect(outcome.type).toBe('CancelledFailure');
+    expect(sawCancel).toBe(true);
+    expect(mocks.ran).toEqual([{ shard: 0, chunk: 0 }]);
+    expect(mocks.recorded).toEqual([{ shard: 0, chunk: 0 }]);
+    expect(mocks.closed).toEqual(['cancelled']);
+  });
+});

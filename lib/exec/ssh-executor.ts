@@ -99,8 +99,23 @@ export class SshExecutor implements Executor {
     const maxCapture = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
     const line = typeof command === 'string' ? command : shellCommandLine(command);
     const full = options.cwd ? `cd ${shellQuote(options.cwd)} && ${line}` : line;
+    let exitCode: number | null = null;
+    let exitSignal: string | undefined;
+    let exited = false;
+    let onExit: (() => void) | undefined;
+    // The exit status may arrive in the same packet batch as the channel's opening: listen before
+    // anything else runs, or it is lost.
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
-      this.client.exec(wrapInProcessGroup(full), (err, ch) => (err ? reject(err) : resolve(ch))),
+      this.client.exec(wrapInProcessGroup(full), (err, ch) => {
+        if (err) return reject(err);
+        ch.on('exit', (code: number | null, signalName?: string) => {
+          exitCode = code;
+          exitSignal = signalName;
+          exited = true;
+          onExit?.();
+        });
+        resolve(ch);
+      }),
     );
     let stdout = '';
     let stderr = '';
@@ -131,6 +146,7 @@ export class SshExecutor implements Executor {
       channel.on('data', (data: Buffer) => {
         const text = data.toString('utf8');
         stdout = appendTail(stdout, text, maxCapture);
+        stillDraining();
         options.onStdout?.(text);
       });
       channel.stderr.on('data', (data: Buffer) => {
@@ -147,18 +163,23 @@ export class SshExecutor implements Executor {
           if (!text) return;
         }
         stderr = appendTail(stderr, text, maxCapture);
+        stillDraining();
         options.onStderr?.(text);
       });
-      let exitCode: number | null = null;
-      let exitSignal: string | undefined;
       let drainTimer: NodeJS.Timeout | undefined;
-      channel.on('exit', (code: number | null, signalName?: string) => {
-        exitCode = code;
-        exitSignal = signalName;
+      const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+      let drainCap = 0;
+      onExit = () => {
         // sshd closes the channel only once nothing holds the command's output open: a process left
-        // behind (in the group or out of it) would keep this waiting forever.
-        drainTimer = setTimeout(() => void killRemote(), options.drainMs ?? DEFAULT_DRAIN_MS);
-      });
+        // behind (in the group or out of it) would keep this waiting forever. Output still in flight
+        // on a slow link keeps it open a while (each chunk restarts the wait, up to ten waits).
+        drainCap = Date.now() + 10 * drainMs;
+        drainTimer = setTimeout(() => void killRemote(), drainMs);
+      };
+      const stillDraining = (): void => {
+        if (drainTimer && Date.now() < drainCap) drainTimer.refresh();
+      };
+      if (exited) onExit();
       if (options.input !== undefined) channel.end(options.input);
       // ssh2 passes the exit status to 'close' as well (like node's child processes); take it from
       // there when the 'exit' event did not come first.

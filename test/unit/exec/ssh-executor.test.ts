@@ -33,6 +33,18 @@ beforeAll(async () => {
         session.on('exec', (acceptExec, _reject, info) => {
           commandsSeen.push(info.command);
           const stream = acceptExec();
+          if (info.command.includes('kill -KILL')) {
+            stream.exit(0);
+            stream.end();
+            return;
+          }
+          if (info.command.includes('leaves-a-child')) {
+            // The command exits, but something it left holds the channel open: no EOF, no close.
+            stream.stderr.write('zfslab-pgid:4343\n');
+            stream.write('parent done\n');
+            stream.exit(0);
+            return;
+          }
           stream.stderr.write('zfslab-pgid:4242\n');
           stream.write('hello from the guest\n');
           stream.stderr.write('a warning\n');
@@ -58,6 +70,22 @@ describe('SshExecutor host-key pinning', () => {
       const r = await ssh.exec('zfs version');
       expect(r).toMatchObject({ exitCode: 3, stdout: 'hello from the guest\n', stderr: 'a warning\n', timedOut: false });
       expect(commandsSeen.at(-1)).toBe(wrapInProcessGroup('zfs version'));
+    } finally {
+      ssh.close();
+    }
+  });
+
+  it('quotes an argv into one command line, and does not wait past drainMs for a channel held open after the exit', async () => {
+    const ssh = await SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(hostKeys.public) });
+    try {
+      await ssh.exec(['printf', '%s', "it's"]);
+      expect(commandsSeen.at(-1)).toBe(wrapInProcessGroup(`'printf' '%s' 'it'\\''s'`));
+      const started = Date.now();
+      const r = await ssh.exec('leaves-a-child', { drainMs: 300 });
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'parent done\n', timedOut: false });
+      // What was left is killed as a group, from a second channel.
+      expect(commandsSeen.at(-1)).toMatch(/^kill -KILL -- -4343 /);
     } finally {
       ssh.close();
     }

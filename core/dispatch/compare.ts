@@ -1,0 +1,79 @@
+import type { RunfileDocument } from '../runfile/document.js';
+import { resolveRunfiles } from '../runfile/resolve.js';
+import { planShards } from '../shard/balance.js';
+import { costModel } from '../shard/cost.js';
+import type { DurationHistory } from '../shard/durations.js';
+import { planUpstreamSplit } from '../shard/upstream-split.js';
+import { simulateDispatch } from './simulate.js';
+import { scriptSeconds, workItems } from './work.js';
+
+/**
+ * One campaign over N slots, planned from one duration table (`history`) and run with the durations of
+ * another (`actual`): out of sample. Three ways side by side:
+ *   dynamic   this dispatcher, simulated (./simulate.ts) with the actual durations;
+ *   static    today's shards (core/shard/balance.ts), planned from history, each shard's actual sum;
+ *   upstream  `zfs-tests.sh -T k/N`, which ignores durations, costed with the actual durations.
+ * The lower bound is max(actual total / N, the longest actual group) for whole groups, and actual
+ * total / N for split groups (a group split in parts has no floor but a single test).
+ */
+export type SplitKind = 'dynamic' | 'static' | 'upstream';
+
+export interface MakespanRow {
+  slots: number;
+  split: SplitKind;
+  /** Dynamic dispatch with `--split-groups`. */
+  splitGroups: boolean;
+  makespanSeconds: number;
+  lowerBoundSeconds: number;
+  /** Items handed out (groups, or group parts), for dynamic rows. */
+  items?: number;
+  /** Groups split in parts, for split rows. */
+  groupsSplit?: number;
+}
+
+export interface CompareOptions {
+  splitGroups?: boolean;
+  /** Sections never split (./unsafe-splits.ts). */
+  neverSplit?: readonly string[];
+  target?: string;
+}
+
+export function compareSplits(docs: readonly RunfileDocument[], history: DurationHistory, actual: DurationHistory, slotCounts: readonly number[], options: CompareOptions = {}): MakespanRow[] {
+  const target = options.target ?? 'bench';
+  const sections = resolveRunfiles(docs).sections;
+  const bySection = new Map(sections.map((s) => [s.section, s]));
+  const planned = costModel(history);
+  const real = costModel(actual);
+  const realCost = new Map(sections.map((s) => [s.section, real.sectionCost(s).cost]));
+  const realTotal = [...realCost.values()].reduce((a, b) => a + b, 0);
+  const realLargest = Math.max(0, ...realCost.values());
+  const plannedTotal = sections.reduce((n, s) => n + planned.sectionCost(s).cost, 0);
+  const rows: MakespanRow[] = [];
+
+  const dynamic = (n: number, split: boolean): MakespanRow => {
+    const items = workItems(target, sections, planned, split ? { splitAbove: plannedTotal / n, partCost: plannedTotal / n / 2, neverSplit: options.neverSplit ?? [] } : {});
+    const slots = Array.from({ length: n }, (_, i) => ({ slotId: `slot-${String(i + 1).padStart(2, '0')}`, hostId: 'host', targets: [target] }));
+    const sim = simulateDispatch(items, { slots, actual: (item, testIds) => scriptSeconds(bySection.get(item.section)!, testIds, real) });
+    return {
+      slots: n,
+      split: 'dynamic',
+      splitGroups: split,
+      makespanSeconds: sim.makespanSeconds,
+      lowerBoundSeconds: split ? realTotal / n : Math.max(realTotal / n, realLargest),
+      items: items.length,
+      ...(split ? { groupsSplit: new Set(items.filter((i) => i.part).map((i) => i.section)).size } : {}),
+    };
+  };
+
+  for (const n of slotCounts) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`slot count must be a positive integer, got ${n}`);
+    const lowerBoundSeconds = Math.max(realTotal / n, realLargest);
+    rows.push(dynamic(n, false));
+    if (options.splitGroups) rows.push(dynamic(n, true));
+    const shards = planShards(docs, history, n);
+    const staticMakespan = Math.max(...shards.shards.map((shard) => shard.sections.reduce((t, name) => t + (realCost.get(name) ?? 0), 0)));
+    rows.push({ slots: n, split: 'static', splitGroups: false, makespanSeconds: staticMakespan, lowerBoundSeconds });
+    rows.push({ slots: n, split: 'upstream', splitGroups: false, makespanSeconds: planUpstreamSplit(docs, actual, n).makespan, lowerBoundSeconds });
+  }
+  return rows;
+}

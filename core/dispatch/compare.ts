@@ -33,7 +33,9 @@ export interface MakespanRow {
 
 export interface CompareOptions {
   splitGroups?: boolean;
-  /** Sections never split (./unsafe-splits.ts). */
+  /** Split groups above this share of the fair share (total / N); default 1. Parts cost at most half the fair share. */
+  splitAboveShare?: number;
+  /** Sections never split (./split-audit.ts). */
   neverSplit?: readonly string[];
   target?: string;
 }
@@ -51,7 +53,7 @@ export function compareSplits(docs: readonly RunfileDocument[], history: Duratio
   const rows: MakespanRow[] = [];
 
   const dynamic = (n: number, split: boolean): MakespanRow => {
-    const items = workItems(target, sections, planned, split ? { splitAbove: plannedTotal / n, partCost: plannedTotal / n / 2, neverSplit: options.neverSplit ?? [] } : {});
+    const items = workItems(target, sections, planned, split ? { splitAbove: (plannedTotal / n) * (options.splitAboveShare ?? 1), partCost: plannedTotal / n / 2, neverSplit: options.neverSplit ?? [] } : {});
     const slots = Array.from({ length: n }, (_, i) => ({ slotId: `slot-${String(i + 1).padStart(2, '0')}`, hostId: 'host', targets: [target] }));
     const sim = simulateDispatch(items, { slots, actual: (item, testIds) => scriptSeconds(bySection.get(item.section)!, testIds, real) });
     return {

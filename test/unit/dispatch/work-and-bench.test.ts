@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareSplits } from '../../../core/dispatch/compare.js';
-import { UNSAFE_TO_SPLIT } from '../../../core/dispatch/unsafe-splits.js';
+import { SPLIT_AUDIT, neverSplitSections } from '../../../core/dispatch/split-audit.js';
 import { partCost, workItems } from '../../../core/dispatch/work.js';
 import { resolveRunfiles } from '../../../core/runfile/resolve.js';
 import { costModel } from '../../../core/shard/cost.js';
@@ -68,11 +68,28 @@ describe('compareSplits on two real runs, out of sample', () => {
   }
 
   it('at 32 slots the longest group is the bound; --split-groups gets under it', () => {
-    const rows = compareSplits(docs, ubuntu22, ubuntu20, [32], { splitGroups: true, neverSplit: UNSAFE_TO_SPLIT.map((u) => u.section) });
+    const rows = compareSplits(docs, ubuntu22, ubuntu20, [32], { splitGroups: true, neverSplit: neverSplitSections() });
     const whole = rows.find((r) => r.split === 'dynamic' && !r.splitGroups)!;
     const split = rows.find((r) => r.split === 'dynamic' && r.splitGroups)!;
     expect(split.makespanSeconds).toBeLessThan(whole.makespanSeconds);
     expect(split.lowerBoundSeconds).toBeLessThan(whole.lowerBoundSeconds);
     expect(split.makespanSeconds).toBeGreaterThanOrEqual(split.lowerBoundSeconds);
   });
+});
+
+describe('the split audit covers what --split-groups really splits', () => {
+  const audited = new Set(SPLIT_AUDIT.map((a) => a.section));
+  for (const tag of ['zfs-2.2.0', 'master-be7657e']) {
+    for (const [name, history] of [['ubuntu22', ubuntu22], ['ubuntu20', ubuntu20]] as const) {
+      it(`${tag}, history ${name}: every group over the fair share at 16 and 32 slots was read upstream`, () => {
+        const tagSections = resolveRunfiles([runfileDoc(tag, 'common'), runfileDoc(tag, 'linux')]).sections;
+        const model = costModel(history);
+        const total = tagSections.reduce((n, s) => n + model.sectionCost(s).cost, 0);
+        for (const slots of [16, 32]) {
+          const split = workItems('t', tagSections, model, { splitAbove: total / slots, partCost: total / slots / 2, neverSplit: neverSplitSections() }).filter((i) => i.part);
+          for (const part of split) expect(audited.has(part.section), `${part.section} is split at ${slots} slots but not audited`).toBe(true);
+        }
+      });
+    }
+  }
 });

@@ -8,6 +8,9 @@
  *     --actual test/fixtures/durations/zts-durations-2023-03-ubuntu20.tsv \
  *     --slots 2,4,8,16,32 [--split-groups [--split-above 1]] [--runfiles test/fixtures/runfiles/zfs-2.2.0] [--json]
  *
+ * `--slow-slots K [--slow-speed 0.07]` makes the last K of the N slots that much slower (a TCG host among
+ * KVM ones); static and upstream shards do not know it, the dispatcher is told each slot's speed.
+ *
  * `--split-groups` adds rows where a group costing more than `--split-above` × the fair share (total / N,
  * from history) is split in parts of at most half the fair share, each running the group's setup and cleanup.
  *
@@ -41,6 +44,8 @@ try {
       scale: { type: 'string' },
       'split-groups': { type: 'boolean', default: false },
       'split-above': { type: 'string', default: '1' },
+      'slow-slots': { type: 'string', default: '0' },
+      'slow-speed': { type: 'string', default: '0.07' },
       runfiles: { type: 'string', default: join(projectRoot, 'test', 'fixtures', 'runfiles', 'zfs-2.2.0') },
       json: { type: 'boolean', default: false },
     },
@@ -58,6 +63,10 @@ if (!values.simulate) {
 }
 const splitAboveShare = Number(values['split-above']);
 if (!(splitAboveShare > 0)) fail(`--split-above wants a positive share of the fair share (1 = total / N), got ${JSON.stringify(values['split-above'])}`);
+const slowSlots = Number(values['slow-slots']);
+const slowSpeed = Number(values['slow-speed']);
+if (!Number.isInteger(slowSlots) || slowSlots < 0) fail(`--slow-slots wants a whole number of slots, got ${JSON.stringify(values['slow-slots'])}`);
+if (!(slowSpeed > 0 && slowSpeed <= 1)) fail(`--slow-speed wants a speed in (0, 1] relative to history, got ${JSON.stringify(values['slow-speed'])}`);
 const slots = values.slots.split(',').map((s) => {
   const n = Number(s.trim());
   if (!Number.isInteger(n) || n < 1) fail(`--slots wants positive integers separated by commas, got ${JSON.stringify(values.slots)}`);
@@ -85,7 +94,7 @@ const docs = ['common.run', 'linux.run'].map((name) => {
   }
 });
 
-const rows = compareSplits(docs, history, actual, slots, { splitGroups: values['split-groups'], splitAboveShare, neverSplit: neverSplitSections() });
+const rows = compareSplits(docs, history, actual, slots, { splitGroups: values['split-groups'], splitAboveShare, slowSlots, slowSpeed, neverSplit: neverSplitSections() });
 
 if (values.json) {
   for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -96,7 +105,7 @@ if (values.json) {
   };
   const label = (row: MakespanRow): string => (row.split === 'dynamic' ? (row.splitGroups ? 'dynamic, --split-groups' : 'dynamic') : row.split === 'static' ? 'static shards' : 'upstream -T k/N');
   const lines = [
-    `history ${values.history}, actual ${values.actual}, runfiles ${relative(process.cwd(), resolve(values.runfiles)) || '.'} (common.run + linux.run)`,
+    `${slowSlots > 0 ? `${slowSlots} of the slots at speed ${slowSpeed}; ` : ''}history ${values.history}, actual ${values.actual}, runfiles ${relative(process.cwd(), resolve(values.runfiles)) || '.'} (common.run + linux.run)`,
     '',
     '| slots | split | makespan | lower bound | makespan / LB | items |',
     '|---|---|---|---|---|---|',

@@ -67,6 +67,14 @@ describe('compareSplits on two real runs, out of sample', () => {
     });
   }
 
+  it('a mixed fleet (2 of 8 slots on a host 14x slower): dynamic stays within 3 % of the bound, static shards wait hours for the slow shards', () => {
+    const rows = compareSplits(docs, ubuntu22, ubuntu20, [8], { slowSlots: 2, slowSpeed: 0.07 });
+    const dynamic = rows.find((r) => r.split === 'dynamic')!;
+    const staticShards = rows.find((r) => r.split === 'static')!;
+    expect(dynamic.makespanSeconds / dynamic.lowerBoundSeconds).toBeLessThanOrEqual(1.03);
+    expect(staticShards.makespanSeconds / staticShards.lowerBoundSeconds).toBeGreaterThan(5);
+  });
+
   it('at 32 slots the longest group is the bound; --split-groups gets under it', () => {
     const rows = compareSplits(docs, ubuntu22, ubuntu20, [32], { splitGroups: true, neverSplit: neverSplitSections() });
     const whole = rows.find((r) => r.split === 'dynamic' && !r.splitGroups)!;

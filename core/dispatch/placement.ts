@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Flavor } from '../catalog/schema.js';
+import { HostHealthSchema } from '../host/health.js';
 
 /**
  * Which hosts of a fleet can run a target, and over how many VM slots. Pure: the hosts come from the
@@ -7,12 +8,9 @@ import type { Flavor } from '../catalog/schema.js';
  * catalog; nothing here looks at a machine.
  */
 
-/** LAVA's health states; only a `good` host gets new work. */
-export const HostHealthSchema = z.enum(['good', 'unknown', 'bad', 'maintenance', 'retired']);
-export type HostHealth = z.infer<typeof HostHealthSchema>;
-
 export const PlacementHostSchema = z.strictObject({
   hostId: z.string().min(1),
+  /** Only a `good` host gets new work (core/host/health.ts; `acceptsWork` also holds back a host due a check). */
   health: HostHealthSchema,
   /** What the host's probe proved (`kvm`, `qemu`, `debootstrap`, `internet`, …) plus tags from its config. */
   capabilities: z.array(z.string().min(1)),

@@ -78,6 +78,7 @@ export const ScheduledRunInputSchema = z.strictObject({
   run: MatrixRunInputSchema.omit({ runId: true, dryRun: true, scheduleId: true }),
 });
 export type ScheduledRunInput = z.input<typeof ScheduledRunInputSchema>;
+export type ScheduledRunSpec = z.output<typeof ScheduledRunInputSchema>;
 
 /** The workflow id prefix of a schedule's firings; Temporal appends the scheduled time. */
 export function scheduledWorkflowId(scheduleId: string): string {

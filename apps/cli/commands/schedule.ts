@@ -15,6 +15,7 @@ import {
   type Overlap,
   type ScheduleTiming,
   type ScheduledRunInput,
+  type ScheduledRunSpec,
 } from '../../../core/schedule/definition.js';
 import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';
 import { describeRequest } from '../../../core/test-run/input.js';
@@ -190,8 +191,8 @@ export function scheduleCommand(): Command {
   return schedule;
 }
 
-async function createSchedule(client: Client, loaded: LoadedConfig, scheduleId: string, timing: ScheduleTiming, input: ScheduledRunInput): Promise<void> {
-  const run = ScheduledRunInputSchema.parse(input).run;
+async function createSchedule(client: Client, loaded: LoadedConfig, scheduleId: string, timing: ScheduleTiming, input: ScheduledRunSpec): Promise<void> {
+  const { run } = input;
   await client.schedule.create({
     scheduleId,
     spec: {
@@ -297,10 +298,16 @@ function parseOverlap(text: string): Overlap {
   return parseWith(OverlapSchema, text, '--overlap');
 }
 
+/** A usage error naming each refused flag once (a schema's own message may already start with it). */
 function parseWith<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new UsageError(`${what}: ${parsed.error.issues.map((i) => (i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}` : i.message)).join('; ')}`);
+    const issue = (i: z.core.$ZodIssue) => {
+      if (i.path.length === 0) return i.message;
+      const flag = `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      return i.message.startsWith(`${flag}:`) ? i.message : `${flag}: ${i.message}`;
+    };
+    throw new UsageError(`${what}: ${parsed.error.issues.map(issue).join('; ')}`);
   }
   return parsed.data;
 }

@@ -2,8 +2,10 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostTaskQueue } from '../../core/queues.js';
 import { decideWait, pollerIsLive } from '../../core/wait.js';
+import type { Config } from '../../lib/config.js';
 import { InfraError } from '../../lib/errors.js';
 import { describePollers } from '../../lib/task-queues.js';
+import type { Output } from './output.js';
 
 /** What the CLI waits for, and its bounds. */
 export interface WaitSpec {
@@ -32,6 +34,22 @@ export interface WaitSpec {
   checkEveryMs?: number;
   /** How often a status line is repeated when nothing changed. */
   statusEveryMs?: number;
+}
+
+/**
+ * The wait spec of a command that waits on one workflow of host `hostId`: the config's namespace,
+ * coordinator queue and host bound; status lines on stderr, none with --json.
+ */
+export function commandWaitSpec(config: Config, out: Output, what: string, hostId: string): WaitSpec {
+  return {
+    what,
+    hostId,
+    namespace: config.temporal.namespace,
+    coordinatorQueue: config.temporal.taskQueue,
+    hostWaitSeconds: config.run.hostWaitSeconds,
+    say: (line) => out.warn(line),
+    quiet: out.json,
+  };
 }
 
 export type Settled<T> = { value: T } | { error: unknown };

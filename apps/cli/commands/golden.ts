@@ -17,7 +17,7 @@ import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { goldenBuildCommand, goldenShowCommand } from './golden-local.js';
 import { paint, table, type Output } from '../output.js';
-import { waitForWorkflow } from '../wait.js';
+import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 
 const GoldenFlags = z.object({
   lineage: LineageSchema.default('ztest'),
@@ -79,13 +79,7 @@ export function goldenZtestCommand(): Command {
           const printSteps = stepPrinter(ctx.out, flavor.id, () => handle.query<GoldenBuildProgress>('goldenProgress'));
           try {
             const settled = await waitForWorkflow<GoldenBuildResult>(client, handle, {
-              what: `golden ${flavor.id} (${flags.lineage})`,
-              hostId,
-              namespace: loaded.config.temporal.namespace,
-              coordinatorQueue: loaded.config.temporal.taskQueue,
-              hostWaitSeconds: loaded.config.run.hostWaitSeconds,
-              say: (line) => ctx.out.warn(line),
-              quiet: ctx.out.json,
+              ...commandWaitSpec(loaded.config, ctx.out, `golden ${flavor.id} (${flags.lineage})`, hostId),
               // The steps' own progress lines say enough while a worker builds; repeat the queue's status rarely.
               statusEveryMs: 600_000,
               onTick: printSteps,

@@ -8,7 +8,7 @@ import type { HostProbeResult } from '../../../workflows/host-probe.js';
 import { contextFrom } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, table, type Output } from '../output.js';
-import { waitForWorkflow } from '../wait.js';
+import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 
 const ProbeFlags = z.object({
   host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)').optional(),
@@ -41,15 +41,9 @@ export function hostCommand(): Command {
           workflowExecutionTimeout: `${parsed.data.timeout}s`,
         });
         const settled = await waitForWorkflow<HostProbeResult>(client, handle, {
-          what: `probe of host ${hostId}`,
-          hostId,
-          namespace: loaded.config.temporal.namespace,
-          coordinatorQueue: loaded.config.temporal.taskQueue,
-          hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+          ...commandWaitSpec(loaded.config, ctx.out, `probe of host ${hostId}`, hostId),
           // The workflow's execution timeout ends it first; this is the CLI's own bound beside it.
           timeoutSeconds: parsed.data.timeout + 30,
-          say: (line) => ctx.out.warn(line),
-          quiet: ctx.out.json,
         });
         if ('error' in settled) throw new InfraError(`host probe ${workflowId} failed: ${rootCauseMessage(settled.error)}`);
         const result = settled.value;

@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { EXIT, ExitError } from '../exit.js';
 import { paint } from '../output.js';
-import { waitForWorkflow } from '../wait.js';
+import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 
 export const RecipeFlagsSchema = z.object({
   recipe: z.string().min(1),
@@ -47,15 +47,7 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
       args: [{ runId, hostId, flavor, recipe: { name, script, timeoutSeconds: flags.recipeTimeout }, hostWaitSeconds: loaded.config.run.hostWaitSeconds }],
     });
     if (!ctx.out.json) ctx.out.warn(`recipe ${name} on ${flavor.id} (host ${hostId}): ${temporalUiUrl(loaded.config, runId)}`);
-    const settled = await waitForWorkflow<RecipeRunOutput>(client, handle, {
-      what: `recipe ${name} on ${flavor.id}`,
-      hostId,
-      namespace: loaded.config.temporal.namespace,
-      coordinatorQueue: loaded.config.temporal.taskQueue,
-      hostWaitSeconds: loaded.config.run.hostWaitSeconds,
-      say: (line) => ctx.out.warn(line),
-      quiet: ctx.out.json,
-    });
+    const settled = await waitForWorkflow<RecipeRunOutput>(client, handle, commandWaitSpec(loaded.config, ctx.out, `recipe ${name} on ${flavor.id}`, hostId));
     if ('error' in settled) throw new InfraError(`recipe run ${runId} failed: ${rootCauseMessage(settled.error)}`);
     result = settled.value;
   } finally {

@@ -33,7 +33,10 @@ export default tseslint.config(
   {
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [layerPattern(everyLayerBut('core'), 'core/ is the pure domain: it imports nothing of ours outside core/')] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [layerPattern(everyLayerBut('core'), 'core/ is the pure domain: it imports nothing of ours outside core/')] },
+      ],
     },
   },
   {
@@ -43,9 +46,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            layerPattern(everyLayerBut('core', 'workflows', 'activities'), 'workflows/ is deterministic Temporal code: it imports core/ and activity types only'),
+            layerPattern(
+              everyLayerBut('core', 'workflows', 'activities'),
+              'workflows/ is deterministic Temporal code: it imports core/ and activity types only',
+            ),
             {
-              ...layerPattern(['activities'], 'workflows/ may import activity types only (`import type`); activities run on workers, not in the workflow sandbox'),
+              ...layerPattern(
+                ['activities'],
+                'workflows/ may import activity types only (`import type`); activities run on workers, not in the workflow sandbox',
+              ),
               allowTypeImports: true,
             },
           ],
@@ -78,7 +87,14 @@ export default tseslint.config(
   {
     files: ['lib/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [layerPattern(['activities', 'workflows', 'apps', 'workers'], 'lib/ holds shared I/O helpers: it imports no activities, workflows, apps or workers')] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layerPattern(['activities', 'workflows', 'apps', 'workers'], 'lib/ holds shared I/O helpers: it imports no activities, workflows, apps or workers'),
+          ],
+        },
+      ],
     },
   },
   {
@@ -86,7 +102,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [layerPattern(['apps', 'workers', 'infra'], 'activities/ do not import the CLI, the worker entry points or how the services start (infra/)')] },
+        {
+          patterns: [
+            layerPattern(['apps', 'workers', 'infra'], 'activities/ do not import the CLI, the worker entry points or how the services start (infra/)'),
+          ],
+        },
       ],
     },
   },

@@ -94,7 +94,13 @@ const docs = ['common.run', 'linux.run'].map((name) => {
   }
 });
 
-const rows = compareSplits(docs, history, actual, slots, { splitGroups: values['split-groups'], splitAboveShare, slowSlots, slowSpeed, neverSplit: neverSplitSections() });
+const rows = compareSplits(docs, history, actual, slots, {
+  splitGroups: values['split-groups'],
+  splitAboveShare,
+  slowSlots,
+  slowSpeed,
+  neverSplit: neverSplitSections(),
+});
 
 if (values.json) {
   for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -103,7 +109,8 @@ if (values.json) {
     const s = Math.round(seconds);
     return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
   };
-  const label = (row: MakespanRow): string => (row.split === 'dynamic' ? (row.splitGroups ? 'dynamic, --split-groups' : 'dynamic') : row.split === 'static' ? 'static shards' : 'upstream -T k/N');
+  const label = (row: MakespanRow): string =>
+    row.split === 'dynamic' ? (row.splitGroups ? 'dynamic, --split-groups' : 'dynamic') : row.split === 'static' ? 'static shards' : 'upstream -T k/N';
   const lines = [
     `${slowSlots > 0 ? `${slowSlots} of the slots at speed ${slowSpeed}; ` : ''}history ${values.history}, actual ${values.actual}, runfiles ${relative(process.cwd(), resolve(values.runfiles)) || '.'} (common.run + linux.run)`,
     '',

@@ -84,14 +84,30 @@ function compare(ours: Fingerprint, jq: JqResult): string[] {
   expectEqual(
     'parents',
     Object.fromEntries(ours.binaries_spawned.map((b) => [b.path, b.parents]).sort()),
-    Object.fromEntries(Object.entries(jq.parents).map(([b, p]) => [b, Object.keys(p).sort()]).sort()),
+    Object.fromEntries(
+      Object.entries(jq.parents)
+        .map(([b, p]) => [b, Object.keys(p).sort()])
+        .sort(),
+    ),
   );
-  expectEqual('ioctls', sorted(Object.fromEntries(Object.entries(ours.ioctl_codes).map(([hex, v]) => [String(parseInt(hex, 16)), v.count]))), sorted(jq.ioctls));
+  expectEqual(
+    'ioctls',
+    sorted(Object.fromEntries(Object.entries(ours.ioctl_codes).map(([hex, v]) => [String(parseInt(hex, 16)), v.count]))),
+    sorted(jq.ioctls),
+  );
   expectEqual('destinations', sorted(Object.fromEntries(ours.network_destinations.map((d) => [`${d.address}:${d.port}`, d.count]))), sorted(jq.destinations));
   const modified = collapsePatterns(Object.keys(jq.modified).map((p) => pathPattern(p)));
   expectEqual('paths modified', ours.filesystem_paths_modified, modified);
   const modifiedSet = new Set(modified);
-  expectEqual('paths read', ours.filesystem_paths_read, collapsePatterns(Object.keys(jq.read).map((p) => pathPattern(p)).filter((p) => !modifiedSet.has(p))));
+  expectEqual(
+    'paths read',
+    ours.filesystem_paths_read,
+    collapsePatterns(
+      Object.keys(jq.read)
+        .map((p) => pathPattern(p))
+        .filter((p) => !modifiedSet.has(p)),
+    ),
+  );
   return problems;
 }
 

@@ -34,15 +34,59 @@ function weighted<T>(table: readonly [T, number][]): T {
 }
 
 const ROOT = 4000;
-const binaries = ['/usr/sbin/zpool', '/usr/sbin/zfs', '/usr/bin/dd', '/usr/bin/diff', '/usr/bin/ksh', '/usr/bin/rm', '/usr/bin/mkdir', '/usr/bin/sync', '/usr/bin/cat', '/usr/bin/sleep'];
-const syscalls: [string, number][] = [
-  ['openat', 30], ['read', 20], ['close', 15], ['write', 10], ['ioctl', 10], ['newfstatat', 8], ['fsync', 2], ['mount', 0.3], ['umount2', 0.3], ['unlinkat', 2],
+const binaries = [
+  '/usr/sbin/zpool',
+  '/usr/sbin/zfs',
+  '/usr/bin/dd',
+  '/usr/bin/diff',
+  '/usr/bin/ksh',
+  '/usr/bin/rm',
+  '/usr/bin/mkdir',
+  '/usr/bin/sync',
+  '/usr/bin/cat',
+  '/usr/bin/sleep',
 ];
-const rawSyscallIds: [number, number][] = [[0, 30], [1, 15], [3, 20], [257, 25], [16, 10]];
-const zfsIoctls: [number, number][] = [[0x5a05, 30], [0x5a12, 20], [0x5a14, 20], [0x5a16, 8], [0x5a17, 5], [0x5a18, 5], [0x5a00, 2], [0x5a01, 2], [0x5a07, 1], [0x5a23, 7]];
+const syscalls: [string, number][] = [
+  ['openat', 30],
+  ['read', 20],
+  ['close', 15],
+  ['write', 10],
+  ['ioctl', 10],
+  ['newfstatat', 8],
+  ['fsync', 2],
+  ['mount', 0.3],
+  ['umount2', 0.3],
+  ['unlinkat', 2],
+];
+const rawSyscallIds: [number, number][] = [
+  [0, 30],
+  [1, 15],
+  [3, 20],
+  [257, 25],
+  [16, 10],
+];
+const zfsIoctls: [number, number][] = [
+  [0x5a05, 30],
+  [0x5a12, 20],
+  [0x5a14, 20],
+  [0x5a16, 8],
+  [0x5a17, 5],
+  [0x5a18, 5],
+  [0x5a00, 2],
+  [0x5a01, 2],
+  [0x5a07, 1],
+  [0x5a23, 7],
+];
 const startMs = Date.parse('2026-05-06T14:00:00Z');
 
-interface Proc { pid: number; binary: string; args: string; execId: string; parent: Proc | undefined; cwd: string }
+interface Proc {
+  pid: number;
+  binary: string;
+  args: string;
+  execId: string;
+  parent: Proc | undefined;
+  cwd: string;
+}
 const rootProc: Proc = { pid: ROOT, binary: '/usr/share/zfs/zfs-tests.sh', args: '-v -r sanity', execId: execId(ROOT), parent: undefined, cwd: '/var/tmp' };
 const shell: Proc = { pid: 3990, binary: '/bin/bash', args: '', execId: execId(3990), parent: undefined, cwd: '/root' };
 rootProc.parent = shell;
@@ -95,22 +139,64 @@ function event(i: number): Record<string, unknown> {
   }
   if (kind < 0.1) {
     return {
-      process_tracepoint: { process: processJson(proc), parent: parentJson, subsys: 'raw_syscalls', event: 'sys_enter', args: [{ syscall_id: { id: weighted(rawSyscallIds), abi: 'x64' } }], policy_name: 'raw-syscalls', action: 'KPROBE_ACTION_POST' },
+      process_tracepoint: {
+        process: processJson(proc),
+        parent: parentJson,
+        subsys: 'raw_syscalls',
+        event: 'sys_enter',
+        args: [{ syscall_id: { id: weighted(rawSyscallIds), abi: 'x64' } }],
+        policy_name: 'raw-syscalls',
+        action: 'KPROBE_ACTION_POST',
+      },
       node_name: 'zfslab-guest',
       time: time(i),
     };
   }
   if (kind < 0.2) {
-    const path = random() < 0.6 ? `/var/tmp/zfs-test-vdevs/disk${1 + Math.floor(random() * 5)}.img` : `/var/tmp/test_results/20260506T140000/output/cli_root/zpool_create_00${1 + Math.floor(random() * 9)}_pos/merged`;
+    const path =
+      random() < 0.6
+        ? `/var/tmp/zfs-test-vdevs/disk${1 + Math.floor(random() * 5)}.img`
+        : `/var/tmp/test_results/20260506T140000/output/cli_root/zpool_create_00${1 + Math.floor(random() * 9)}_pos/merged`;
     return {
-      process_kprobe: { process: processJson(proc), parent: parentJson, function_name: 'security_file_permission', args: [{ file_arg: { path, permission: '-rw-r--r--' } }, { int_arg: random() < 0.5 ? 2 : 4 }], return: { int_arg: 0 }, action: 'KPROBE_ACTION_POST', policy_name: 'file-monitoring', return_action: 'KPROBE_ACTION_POST' },
+      process_kprobe: {
+        process: processJson(proc),
+        parent: parentJson,
+        function_name: 'security_file_permission',
+        args: [{ file_arg: { path, permission: '-rw-r--r--' } }, { int_arg: random() < 0.5 ? 2 : 4 }],
+        return: { int_arg: 0 },
+        action: 'KPROBE_ACTION_POST',
+        policy_name: 'file-monitoring',
+        return_action: 'KPROBE_ACTION_POST',
+      },
       node_name: 'zfslab-guest',
       time: time(i),
     };
   }
   if (kind < 0.201) {
     return {
-      process_kprobe: { process: processJson(proc), parent: parentJson, function_name: 'tcp_connect', args: [{ sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: '10.0.2.15', daddr: pick(['10.0.2.2', '192.0.2.10']), sport: 40000 + Math.floor(random() * 20000), dport: pick([22, 9000]), cookie: '18446623716012137856', state: 'TCP_SYN_SENT' } }], action: 'KPROBE_ACTION_POST', policy_name: 'connect', return_action: 'KPROBE_ACTION_POST' },
+      process_kprobe: {
+        process: processJson(proc),
+        parent: parentJson,
+        function_name: 'tcp_connect',
+        args: [
+          {
+            sock_arg: {
+              family: 'AF_INET',
+              type: 'SOCK_STREAM',
+              protocol: 'IPPROTO_TCP',
+              saddr: '10.0.2.15',
+              daddr: pick(['10.0.2.2', '192.0.2.10']),
+              sport: 40000 + Math.floor(random() * 20000),
+              dport: pick([22, 9000]),
+              cookie: '18446623716012137856',
+              state: 'TCP_SYN_SENT',
+            },
+          },
+        ],
+        action: 'KPROBE_ACTION_POST',
+        policy_name: 'connect',
+        return_action: 'KPROBE_ACTION_POST',
+      },
       node_name: 'zfslab-guest',
       time: time(i),
     };
@@ -118,7 +204,15 @@ function event(i: number): Record<string, unknown> {
   const name = weighted(syscalls);
   const args = name === 'ioctl' ? [{ int_arg: 3 }, { size_arg: String(weighted(zfsIoctls)) }] : [{ int_arg: 3 }];
   return {
-    process_kprobe: { process: processJson(proc), parent: parentJson, function_name: `__x64_sys_${name}`, args, action: 'KPROBE_ACTION_POST', policy_name: 'zfslab-syscalls', return_action: 'KPROBE_ACTION_POST' },
+    process_kprobe: {
+      process: processJson(proc),
+      parent: parentJson,
+      function_name: `__x64_sys_${name}`,
+      args,
+      action: 'KPROBE_ACTION_POST',
+      policy_name: 'zfslab-syscalls',
+      return_action: 'KPROBE_ACTION_POST',
+    },
     node_name: 'zfslab-guest',
     time: time(i),
   };

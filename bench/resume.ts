@@ -95,10 +95,25 @@ const workers: Worker[] = [];
 try {
   await ensureTools(toolsDir, log);
   const temporalPort = await freePort();
-  await startTemporalServer(dirs, { binary: toolPath(toolsDir, 'temporal'), dataDir: join(root, 'temporal'), ip: '127.0.0.1', port: temporalPort, uiPort: 0, namespace: 'zfslab', headless: true });
+  await startTemporalServer(dirs, {
+    binary: toolPath(toolsDir, 'temporal'),
+    dataDir: join(root, 'temporal'),
+    ip: '127.0.0.1',
+    port: temporalPort,
+    uiPort: 0,
+    namespace: 'zfslab',
+    headless: true,
+  });
   const s3Port = await freePort();
   const s3 = { accessKeyId: 'zfslab-bench', secretAccessKey: 'zfslab-bench-secret', bucket: 'zfslab-bench' };
-  await startMinioServer(dirs, { binary: toolPath(toolsDir, 'minio'), dataDir: join(root, 'minio'), ip: '127.0.0.1', port: s3Port, consolePort: await freePort(), ...s3 });
+  await startMinioServer(dirs, {
+    binary: toolPath(toolsDir, 'minio'),
+    dataDir: join(root, 'minio'),
+    ip: '127.0.0.1',
+    port: s3Port,
+    consolePort: await freePort(),
+    ...s3,
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ZFSLAB_CONFIG: '',
@@ -172,7 +187,9 @@ try {
     await killHost(host);
     const killedAt = (Date.now() - started) / 1000;
     const connection = await Connection.connect({ address: env.ZFSLAB_TEMPORAL_ADDRESS! });
-    await new Client({ connection, namespace: 'zfslab' }).workflow.getHandle(runWorkflowId(runIdOf(firstOut.stdout))).terminate('lost with its VM (upstream CI does not resume)');
+    await new Client({ connection, namespace: 'zfslab' }).workflow
+      .getHandle(runWorkflowId(runIdOf(firstOut.stdout)))
+      .terminate('lost with its VM (upstream CI does not resume)');
     await connection.close();
     host = await startWorker('host', env);
     workers.push(host);

@@ -25,9 +25,7 @@ function clock(seconds: number): string {
 }
 
 for (const dir of ['zfs-2.2.0', 'master-be7657e']) {
-  const docs = ['common', 'linux'].map((name) =>
-    parseRunfile(readFileSync(join(fixtures, 'runfiles', dir, `${name}.run`), 'utf8'), `${name}.run`),
-  );
+  const docs = ['common', 'linux'].map((name) => parseRunfile(readFileSync(join(fixtures, 'runfiles', dir, `${name}.run`), 'utf8'), `${name}.run`));
   const testCount = listTests(docs).length;
   const started = performance.now();
   const one = planShards(docs, history, 1);

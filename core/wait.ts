@@ -7,7 +7,11 @@ import { z } from 'zod';
  *   - the CLI: how long it follows a run whose host queue has no live worker before it gives up.
  */
 export const DEFAULT_HOST_WAIT_SECONDS = 1800;
-export const HostWaitSecondsSchema = z.number().int().min(1).max(7 * 86_400);
+export const HostWaitSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 86_400);
 
 /**
  * A worker that is alive re-polls at least once per long poll (the server answers an idle poll after
@@ -43,10 +47,7 @@ export interface WaitObservation {
   graceSeconds?: number | undefined;
 }
 
-export type WaitDecision =
-  | { action: 'wait' }
-  | { action: 'warn'; queue: string; reason: string }
-  | { action: 'give-up'; queue?: string; reason: string };
+export type WaitDecision = { action: 'wait' } | { action: 'warn'; queue: string; reason: string } | { action: 'give-up'; queue?: string; reason: string };
 
 /**
  * What the CLI does next while it waits for a workflow: keep waiting, warn that a queue it needs has
@@ -72,7 +73,11 @@ export function decideWait(o: WaitObservation): WaitDecision {
   const warnAfter = Math.min(WARN_SILENT_SECONDS, Math.max(1, Math.floor(o.hostWaitSeconds / 4)));
   if (worst.silentSeconds >= warnAfter) {
     const left = Math.max(0, Math.round(o.hostWaitSeconds - worst.silentSeconds));
-    return { action: 'warn', queue: worst.queue, reason: `no worker serves ${worst.queue} (silent ${silent} s); the run gives up on it in about ${left} s unless one comes back` };
+    return {
+      action: 'warn',
+      queue: worst.queue,
+      reason: `no worker serves ${worst.queue} (silent ${silent} s); the run gives up on it in about ${left} s unless one comes back`,
+    };
   }
   return { action: 'wait' };
 }

@@ -9,6 +9,8 @@ const loaded = loadConfig({ file: process.env.ZFSLAB_CONFIG || undefined });
 const started = Date.now();
 const results = await ensureTools(loaded.paths.toolsDir, log);
 for (const r of results) {
-  process.stdout.write(`${r.name} ${r.version}: ${r.built ? `built in ${r.seconds.toFixed(0)} s` : 'already present'} (${r.path.replace(projectRoot + '/', '')})\n`);
+  process.stdout.write(
+    `${r.name} ${r.version}: ${r.built ? `built in ${r.seconds.toFixed(0)} s` : 'already present'} (${r.path.replace(projectRoot + '/', '')})\n`,
+  );
 }
 process.stdout.write(`tools ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -46,12 +46,7 @@ export function isRecordAlive(record: PidRecord): boolean {
   return isProcessAlive(record);
 }
 
-export function startBackground(
-  dirs: ProcessDirs,
-  name: string,
-  argv: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): PidRecord {
+export function startBackground(dirs: ProcessDirs, name: string, argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): PidRecord {
   mkdirSync(dirs.runDir, { recursive: true });
   mkdirSync(dirs.logDir, { recursive: true });
   const logFile = join(dirs.logDir, `${name}.log`);

@@ -3,15 +3,7 @@ import type { LoadedConfig } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
 import { distDir } from '../lib/paths.js';
 import { MINIO_PROCESS, minioLive, startMinioServer } from './minio-server.js';
-import {
-  isRecordAlive,
-  readPidRecord,
-  startBackground,
-  stopRecorded,
-  waitUntil,
-  type PidRecord,
-  type ProcessDirs,
-} from './process.js';
+import { isRecordAlive, readPidRecord, startBackground, stopRecorded, waitUntil, type PidRecord, type ProcessDirs } from './process.js';
 import { TEMPORAL_PROCESS, startTemporalServer, temporalNamespaceReady } from './temporal-server.js';
 import { ensureTools, toolPath } from './tools.js';
 

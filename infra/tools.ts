@@ -59,7 +59,10 @@ export async function ensureTool(toolsDir: string, name: ToolName, log: Logger):
     timeoutMs: 60 * 60_000,
   });
   if (install.spawnError) throw new Error(`cannot run go (is Go installed and on PATH?): ${install.spawnError}`);
-  if (install.exitCode !== 0) throw new Error(`go install ${spec.pkg}@${spec.version} failed (${install.timedOut ? 'timed out after 60 min' : (install.exitCode ?? install.exitSignal)}):\n${install.stderr}`);
+  if (install.exitCode !== 0)
+    throw new Error(
+      `go install ${spec.pkg}@${spec.version} failed (${install.timedOut ? 'timed out after 60 min' : (install.exitCode ?? install.exitSignal)}):\n${install.stderr}`,
+    );
   const built = await installedVersion(path, spec.module);
   if (built !== spec.version) throw new Error(`${path} reports version ${built ?? 'none'} after go install, expected ${spec.version}`);
   return { name, path, version: built, built: true, seconds: (Date.now() - started) / 1000 };

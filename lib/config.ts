@@ -26,7 +26,10 @@ export const ConfigSchema = z.strictObject({
   temporal: z
     .strictObject({
       address: hostPort.default('127.0.0.1:7233'),
-      namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a Temporal namespace name').default('zfslab'),
+      namespace: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a Temporal namespace name')
+        .default('zfslab'),
       /** Start the Temporal CLI dev server with `zfslab up`; false when the fleet stack serves Temporal. */
       embedded: z.boolean().default(true),
       uiPort: port.default(8233),
@@ -81,9 +84,7 @@ export const ConfigSchema = z.strictObject({
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
   flavors: z.array(FlavorSchema).default([]),
   /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
-  metrics: z
-    .strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) })
-    .prefault({}),
+  metrics: z.strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) }).prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -202,7 +203,11 @@ export function storeUrlOf(loaded: LoadedConfig): string {
 
 /** A host id derived from the machine's name: lowercase, safe for a task-queue name. */
 export function deriveHostId(name = hostname()): string {
-  const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const id = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return id || 'host';
 }
 

@@ -9,10 +9,7 @@ export class ConfigError extends Error {
     readonly source: string,
     readonly issues: readonly { key: string; value: unknown; expected: string }[],
   ) {
-    super(
-      `invalid config (${source}):\n` +
-        issues.map((i) => `  - ${i.key}: got ${formatValue(i.value)}, expected ${i.expected}`).join('\n'),
-    );
+    super(`invalid config (${source}):\n` + issues.map((i) => `  - ${i.key}: got ${formatValue(i.value)}, expected ${i.expected}`).join('\n'));
     this.name = 'ConfigError';
   }
 }

@@ -1,12 +1,4 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  NotFound,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -83,9 +75,7 @@ export class ArtifactStore {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return this.uploading(key, async () => {
       if (await this.sameObjectExists(key, bytes.length, sha256)) return this.result(key, bytes.length, sha256, false);
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType, Metadata: { sha256 } }),
-      );
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType, Metadata: { sha256 } }));
       return this.result(key, bytes.length, sha256, true);
     });
   }
@@ -113,9 +103,7 @@ export class ArtifactStore {
       } else {
         // Small files go up from memory: a body that can be re-sent is what makes a retry clean.
         const body = await readFile(path);
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, Metadata: { sha256 } }),
-        );
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, Metadata: { sha256 } }));
       }
       return this.result(key, size, sha256, true);
     });

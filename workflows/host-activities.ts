@@ -16,7 +16,11 @@ export interface HostBounds {
  */
 export function proxyHostActivities<A extends object>(bounds: HostBounds, options: Omit<ActivityOptions, 'taskQueue' | 'scheduleToStartTimeout'>): A {
   const queue = hostTaskQueue(bounds.hostId);
-  const proxied = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({ ...options, taskQueue: queue, scheduleToStartTimeout: `${bounds.hostWaitSeconds}s` });
+  const proxied = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
+    ...options,
+    taskQueue: queue,
+    scheduleToStartTimeout: `${bounds.hostWaitSeconds}s`,
+  });
   return new Proxy({} as A, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;

@@ -29,7 +29,10 @@ const { storeProbeReport } = proxyActivities<CoordinatorActivities>({
 /** Probes one lab host on its own queue and stores the report in S3. */
 export async function hostProbe(rawInput: HostProbeInput): Promise<HostProbeResult> {
   const input = parseInput(HostProbeInputSchema, rawInput);
-  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.host, value: input.hostId }, { key: SEARCH_ATTRIBUTES.kind, value: 'host-probe' }]);
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.host, value: input.hostId },
+    { key: SEARCH_ATTRIBUTES.kind, value: 'host-probe' },
+  ]);
   const { probeHost } = proxyHostActivities<HostActivities>(input, {
     startToCloseTimeout: '5m',
     // Short, so that a crashed host worker is noticed quickly; the activity heartbeats every second.

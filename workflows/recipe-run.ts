@@ -16,7 +16,11 @@ export const RecipeRunInputSchema = z.object({
   recipe: z.object({
     name: z.string().min(1),
     script: z.string().min(1),
-    timeoutSeconds: z.number().int().min(1).max(24 * 3600),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600),
   }),
   hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
 });

@@ -30,7 +30,10 @@ export async function scheduledTestRun(rawInput: ScheduledRunInput): Promise<Mat
   });
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: result.outcome }]);
   if (result.outcome !== 'passed') {
-    throw ApplicationFailure.nonRetryable(`scheduled run ${runId} of ${input.scheduleId}: ${result.outcome}`, 'ScheduledRunNotPassed', { runId, outcome: result.outcome });
+    throw ApplicationFailure.nonRetryable(`scheduled run ${runId} of ${input.scheduleId}: ${result.outcome}`, 'ScheduledRunNotPassed', {
+      runId,
+      outcome: result.outcome,
+    });
   }
   return result;
 }

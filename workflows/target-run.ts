@@ -126,7 +126,19 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       runfileSource: resolved.runfileSource,
       selectedTests: resolved.selectedTests,
     };
-    state = { resolved: kept, plan, next: {}, doneTests: 0, counts: emptyCounts(), unexpected: 0, infraErrors: [], measuredSeconds: 0, measuredCost: 0, chunksDone: 0, execution: 1 };
+    state = {
+      resolved: kept,
+      plan,
+      next: {},
+      doneTests: 0,
+      counts: emptyCounts(),
+      unexpected: 0,
+      infraErrors: [],
+      measuredSeconds: 0,
+      measuredCost: 0,
+      chunksDone: 0,
+      execution: 1,
+    };
     progress.totalTests = plan.selectedTests;
     progress.chunks.total = chunkCount(plan);
     progress.plannedSeconds = plan.planSeconds;
@@ -247,7 +259,13 @@ function stopShard(state: TargetRunState, shard: PlannedShard): void {
   state.next[shard.index] = shard.chunks.length;
 }
 
-function account(state: TargetRunState, progress: TargetProgress, recorded: { tests: number; counts: OutcomeCounts; unexpected: number }, wallSeconds: number | undefined, cost: number): void {
+function account(
+  state: TargetRunState,
+  progress: TargetProgress,
+  recorded: { tests: number; counts: OutcomeCounts; unexpected: number },
+  wallSeconds: number | undefined,
+  cost: number,
+): void {
   state.doneTests += recorded.tests;
   state.counts = addCounts(state.counts, recorded.counts);
   state.unexpected += recorded.unexpected;
@@ -298,7 +316,12 @@ function chunkCount(plan: PlannedTarget): number {
   return plan.shards.reduce((n, s) => n + s.chunks.length, 0);
 }
 
-function result(input: TargetRunSpec, state: TargetRunState, outcome: TargetRunResult['outcome'], totals: { tests: number; counts: OutcomeCounts; unexpected: number } | undefined): TargetRunResult {
+function result(
+  input: TargetRunSpec,
+  state: TargetRunState,
+  outcome: TargetRunResult['outcome'],
+  totals: { tests: number; counts: OutcomeCounts; unexpected: number } | undefined,
+): TargetRunResult {
   return {
     target: input.target,
     flavorId: state.resolved.flavorId,

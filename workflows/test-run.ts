@@ -1,4 +1,13 @@
-import { CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { emptyCounts } from '../core/test-run/chunk-results.js';

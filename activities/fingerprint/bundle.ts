@@ -67,7 +67,12 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
   const stacks = await collectStacks(proc, options.pids);
   add('stacks.txt', options.pids ? `${proc}/<pid>/stack of ${options.pids.join(', ')}` : `${proc}/<pid>/stack of tasks in D state`, stacks.text, stacks.absent);
 
-  add('deviations.json', 'fingerprint detect --json', options.deviations === undefined ? undefined : JSON.stringify(options.deviations, null, 2) + '\n', 'no deviation report given');
+  add(
+    'deviations.json',
+    'fingerprint detect --json',
+    options.deviations === undefined ? undefined : JSON.stringify(options.deviations, null, 2) + '\n',
+    'no deviation report given',
+  );
 
   if (options.eventsPath) {
     const last = options.lastEvents ?? DEFAULT_LAST_EVENTS;
@@ -85,7 +90,15 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
     add(`kstat/${kstat}.txt`, path, text, 'no ZFS kstats here (module not loaded)');
   }
 
-  const manifest = { created_at: createdAt, host: hostname(), kernel: await readFile(`${proc}/sys/kernel/osrelease`, 'utf8').then((t) => t.trim(), () => undefined), members };
+  const manifest = {
+    created_at: createdAt,
+    host: hostname(),
+    kernel: await readFile(`${proc}/sys/kernel/osrelease`, 'utf8').then(
+      (t) => t.trim(),
+      () => undefined,
+    ),
+    members,
+  };
   const tar = pack();
   const writing = pipeline(tar, createGzip(), createWriteStream(options.outPath));
   const mtime = new Date(createdAt);
@@ -102,7 +115,9 @@ async function command(file: string, args: string[]): Promise<{ ok: boolean; std
   const result = await localExecutor.exec([file, ...args], { maxCapture: 64 * 1024 * 1024, timeoutMs: COLLECTOR_TIMEOUT_MS });
   if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
   if (result.missing) return { ok: false, error: `${file} is not installed` };
-  const why = result.timedOut ? `timed out after ${COLLECTOR_TIMEOUT_MS / 1000} s` : (result.stderr || result.spawnError || `exit ${result.exitCode ?? result.exitSignal}`).trim().split('\n')[0];
+  const why = result.timedOut
+    ? `timed out after ${COLLECTOR_TIMEOUT_MS / 1000} s`
+    : (result.stderr || result.spawnError || `exit ${result.exitCode ?? result.exitSignal}`).trim().split('\n')[0];
   return { ok: false, error: `${file} failed: ${why}` };
 }
 

@@ -1,7 +1,15 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { planCapture, type CapturePlan, type PlanOptions } from '../../core/fingerprint/capture-plan.js';
-import { bashCommandLine, captureScript, followScript, parseProbeOutput, probeScript, TRACER_STOP_SECONDS, type TargetFacts } from '../../core/fingerprint/capture-script.js';
+import {
+  bashCommandLine,
+  captureScript,
+  followScript,
+  parseProbeOutput,
+  probeScript,
+  TRACER_STOP_SECONDS,
+  type TargetFacts,
+} from '../../core/fingerprint/capture-script.js';
 import { CaptureStreamDecoder } from '../../core/fingerprint/capture-stream.js';
 import { DEFAULT_KFUNCS } from '../../core/fingerprint/kallsyms.js';
 import { LineSplitter } from '../../core/fingerprint/line-splitter.js';
@@ -87,7 +95,8 @@ export async function probeCaptureTarget(shell: CaptureShell, kfuncs: readonly s
 export async function captureFingerprint(shell: CaptureShell, options: CaptureOptions): Promise<CaptureResult> {
   const follow = options.followExec;
   if (follow === undefined && (options.command ?? []).length === 0) throw new UsageError('fingerprint capture: no workload command given');
-  if (follow !== undefined && !follow.startsWith('/')) throw new UsageError(`fingerprint capture: the followed binary must be an absolute path (got ${follow})`);
+  if (follow !== undefined && !follow.startsWith('/'))
+    throw new UsageError(`fingerprint capture: the followed binary must be an absolute path (got ${follow})`);
   const now = options.now ?? (() => new Date());
   const facts = await probeCaptureTarget(shell, options.kfuncs ?? DEFAULT_KFUNCS, options.signal);
   const plan = planCapture(facts, { ...options, ...(follow ? { root: { mode: 'exec' as const, path: follow } } : {}) });

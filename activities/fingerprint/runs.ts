@@ -68,8 +68,16 @@ export async function captureRunFingerprint(shell: CaptureShell, input: RunFinge
       ...(input.onReady ? { onReady: input.onReady } : {}),
     };
     const { fingerprint } = await captureFingerprint(shell, options);
-    const fingerprintUri = await store.upload(fingerprintKeys.run(input.runId, input.flavor, input.shard, input.chunk), JSON.stringify(fingerprint, null, 2) + '\n', 'application/json');
-    const rawUri = await store.upload(fingerprintKeys.runRaw(input.runId, input.flavor, input.shard, input.chunk), await readFile(rawPath), 'application/x-ndjson');
+    const fingerprintUri = await store.upload(
+      fingerprintKeys.run(input.runId, input.flavor, input.shard, input.chunk),
+      JSON.stringify(fingerprint, null, 2) + '\n',
+      'application/json',
+    );
+    const rawUri = await store.upload(
+      fingerprintKeys.runRaw(input.runId, input.flavor, input.shard, input.chunk),
+      await readFile(rawPath),
+      'application/x-ndjson',
+    );
     const comparison = await compareWithBaseline(fingerprint, input, store);
     return { fingerprintUri, rawUri, sections: fingerprint.capture.sections, comparison };
   } finally {
@@ -108,7 +116,11 @@ export async function storeBaseline(
 ): Promise<{ baselineUri: string; tolerancesUri?: string }> {
   const baselineUri = await store.upload(fingerprintKeys.baseline(flavor, workload), JSON.stringify(fingerprint, null, 2) + '\n', 'application/json');
   if (!tolerances) return { baselineUri };
-  const tolerancesUri = await store.upload(fingerprintKeys.baselineTolerances(flavor, workload), JSON.stringify(tolerances, null, 2) + '\n', 'application/json');
+  const tolerancesUri = await store.upload(
+    fingerprintKeys.baselineTolerances(flavor, workload),
+    JSON.stringify(tolerances, null, 2) + '\n',
+    'application/json',
+  );
   return { baselineUri, tolerancesUri };
 }
 

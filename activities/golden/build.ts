@@ -15,15 +15,7 @@ import { GOLDEN_BUILDER_VERSION, ZfsSourceSchema, goldenName, goldenRecipeHash }
 import { createLogger, type Logger } from '../../lib/log.js';
 import { removeTree } from './chroot.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import {
-  stepConfigure,
-  stepDebootstrap,
-  stepImage,
-  stepInitramfs,
-  stepKernel,
-  stepPayload,
-  stepZfs,
-} from './debootstrap-steps.js';
+import { stepConfigure, stepDebootstrap, stepImage, stepInitramfs, stepKernel, stepPayload, stepZfs } from './debootstrap-steps.js';
 import { stepCloudVerify, stepFetchImage, stepProvision, stepSeed } from './cloud-image-steps.js';
 import { resolveZfsSource } from './zfs-source.js';
 import { defaultGoldenCacheDir, goldenPaths, hostDebianMirror } from './paths.js';

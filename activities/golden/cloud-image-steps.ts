@@ -138,9 +138,7 @@ export async function stepProvision(ctx: StepContext): Promise<StepData> {
       { path: join(ctx.paths.outDir, String(fetched.disk)), format: 'qcow2' as const },
       { path: String(seeded.seedImage), format: 'raw' as const, readOnly: true },
     ],
-    kernel: kernel
-      ? { path: kernel, initrd: join(ctx.paths.outDir, String(fetched.initrd)), append: String(fetched.kernelCmdline) }
-      : undefined,
+    kernel: kernel ? { path: kernel, initrd: join(ctx.paths.outDir, String(fetched.initrd)), append: String(fetched.kernelCmdline) } : undefined,
     sshHostPort: await freeLocalPort(),
     serialLogPath: join(dir, 'serial.log'),
     qmpSocketPath: join(dir, 'qmp.sock'),
@@ -175,9 +173,7 @@ export async function stepCloudVerify(ctx: StepContext): Promise<StepData> {
     boot: {
       disk: String(fetched.disk),
       diskFormat: 'qcow2',
-      ...(typeof fetched.kernel === 'string'
-        ? { kernel: fetched.kernel, initrd: String(fetched.initrd), kernelCmdline: String(fetched.kernelCmdline) }
-        : {}),
+      ...(typeof fetched.kernel === 'string' ? { kernel: fetched.kernel, initrd: String(fetched.initrd), kernelCmdline: String(fetched.kernelCmdline) } : {}),
     },
     ssh: { user: String(seeded.user), privateKeyFile: 'ssh/id_ed25519', hostPublicKey: String(seeded.hostPublicKey) },
   });

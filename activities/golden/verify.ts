@@ -84,13 +84,21 @@ async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
   const kmod = zfsNumericVersion(zfsVersion.kmod);
   // A --zfs-source build is whatever the tree is; the catalog's expectation is for the distro package.
   if (!ctx.zfsSource && !versionMatchesPrefix(kmod, ctx.flavor.expectedZfsVersion)) {
-    throw new Error(`${ctx.flavor.id} expects OpenZFS ${ctx.flavor.expectedZfsVersion}.x but the golden loads ${zfsVersion.kmod}; fix the catalog or the recipe`);
+    throw new Error(
+      `${ctx.flavor.id} expects OpenZFS ${ctx.flavor.expectedZfsVersion}.x but the golden loads ${zfsVersion.kmod}; fix the catalog or the recipe`,
+    );
   }
-  await mustRun(vm, 'sudo -n sh -ec "truncate -s 256M /var/tmp/zfslab-smoke && zpool create zfslab-smoke /var/tmp/zfslab-smoke && zfs create zfslab-smoke/fs && zpool destroy zfslab-smoke && rm /var/tmp/zfslab-smoke"');
+  await mustRun(
+    vm,
+    'sudo -n sh -ec "truncate -s 256M /var/tmp/zfslab-smoke && zpool create zfslab-smoke /var/tmp/zfslab-smoke && zfs create zfslab-smoke/fs && zpool destroy zfslab-smoke && rm /var/tmp/zfslab-smoke"',
+  );
   if (ctx.lineage === 'ztest') await mustRun(vm, 'test -x /usr/share/zfs/zfs-tests.sh && command -v ksh fio bpftrace');
   if (ctx.flavor.builder.kind === 'cloud-image') await mustRun(vm, `test -f ${PROVISIONED_MARKER}`);
   const packages = parsePackageList(
-    await mustRun(vm, "if command -v dpkg-query >/dev/null; then dpkg-query -W -f '${Package}\\t${Version}\\n'; else rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'; fi"),
+    await mustRun(
+      vm,
+      "if command -v dpkg-query >/dev/null; then dpkg-query -W -f '${Package}\\t${Version}\\n'; else rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'; fi",
+    ),
   );
   const shutdown = await vm.ssh.exec('sudo -n sync');
   ctx.log.info({ kernelRelease, zfsVersion, packages: Object.keys(packages).length, bootSeconds: vm.bootSeconds, sync: shutdown.exitCode }, 'golden verified');

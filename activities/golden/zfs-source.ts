@@ -13,9 +13,31 @@ import type { StepContext } from './step-context.js';
 
 /** Packages the OpenZFS build needs in the guest (its autogen/configure/make and the test suite). */
 export const ZFS_BUILD_DEPENDENCIES = [
-  'build-essential', 'autoconf', 'automake', 'libtool', 'gawk', 'alien', 'fakeroot', 'git', 'python3', 'python3-dev',
-  'python3-setuptools', 'python3-cffi', 'libffi-dev', 'uuid-dev', 'libblkid-dev', 'libudev-dev', 'libssl-dev', 'zlib1g-dev',
-  'libaio-dev', 'libattr1-dev', 'libelf-dev', 'libtirpc-dev', 'libcurl4-openssl-dev', 'libpam0g-dev', 'pkg-config',
+  'build-essential',
+  'autoconf',
+  'automake',
+  'libtool',
+  'gawk',
+  'alien',
+  'fakeroot',
+  'git',
+  'python3',
+  'python3-dev',
+  'python3-setuptools',
+  'python3-cffi',
+  'libffi-dev',
+  'uuid-dev',
+  'libblkid-dev',
+  'libudev-dev',
+  'libssl-dev',
+  'zlib1g-dev',
+  'libaio-dev',
+  'libattr1-dev',
+  'libelf-dev',
+  'libtirpc-dev',
+  'libcurl4-openssl-dev',
+  'libpam0g-dev',
+  'pkg-config',
 ];
 
 function isUrl(location: string): boolean {
@@ -47,7 +69,8 @@ export async function exportSourceTree(ctx: StepContext, source: ZfsSource): Pro
   let repo = source.location;
   if (isUrl(source.location)) {
     repo = join(ctx.paths.buildDir, 'zfs-source.git');
-    if (!existsSync(repo)) await runCommand('git', ['clone', '--bare', '--filter=blob:none', source.location, repo], { ...ctx.runOptions, timeoutMs: 1_800_000 });
+    if (!existsSync(repo))
+      await runCommand('git', ['clone', '--bare', '--filter=blob:none', source.location, repo], { ...ctx.runOptions, timeoutMs: 1_800_000 });
   }
   const archive = join(ctx.paths.buildDir, 'zfs-source.tar');
   await runCommand('git', ['-C', repo, 'archive', '--format=tar', '-o', archive, source.revision ?? 'HEAD']);

@@ -56,7 +56,10 @@ export async function probeHost(deps: ProbeDeps, options: ProbeOptions): Promise
       continue;
     }
     const collect = collectors[name] as Collector<typeof name>;
-    const section = await withHeartbeats(() => checkpoint, () => collect({ attempt, collectedAt: new Date().toISOString() }));
+    const section = await withHeartbeats(
+      () => checkpoint,
+      () => collect({ attempt, collectedAt: new Date().toISOString() }),
+    );
     (checkpoint as Record<string, unknown>)[name] = section;
     context.heartbeat(checkpoint);
   }

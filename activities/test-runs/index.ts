@@ -36,7 +36,14 @@ export function createTestRunActivities(deps: TestRunActivityDeps) {
   return {
     async openZtsRun(input: OpenRunInput): Promise<void> {
       await validated(() =>
-        deps.store.recordRun({ id: input.runId, workflowId: input.workflowId, selection: input.selection, target: input.target, startedAt: input.startedAt, status: 'running' }),
+        deps.store.recordRun({
+          id: input.runId,
+          workflowId: input.workflowId,
+          selection: input.selection,
+          target: input.target,
+          startedAt: input.startedAt,
+          status: 'running',
+        }),
       );
     },
 

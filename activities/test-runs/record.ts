@@ -56,7 +56,10 @@ export async function finishZtsTarget(input: FinishTargetInput, deps: RecordDeps
   for (const shard of input.shards) {
     const results = stored.filter((r) => r.shard === shard);
     const resultsKey = runKeys.shardResults(input.runId, input.flavorId, shard);
-    const put = await deps.artifacts.putBytes(resultsKey, JSON.stringify({ schema: 'zfslab.zts-results/v1', runId: input.runId, flavorId: input.flavorId, shard, results }, null, 2) + '\n');
+    const put = await deps.artifacts.putBytes(
+      resultsKey,
+      JSON.stringify({ schema: 'zfslab.zts-results/v1', runId: input.runId, flavorId: input.flavorId, shard, results }, null, 2) + '\n',
+    );
     await deps.store.recordArtifactKeys([
       { runId: input.runId, flavorId: input.flavorId, shard, name: 'runfile', s3Key: runKeys.shardRunfile(input.runId, input.flavorId, shard) },
       { runId: input.runId, flavorId: input.flavorId, shard, name: 'results-tree', s3Key: runKeys.resultsTree(input.runId, input.flavorId, shard) },

@@ -10,10 +10,7 @@ import { SshExecutor } from '../../lib/exec/ssh-executor.js';
  */
 export async function copyTreeFromGuest(ssh: SshExecutor, remoteDir: string, localDir: string, timeoutMs = 600_000): Promise<void> {
   const archive = SshExecutor.tempPath('.tar.gz');
-  const pack = await ssh.exec(
-    `sudo -n tar -C ${shellQuote(remoteDir)} -czf ${archive} . && sudo -n chmod 644 ${archive}`,
-    { timeoutMs },
-  );
+  const pack = await ssh.exec(`sudo -n tar -C ${shellQuote(remoteDir)} -czf ${archive} . && sudo -n chmod 644 ${archive}`, { timeoutMs });
   if (pack.exitCode !== 0) throw new Error(`cannot pack ${remoteDir} in the guest: ${pack.stderr.slice(-400)}`);
   mkdirSync(localDir, { recursive: true });
   const localArchive = join(localDir, '..', `.${Date.now()}-results.tar.gz`);

@@ -81,16 +81,23 @@ export function createVmActivities(deps: VmActivityDeps) {
     const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
     let h = hypervisors.get(kernel);
     if (!h) {
-      h = (kernel
-        ? probeAccelerator({ kernelPath: kernel, cacheFile: join(cacheDir, 'accel-probe.json'), log }).then((p) => p.chosen)
-        : Promise.resolve('tcg' as const)
+      h = (
+        kernel
+          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(cacheDir, 'accel-probe.json'), log }).then((p) => p.chosen)
+          : Promise.resolve('tcg' as const)
       ).then((accel) => new QemuHypervisor({ accel, log }));
       hypervisors.set(kernel, h);
     }
     return h;
   };
 
-  async function inClone<T>(runId: string, goldenDir: string, size: VmSize | undefined, artifactsDir: string | undefined, body: Parameters<typeof withClone<T>>[1]): Promise<{ value: T; clone: CloneRunInfo }> {
+  async function inClone<T>(
+    runId: string,
+    goldenDir: string,
+    size: VmSize | undefined,
+    artifactsDir: string | undefined,
+    body: Parameters<typeof withClone<T>>[1],
+  ): Promise<{ value: T; clone: CloneRunInfo }> {
     const golden = loadGoldenRef(goldenDir);
     const hypervisor = await hypervisorFor(golden);
     const vm = VmSizeSchema.parse(size ?? {});
@@ -133,7 +140,13 @@ export function createVmActivities(deps: VmActivityDeps) {
 
   return {
     /** Runs zfs-tests.sh in a fresh clone of the golden; the results tree lands in localResultsDir. */
-    async runZtsInClone(input: { runId: string; goldenDir: string; request: ZtsRunRequest; localResultsDir: string; size?: VmSize }): Promise<ZtsInCloneResult> {
+    async runZtsInClone(input: {
+      runId: string;
+      goldenDir: string;
+      request: ZtsRunRequest;
+      localResultsDir: string;
+      size?: VmSize;
+    }): Promise<ZtsInCloneResult> {
       const { value, clone } = await inClone(input.runId, input.goldenDir, input.size, input.localResultsDir, (vm) =>
         runZtsInVm(vm, input.request, { localResultsDir: input.localResultsDir, signal: Context.current().cancellationSignal }),
       );

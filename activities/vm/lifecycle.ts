@@ -132,7 +132,11 @@ async function oneClone<T>(options: CloneOptions, parentLog: Logger, attempt: nu
       memoryMiB: options.memoryMiB,
       disks: [{ path: disk.path, format: disk.format }, ...vdevs],
       kernel: boot.kernel
-        ? { path: join(options.golden.dir, boot.kernel), initrd: boot.initrd ? join(options.golden.dir, boot.initrd) : undefined, append: boot.kernelCmdline ?? 'root=/dev/vda rw console=ttyS0' }
+        ? {
+            path: join(options.golden.dir, boot.kernel),
+            initrd: boot.initrd ? join(options.golden.dir, boot.initrd) : undefined,
+            append: boot.kernelCmdline ?? 'root=/dev/vda rw console=ttyS0',
+          }
         : undefined,
       sshHostPort: await freeLocalPort(),
       serialLogPath,
@@ -145,7 +149,17 @@ async function oneClone<T>(options: CloneOptions, parentLog: Logger, attempt: nu
     log.info({ bootSeconds, accel: vm.accel, attempt }, 'clone booted');
     move('working');
     try {
-      const value = await body({ cloneId, runId: options.runId, dir, vm, ssh, disks: guestDiskNames(options.vdevCount), serialLogPath, bootSeconds, bootAttempts: attempt });
+      const value = await body({
+        cloneId,
+        runId: options.runId,
+        dir,
+        vm,
+        ssh,
+        disks: guestDiskNames(options.vdevCount),
+        serialLogPath,
+        bootSeconds,
+        bootAttempts: attempt,
+      });
       return { kind: 'done', value };
     } catch (err) {
       // A test that died with the guest kernel is the infrastructure's failure, not the test's.

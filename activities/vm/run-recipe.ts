@@ -24,7 +24,9 @@ export async function runRecipe(
 ): Promise<RecipeRunResult> {
   const path = SshExecutor.tempPath(`-${recipe.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
   await vm.ssh.upload(recipe.script, path, 0o755);
-  const env = Object.entries(recipe.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+  const env = Object.entries(recipe.env ?? {})
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join(' ');
   const interpreter = recipe.script.startsWith('#!') ? '' : 'bash ';
   const command = `sudo -n modprobe zfs && sudo -n env DISKS=${shellQuote(vm.disks.join(' '))} ${env} ${interpreter}${path}`;
   const r = await vm.ssh.exec(command, { timeoutMs: recipe.timeoutMs, signal: options.signal, onStdout: options.onOutput, onStderr: options.onOutput });

@@ -61,9 +61,7 @@ export async function sweepOrphanClones(options: SweepOptions): Promise<SweepRep
       const ownerGone = owner !== undefined && !isProcessAlive(owner);
       const ownedByOther = owner !== undefined && !ownerGone && !(self && owner.pid === self.pid && owner.startTicks === self.startTicks);
       const inUse =
-        !ownerGone &&
-        label !== undefined &&
-        (ownedByOther || now() - Date.parse(label.createdAt) < minAgeMs || (await options.isRunOpen(label.runId)));
+        !ownerGone && label !== undefined && (ownedByOther || now() - Date.parse(label.createdAt) < minAgeMs || (await options.isRunOpen(label.runId)));
       if (inUse) {
         report.kept.push({ cloneId, runId });
         continue;

@@ -144,9 +144,10 @@ export class VmTargetProvider implements TargetProvider {
     const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
     let h = this.hypervisors.get(kernel);
     if (!h) {
-      h = (kernel
-        ? probeAccelerator({ kernelPath: kernel, cacheFile: join(this.cacheDir, 'accel-probe.json'), log: this.log }).then((p) => p.chosen)
-        : Promise.resolve('tcg' as const)
+      h = (
+        kernel
+          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(this.cacheDir, 'accel-probe.json'), log: this.log }).then((p) => p.chosen)
+          : Promise.resolve('tcg' as const)
       ).then((accel) => new QemuHypervisor({ accel, log: this.log }));
       this.hypervisors.set(kernel, h);
     }
@@ -170,7 +171,10 @@ export class SshRunnerTarget implements RunnerTarget {
 
   async writeFile(path: string, content: string): Promise<void> {
     const dir = path.slice(0, path.lastIndexOf('/')) || '/';
-    const mk = await this.ssh.exec(`test -w ${shellQuote(dir)} || { sudo -n mkdir -p ${shellQuote(dir)} && sudo -n chown "$(id -u):$(id -g)" ${shellQuote(dir)}; }`, { timeoutMs: 60_000 });
+    const mk = await this.ssh.exec(
+      `test -w ${shellQuote(dir)} || { sudo -n mkdir -p ${shellQuote(dir)} && sudo -n chown "$(id -u):$(id -g)" ${shellQuote(dir)}; }`,
+      { timeoutMs: 60_000 },
+    );
     if (mk.exitCode !== 0) throw new Error(`cannot make ${dir} in the guest: ${mk.stderr.slice(-400)}`);
     await this.ssh.upload(content, path);
   }

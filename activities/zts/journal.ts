@@ -41,7 +41,13 @@ export class ChunkJournal {
   /** Appends what `finished` holds beyond what was written. */
   sync(finished: readonly TestResult[]): void {
     if (finished.length <= this.written) return;
-    appendFileSync(this.path, finished.slice(this.written).map((r) => JSON.stringify(r) + '\n').join(''));
+    appendFileSync(
+      this.path,
+      finished
+        .slice(this.written)
+        .map((r) => JSON.stringify(r) + '\n')
+        .join(''),
+    );
     this.written = finished.length;
   }
 }

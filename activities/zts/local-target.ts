@@ -50,7 +50,8 @@ export class LocalRunnerTarget implements RunnerTarget {
         onStderr: (chunk) => stderr.write(chunk),
       })
       .then(
-        (result) => (result.spawnError ? { code: null, signal: null, spawnError: result.spawnError } : { code: result.exitCode, signal: result.exitSignal ?? null }),
+        (result) =>
+          result.spawnError ? { code: null, signal: null, spawnError: result.spawnError } : { code: result.exitCode, signal: result.exitSignal ?? null },
         (err: unknown) => ({ code: null, signal: null, spawnError: (err as Error).message }),
       )
       .then(async (result) => {

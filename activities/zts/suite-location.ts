@@ -54,7 +54,9 @@ export async function nativeSuite(options: { toolsDir: string; log: Logger; inst
  */
 export async function flavorSuite(flavor: Flavor, options: { toolsDir: string; log: Logger }): Promise<SuiteLocation> {
   if (flavor.builder.kind !== 'debootstrap') {
-    throw new InfraError(`the runfiles of ${flavor.id} come from its golden image (a ${flavor.builder.kind} build); reading them from a golden is not wired yet`);
+    throw new InfraError(
+      `the runfiles of ${flavor.id} come from its golden image (a ${flavor.builder.kind} build); reading them from a golden is not wired yet`,
+    );
   }
   const suite = flavor.builder.backports ?? flavor.builder.suite;
   const runner = await ensureZtsRunner({ toolsDir: options.toolsDir, suite, log: options.log });

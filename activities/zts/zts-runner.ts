@@ -146,13 +146,19 @@ export function privateApt(dir: string, mirror: string, suite: string): { option
   return {
     sourcesList,
     options: [
-      '-o', `Dir::Etc::SourceList=${sourcesList}`,
-      '-o', `Dir::Etc::SourceParts=${join(dir, 'sources.list.d')}`,
-      '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-      '-o', `Dir::Cache=${join(dir, 'cache')}`,
-      '-o', 'Dir::State::Status=/dev/null',
+      '-o',
+      `Dir::Etc::SourceList=${sourcesList}`,
+      '-o',
+      `Dir::Etc::SourceParts=${join(dir, 'sources.list.d')}`,
+      '-o',
+      `Dir::State::Lists=${join(dir, 'lists')}`,
+      '-o',
+      `Dir::Cache=${join(dir, 'cache')}`,
+      '-o',
+      'Dir::State::Status=/dev/null',
       // apt drops to the _apt user for downloads; it cannot write into our tools dir.
-      '-o', 'APT::Sandbox::User=root',
+      '-o',
+      'APT::Sandbox::User=root',
     ],
   };
 }
@@ -256,6 +262,11 @@ const RUN_TIMEOUT_MS = 15 * 60_000;
 
 /** apt's own messages in English (parsed: madison), the whole output kept (package lists are long). */
 async function run(command: string, args: string[], options: { cwd?: string } = {}): Promise<{ stdout: string; stderr: string }> {
-  const { stdout, stderr } = await runCommand(command, args, { ...(options.cwd ? { cwd: options.cwd } : {}), maxCapture: 16 * 1024 * 1024, timeoutMs: RUN_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } });
+  const { stdout, stderr } = await runCommand(command, args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    maxCapture: 16 * 1024 * 1024,
+    timeoutMs: RUN_TIMEOUT_MS,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   return { stdout, stderr };
 }

@@ -11,7 +11,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, infra: 3 } as const;
 
 export class ExitError extends Error {
   override name = 'ExitError';
-  constructor(readonly code: number, message = '') {
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
     super(message);
   }
 }

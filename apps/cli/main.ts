@@ -40,7 +40,8 @@ export function buildProgram(): Command {
         }
       },
     }),
-  ]) program.addCommand(command);
+  ])
+    program.addCommand(command);
   program.commands.forEach(function applyExitOverride(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExitOverride);
@@ -62,7 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (err.message) process.stderr.write(`zfslab: ${err.message}\n`);
       return err.code;
     }
-    const label = err instanceof ConfigError ? 'config error' : err instanceof UsageError ? 'error' : err instanceof InfraError ? 'infrastructure error' : 'error';
+    const label =
+      err instanceof ConfigError ? 'config error' : err instanceof UsageError ? 'error' : err instanceof InfraError ? 'infrastructure error' : 'error';
     process.stderr.write(`zfslab: ${label}: ${err instanceof Error ? err.message : String(err)}\n`);
     if (process.env.ZFSLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err);

@@ -114,10 +114,18 @@ export async function waitForWorkflow<T>(client: Client, handle: WorkflowHandle,
 }
 
 /** Signs of life: a live worker on each queue, or an activity of the watched workflows held by a host worker. */
-async function lookAtQueues(client: Client, spec: WaitSpec, hostQueue: string, workflowIds: readonly string[]): Promise<{ hostAlive: boolean; coordinatorAlive: boolean; summary: string }> {
+async function lookAtQueues(
+  client: Client,
+  spec: WaitSpec,
+  hostQueue: string,
+  workflowIds: readonly string[],
+): Promise<{ hostAlive: boolean; coordinatorAlive: boolean; summary: string }> {
   const now = Date.now();
   try {
-    const [host, coordinator] = await Promise.all([describePollers(client, spec.namespace, hostQueue), describePollers(client, spec.namespace, spec.coordinatorQueue)]);
+    const [host, coordinator] = await Promise.all([
+      describePollers(client, spec.namespace, hostQueue),
+      describePollers(client, spec.namespace, spec.coordinatorQueue),
+    ]);
     const hostPollers = host.activityPollers.filter((p) => pollerIsLive(p.lastAccess, now)).length;
     const coordinatorAlive = coordinator.workflowPollers.some((p) => pollerIsLive(p.lastAccess, now));
     const held = await heldActivities(client, workflowIds);

@@ -28,7 +28,18 @@ const seconds: number[] = [];
 for (let i = 0; i < Number(countText); i++) {
   const started = performance.now();
   const boot = await withClone(
-    { runId: `boot-timing-${i}`, golden, storage: new Qcow2Storage(), hypervisor, cloneRoot: mkdtempSync(join(tmpdir(), 'zfslab-boot-')), cpus: 2, memoryMiB: 4096, vdevCount: 3, vdevSizeGiB: 4, log },
+    {
+      runId: `boot-timing-${i}`,
+      golden,
+      storage: new Qcow2Storage(),
+      hypervisor,
+      cloneRoot: mkdtempSync(join(tmpdir(), 'zfslab-boot-')),
+      cpus: 2,
+      memoryMiB: 4096,
+      vdevCount: 3,
+      vdevSizeGiB: 4,
+      log,
+    },
     async (vm) => ({ boot: vm.bootSeconds, attempts: vm.bootAttempts }),
   );
   const total = Math.round((performance.now() - started) / 100) / 10;

@@ -39,7 +39,9 @@ if (mode === 'worker') {
   const timer = setInterval(() => {
     handle
       .query(goldenProgressQuery)
-      .then((p) => console.log(new Date().toISOString(), p.steps.map((s) => `${s.step}:${s.status}${s.seconds !== undefined ? `(${s.seconds}s)` : ''}`).join(' ')))
+      .then((p) =>
+        console.log(new Date().toISOString(), p.steps.map((s) => `${s.step}:${s.status}${s.seconds !== undefined ? `(${s.seconds}s)` : ''}`).join(' ')),
+      )
       .catch((err: unknown) => console.log('query failed', (err as Error).message));
   }, 15_000);
   const result = await handle.result();

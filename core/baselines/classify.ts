@@ -12,11 +12,7 @@ export const ISSUE_URL_PREFIX = 'https://github.com/openzfs/zfs/issues/';
  *   entry expecting FAIL does not excuse a KILLED test, nor one expecting SKIP a FAIL).
  * Without a baseline (unknown release) every FAIL/KILLED is unexpected.
  */
-export function classify(
-  results: readonly TestResult[],
-  baseline: Baseline | undefined,
-  platform: BaselinePlatform = 'linux',
-): ClassifiedResult[] {
+export function classify(results: readonly TestResult[], baseline: Baseline | undefined, platform: BaselinePlatform = 'linux'): ClassifiedResult[] {
   const known = indexEntries(baseline, 'known', platform);
   const maybe = indexEntries(baseline, 'maybe', platform);
   return results.map((result) => {
@@ -24,8 +20,7 @@ export function classify(
     if (result.outcome === 'PASS') return { ...result, classification: 'pass' };
     if (result.outcome === 'SKIP') {
       const setupKey = key.replace(/[^/]+$/, 'setup');
-      const why =
-        matching(known, key, 'SKIP') ?? matching(maybe, key, 'SKIP') ?? matching(known, setupKey, 'SKIP') ?? matching(maybe, setupKey, 'SKIP');
+      const why = matching(known, key, 'SKIP') ?? matching(maybe, key, 'SKIP') ?? matching(known, setupKey, 'SKIP') ?? matching(maybe, setupKey, 'SKIP');
       return { ...result, classification: 'skip', ...annotation(why) };
     }
     const expected = matching(known, key, 'FAIL');
@@ -45,11 +40,7 @@ export function issueUrl(issue: number): string {
   return `${ISSUE_URL_PREFIX}${issue}`;
 }
 
-function indexEntries(
-  baseline: Baseline | undefined,
-  list: BaselineEntry['list'],
-  platform: BaselinePlatform,
-): Map<string, BaselineEntry[]> {
+function indexEntries(baseline: Baseline | undefined, list: BaselineEntry['list'], platform: BaselinePlatform): Map<string, BaselineEntry[]> {
   const index = new Map<string, BaselineEntry[]>();
   for (const entry of baseline?.entries ?? []) {
     if (entry.list !== list || !entry.platforms.includes(platform)) continue;

@@ -7,9 +7,7 @@ import { z } from 'zod';
  * `flavors:` in the config file, and both pass through FlavorSchema.
  */
 
-export const FlavorIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a lowercase flavor id (a-z 0-9 -, at most 40 chars)');
+export const FlavorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a lowercase flavor id (a-z 0-9 -, at most 40 chars)');
 
 export const LineageSchema = z.enum(['lean', 'ztest']);
 export type Lineage = z.infer<typeof LineageSchema>;
@@ -28,10 +26,16 @@ export const LineagePayloadSchema = z.strictObject({
 export const DebootstrapInputsSchema = z.strictObject({
   kind: z.literal('debootstrap'),
   suite: z.string().regex(/^[a-z][a-z0-9-]*$/),
-  components: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1).default(['main', 'contrib']),
+  components: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]*$/))
+    .min(1)
+    .default(['main', 'contrib']),
   /** Mirror URL; default: the Debian mirror this host's apt uses. */
   mirror: z.url({ protocol: /^https?$/ }).optional(),
-  backports: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+  backports: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/)
+    .optional(),
   /** Packages debootstrap includes in the base rootfs. */
   basePackages: z.array(packageName).min(1),
   /** Installed in the kernel step (image + headers; DKMS builds against these headers). */

@@ -47,7 +47,13 @@ export interface CompareOptions {
   slowSpeed?: number;
 }
 
-export function compareSplits(docs: readonly RunfileDocument[], history: DurationHistory, actual: DurationHistory, slotCounts: readonly number[], options: CompareOptions = {}): MakespanRow[] {
+export function compareSplits(
+  docs: readonly RunfileDocument[],
+  history: DurationHistory,
+  actual: DurationHistory,
+  slotCounts: readonly number[],
+  options: CompareOptions = {},
+): MakespanRow[] {
   const target = options.target ?? 'bench';
   const sections = resolveRunfiles(docs).sections;
   const bySection = new Map(sections.map((s) => [s.section, s]));
@@ -68,8 +74,18 @@ export function compareSplits(docs: readonly RunfileDocument[], history: Duratio
   };
 
   const dynamic = (n: number, split: boolean): MakespanRow => {
-    const items = workItems(target, sections, planned, split ? { splitAbove: (plannedTotal / n) * (options.splitAboveShare ?? 1), partCost: plannedTotal / n / 2, neverSplit: options.neverSplit ?? [] } : {});
-    const slots = speeds(n).map((speed, i) => ({ slotId: `slot-${String(i + 1).padStart(2, '0')}`, hostId: speed === 1 ? 'host' : 'slow-host', targets: [target], speed }));
+    const items = workItems(
+      target,
+      sections,
+      planned,
+      split ? { splitAbove: (plannedTotal / n) * (options.splitAboveShare ?? 1), partCost: plannedTotal / n / 2, neverSplit: options.neverSplit ?? [] } : {},
+    );
+    const slots = speeds(n).map((speed, i) => ({
+      slotId: `slot-${String(i + 1).padStart(2, '0')}`,
+      hostId: speed === 1 ? 'host' : 'slow-host',
+      targets: [target],
+      speed,
+    }));
     const sim = simulateDispatch(items, { slots, actual: (item, testIds) => scriptSeconds(bySection.get(item.section)!, testIds, real) });
     return {
       slots: n,
@@ -89,10 +105,18 @@ export function compareSplits(docs: readonly RunfileDocument[], history: Duratio
     rows.push(dynamic(n, false));
     if (options.splitGroups) rows.push(dynamic(n, true));
     const shards = planShards(docs, history, n);
-    const staticMakespan = Math.max(...shards.shards.map((shard, i) => shard.sections.reduce((t, name) => t + (realCost.get(name) ?? 0), 0) / (speed[i] as number)));
+    const staticMakespan = Math.max(
+      ...shards.shards.map((shard, i) => shard.sections.reduce((t, name) => t + (realCost.get(name) ?? 0), 0) / (speed[i] as number)),
+    );
     rows.push({ slots: n, split: 'static', splitGroups: false, makespanSeconds: staticMakespan, lowerBoundSeconds });
     const upstream = planUpstreamSplit(docs, actual, n);
-    rows.push({ slots: n, split: 'upstream', splitGroups: false, makespanSeconds: Math.max(...upstream.shards.map((shard, i) => shard.cost / (speed[i] as number))), lowerBoundSeconds });
+    rows.push({
+      slots: n,
+      split: 'upstream',
+      splitGroups: false,
+      makespanSeconds: Math.max(...upstream.shards.map((shard, i) => shard.cost / (speed[i] as number))),
+      lowerBoundSeconds,
+    });
   }
   return rows;
 }

@@ -63,7 +63,11 @@ export function buildNeeds(flavor: Pick<Flavor, 'builder'>): string[] {
  * free slots, then host id), and why each other host cannot. A host with no free slot now still
  * qualifies: its slots free up as its work ends, and dynamic dispatch hands it groups then.
  */
-export function placeTarget(flavor: Pick<Flavor, 'id' | 'builder'>, hosts: readonly PlacementHost[], requirements: PlacementRequirements = {}): TargetPlacement {
+export function placeTarget(
+  flavor: Pick<Flavor, 'id' | 'builder'>,
+  hosts: readonly PlacementHost[],
+  requirements: PlacementRequirements = {},
+): TargetPlacement {
   const required = [...new Set(requirements.require ?? [])];
   const chosen: HostChoice[] = [];
   const rejected: HostRejection[] = [];
@@ -102,7 +106,11 @@ export interface ExpandedTargets {
  * `zfslab test all`: every catalog flavor that some host of the fleet can run; the others are skipped
  * with the reason, so five cloud-image flavors on a machine without internet do not fail the run.
  */
-export function expandAll(flavors: readonly Pick<Flavor, 'id' | 'builder'>[], hosts: readonly PlacementHost[], requirements: PlacementRequirements = {}): ExpandedTargets {
+export function expandAll(
+  flavors: readonly Pick<Flavor, 'id' | 'builder'>[],
+  hosts: readonly PlacementHost[],
+  requirements: PlacementRequirements = {},
+): ExpandedTargets {
   const placements: TargetPlacement[] = [];
   const skipped: SkippedFlavor[] = [];
   for (const flavor of flavors) {

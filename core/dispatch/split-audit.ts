@@ -20,7 +20,11 @@ export interface SplitAudit {
 }
 
 export const SPLIT_AUDIT: readonly SplitAudit[] = [
-  { section: 'tests/functional/redundancy', unsafe: false, why: 'setup only checks the zone; every test calls setup_test_env for a pool of its own and cleans it up' },
+  {
+    section: 'tests/functional/redundancy',
+    unsafe: false,
+    why: 'setup only checks the zone; every test calls setup_test_env for a pool of its own and cleans it up',
+  },
   {
     section: 'tests/functional/rsend',
     unsafe: false,
@@ -37,10 +41,18 @@ export const SPLIT_AUDIT: readonly SplitAudit[] = [
     unsafe: false,
     why: 'setup sets multihost tunables (and skips if /etc/hostid exists), cleanup resets them; every test makes its own pool and clears the hostid on exit',
   },
-  { section: 'tests/functional/cli_root/zpool_import', unsafe: false, why: 'setup creates $TESTPOOL and the device files; each test builds its pools from them and restores them on exit' },
+  {
+    section: 'tests/functional/cli_root/zpool_import',
+    unsafe: false,
+    why: 'setup creates $TESTPOOL and the device files; each test builds its pools from them and restores them on exit',
+  },
   { section: 'tests/functional/cli_root/zpool_create', unsafe: false, why: 'every test creates and destroys its own pools' },
   { section: 'tests/functional/removal', unsafe: false, why: 'no setup; every test creates its pool (default_setup_noexit) and destroys it' },
-  { section: 'tests/functional/cli_root/zdb', unsafe: false, why: 'no setup or cleanup; each test creates its pool ("uses expected result from previous test" in zdb_object_range_pos means a step of the same script)' },
+  {
+    section: 'tests/functional/cli_root/zdb',
+    unsafe: false,
+    why: 'no setup or cleanup; each test creates its pool ("uses expected result from previous test" in zdb_object_range_pos means a step of the same script)',
+  },
   { section: 'tests/functional/raidz', unsafe: false, why: 'raidz_test sweeps in userland, no pool shared between tests' },
 ];
 

@@ -102,7 +102,11 @@ export function longestFirst<T extends Pick<WorkItem, 'id' | 'cost'>>(items: rea
  * What running `testIds` of `section` takes under `model`, script by script: the group's setup, each
  * test, its cleanup (the shape ./simulate.ts wants, with a model built from the durations a run really had).
  */
-export function scriptSeconds(section: ResolvedSection, testIds: readonly string[], model: CostModel): { setupSeconds: number; tests: { testId: string; seconds: number }[]; cleanupSeconds: number } {
+export function scriptSeconds(
+  section: ResolvedSection,
+  testIds: readonly string[],
+  model: CostModel,
+): { setupSeconds: number; tests: { testId: string; seconds: number }[]; cleanupSeconds: number } {
   const only = (pre: string, post: string): number => model.sectionCost({ ...section, pre, post, tests: [], testIds: [] }).cost;
   const index = new Map(section.testIds.map((id, i) => [id, i]));
   const tests = testIds.map((testId) => {

@@ -65,9 +65,30 @@ const PATH_SYSCALLS: readonly [string, readonly [string | null, string][], strin
   ['unlink', [[null, 'pathname']], null],
   ['unlinkat', [['dfd', 'pathname']], null],
   ['rmdir', [[null, 'pathname']], null],
-  ['rename', [[null, 'oldname'], [null, 'newname']], null],
-  ['renameat', [['olddfd', 'oldname'], ['newdfd', 'newname']], null],
-  ['renameat2', [['olddfd', 'oldname'], ['newdfd', 'newname']], null],
+  [
+    'rename',
+    [
+      [null, 'oldname'],
+      [null, 'newname'],
+    ],
+    null,
+  ],
+  [
+    'renameat',
+    [
+      ['olddfd', 'oldname'],
+      ['newdfd', 'newname'],
+    ],
+    null,
+  ],
+  [
+    'renameat2',
+    [
+      ['olddfd', 'oldname'],
+      ['newdfd', 'newname'],
+    ],
+    null,
+  ],
   ['truncate', [[null, 'path']], null],
   ['link', [[null, 'newname']], null],
   ['linkat', [['newdfd', 'newname']], null],
@@ -260,7 +281,7 @@ export function ipv6FromHalves(high: string, low: string): string {
   for (let i = 0; i < 32; i += 4) groups.push(parseInt(hex.slice(i, i + 4), 16).toString(16));
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -295,9 +316,7 @@ export function decodeCaptureRecord(record: BpftraceRecord, context: DecodeConte
       return [];
     case 'hist':
       if (record.name !== '@kfunc_ns') return [];
-      return [...record.histograms].flatMap(([func, buckets]) =>
-        func === undefined ? [] : [{ kind: 'kfunc-latency' as const, source, func, buckets }],
-      );
+      return [...record.histograms].flatMap(([func, buckets]) => (func === undefined ? [] : [{ kind: 'kfunc-latency' as const, source, func, buckets }]));
     default:
       return [];
   }
@@ -361,9 +380,7 @@ function decodePrintf(text: string, context: DecodeContext): CaptureEvent[] {
     case 'conn6': {
       const f = fields(text, 5) ?? [];
       if (f.length !== 5) throw bad();
-      return [
-        { kind: 'connect', source, family: 'inet6', address: ipv6FromHalves(f[2] as string, f[3] as string), port: int(f[4]), count: 1 },
-      ];
+      return [{ kind: 'connect', source, family: 'inet6', address: ipv6FromHalves(f[2] as string, f[3] as string), port: int(f[4]), count: 1 }];
     }
     case 'connu': {
       const f = fields(text, 3) ?? [];

@@ -206,7 +206,14 @@ function pathDrift(category: SectionName, baseline: readonly string[], current: 
   }
   for (const pattern of baseline) {
     if (ignore.has(pattern) || isCoveredBy(pattern, current)) continue;
-    out.push({ kind: 'missing', drift: 'schema', category, key: pattern, severity: MISSING_SEVERITY[category], message: `${what} ${pattern} no longer touched` });
+    out.push({
+      kind: 'missing',
+      drift: 'schema',
+      category,
+      key: pattern,
+      severity: MISSING_SEVERITY[category],
+      message: `${what} ${pattern} no longer touched`,
+    });
   }
   return out;
 }
@@ -264,4 +271,3 @@ function percent(value: number): string {
 function signedPercent(value: number): string {
   return `${value >= 0 ? '+' : ''}${percent(value)}`;
 }
-

@@ -38,6 +38,5 @@ export const fingerprintKeys = {
   runDeviations: (runId: string, flavor: string, shard: number | string, chunk?: number) =>
     `${runPart(runId, flavor, shard, chunk)}/fingerprint-deviations.json`,
   baseline: (flavor: string, workload: string) => `fingerprints/baselines/${part('flavor', flavor)}/${workloadSlug(workload)}.json`,
-  baselineTolerances: (flavor: string, workload: string) =>
-    `fingerprints/baselines/${part('flavor', flavor)}/${workloadSlug(workload)}.tolerances.json`,
+  baselineTolerances: (flavor: string, workload: string) => `fingerprints/baselines/${part('flavor', flavor)}/${workloadSlug(workload)}.tolerances.json`,
 };

@@ -42,7 +42,7 @@ function looksRandom(run: string): boolean {
     const aDigit = a >= '0' && a <= '9';
     const bDigit = b >= '0' && b <= '9';
     if (aDigit !== bDigit) kindChanges++;
-    else if (!aDigit && (a >= 'a') !== (b >= 'a')) caseChanges++;
+    else if (!aDigit && a >= 'a' !== b >= 'a') caseChanges++;
   }
   return caseChanges >= 2 || kindChanges >= 3 || (caseChanges >= 1 && kindChanges >= 2);
 }
@@ -103,17 +103,13 @@ export function collapsePatterns(patterns: Iterable<string>, options: CollapseOp
   let set = mergeDigitSiblings(patterns);
   for (;;) {
     const children = childrenByDir(set);
-    const crowded = [...children.entries()]
-      .filter(([, kids]) => kids.size > options.maxChildren)
-      .sort((a, b) => depth(b[0]) - depth(a[0]));
+    const crowded = [...children.entries()].filter(([, kids]) => kids.size > options.maxChildren).sort((a, b) => depth(b[0]) - depth(a[0]));
     if (crowded.length > 0) {
       set = collapseDir(set, (crowded[0] as [string, Set<string>])[0]);
       continue;
     }
     if (set.size <= options.maxPatterns) break;
-    const biggest = [...children.entries()]
-      .filter(([dir]) => dir !== '' && dir !== '/')
-      .sort((a, b) => b[1].size - a[1].size || depth(b[0]) - depth(a[0]))[0];
+    const biggest = [...children.entries()].filter(([dir]) => dir !== '' && dir !== '/').sort((a, b) => b[1].size - a[1].size || depth(b[0]) - depth(a[0]))[0];
     if (!biggest || biggest[1].size <= 1) {
       // Only distinct top-level entries remain; collapse the deepest pattern's parent instead.
       const deepest = [...set].sort((a, b) => depth(b) - depth(a))[0];

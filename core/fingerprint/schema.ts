@@ -73,12 +73,7 @@ export type NetworkDestination = z.infer<typeof NetworkDestinationSchema>;
 
 export const CaptureInfoSchema = z.strictObject({
   backends: z.array(CaptureSourceSchema),
-  sections: z.strictObject(
-    Object.fromEntries(SECTION_NAMES.map((name) => [name, SectionCoverageSchema])) as Record<
-      SectionName,
-      typeof SectionCoverageSchema
-    >,
-  ),
+  sections: z.strictObject(Object.fromEntries(SECTION_NAMES.map((name) => [name, SectionCoverageSchema])) as Record<SectionName, typeof SectionCoverageSchema>),
   /** Events the kernel dropped before userspace read them (bpftrace "Lost N events"); counts are then lower bounds. */
   lost_events: count,
   /** Paths cut at the capture's string limit; their patterns end in `…*`. */

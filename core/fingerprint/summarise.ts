@@ -203,9 +203,7 @@ export class FingerprintSummariser {
         )
       : {};
     const binaries = captured('binaries_spawned')
-      ? [...this.binaries]
-          .sort(byCount)
-          .map(([path, entry]) => ({ path, count: entry.count, parents: [...entry.parents].sort() }))
+      ? [...this.binaries].sort(byCount).map(([path, entry]) => ({ path, count: entry.count, parents: [...entry.parents].sort() }))
       : [];
     const ioctls = captured('ioctl_codes')
       ? Object.fromEntries(
@@ -226,14 +224,17 @@ export class FingerprintSummariser {
       }
     }
     const destinations = captured('network_destinations')
-      ? [...this.destinations.values()].sort(
-          (a, b) => b.count - a.count || `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`),
-        )
+      ? [...this.destinations.values()].sort((a, b) => b.count - a.count || `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`))
       : [];
     const collapse = this.options.collapse ?? DEFAULT_COLLAPSE;
     const modified = captured('filesystem_paths_modified') ? collapsePatterns(this.modified, collapse) : [];
     const modifiedSet = new Set(modified);
-    const read = captured('filesystem_paths_read') ? collapsePatterns([...this.read].filter((p) => !modifiedSet.has(p)), collapse) : [];
+    const read = captured('filesystem_paths_read')
+      ? collapsePatterns(
+          [...this.read].filter((p) => !modifiedSet.has(p)),
+          collapse,
+        )
+      : [];
 
     const fingerprint: Fingerprint = {
       schema_version: FINGERPRINT_SCHEMA_VERSION,

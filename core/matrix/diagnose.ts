@@ -16,13 +16,7 @@ import type { VersionTriple } from './versions.js';
  * test was skipped or never ran does not count as passing. A verdict needs every flavor to have
  * evidence; otherwise the verdict is `unclear` and `consistentWith` lists what the evidence allows.
  */
-export const VerdictSchema = z.enum([
-  'distro-patch-or-packaging',
-  'upstream-regression-candidate',
-  'kernel-api-change',
-  'test-or-environment',
-  'unclear',
-]);
+export const VerdictSchema = z.enum(['distro-patch-or-packaging', 'upstream-regression-candidate', 'kernel-api-change', 'test-or-environment', 'unclear']);
 export type Verdict = z.infer<typeof VerdictSchema>;
 
 export interface Diagnosis {
@@ -123,12 +117,7 @@ function distroCandidate(failing: FlavorMeta[], passing: FlavorMeta[], complete:
   };
 }
 
-function upstreamCandidate(
-  failing: FlavorMeta[],
-  passing: FlavorMeta[],
-  flavors: readonly FlavorMeta[],
-  complete: boolean,
-): Candidate | undefined {
+function upstreamCandidate(failing: FlavorMeta[], passing: FlavorMeta[], flavors: readonly FlavorMeta[], complete: boolean): Candidate | undefined {
   const versions = new Map(flavors.map((f) => [f.id, parseOpenzfsVersion(f.openzfsVersion)]));
   const versionOf = (f: FlavorMeta): VersionTriple | undefined => versions.get(f.id);
   if (failing.length === 0 || passing.length === 0 || ![...failing, ...passing].every((f) => versionOf(f))) return undefined;
@@ -152,12 +141,7 @@ function upstreamCandidate(
   };
 }
 
-function kernelCandidate(
-  failing: FlavorMeta[],
-  passing: FlavorMeta[],
-  flavors: readonly FlavorMeta[],
-  complete: boolean,
-): Candidate | undefined {
+function kernelCandidate(failing: FlavorMeta[], passing: FlavorMeta[], flavors: readonly FlavorMeta[], complete: boolean): Candidate | undefined {
   const series = new Set(failing.map((f) => kernelSeries(f.kernel)));
   const [k] = series;
   if (failing.length === 0 || passing.length === 0 || series.size !== 1 || k === undefined) return undefined;
@@ -184,13 +168,7 @@ function everywhereCandidate(failing: FlavorMeta[], passing: FlavorMeta[], compl
   };
 }
 
-function unclearText(
-  failing: FlavorMeta[],
-  passing: FlavorMeta[],
-  noEvidence: Diagnosis['noEvidence'],
-  flavorCount: number,
-  consistent: Candidate[],
-): string {
+function unclearText(failing: FlavorMeta[], passing: FlavorMeta[], noEvidence: Diagnosis['noEvidence'], flavorCount: number, consistent: Candidate[]): string {
   const parts = [`fails on ${failing.map(describe).join(', ') || 'no flavor'}`];
   if (passing.length) parts.push(`passes on ${passing.map(describe).join(', ')}`);
   if (noEvidence.length) parts.push(`no result on ${noEvidence.map((n) => `${n.flavor} (${n.why})`).join(', ')}`);

@@ -91,12 +91,7 @@ function renderCase(result: JUnitResult): string[] {
 
 /** e.g. `FAIL: expected failure (known issue https://github.com/openzfs/zfs/issues/1234)`. */
 export function failureMessage(result: Pick<JUnitResult, 'outcome' | 'classification' | 'issueUrl' | 'reason' | 'reran'>): string {
-  const what =
-    result.classification === 'expected-fail'
-      ? 'expected failure'
-      : result.classification === 'flaky'
-        ? 'known flaky'
-        : 'unexpected failure';
+  const what = result.classification === 'expected-fail' ? 'expected failure' : result.classification === 'flaky' ? 'known flaky' : 'unexpected failure';
   const why = [result.reason, result.issueUrl].filter((s): s is string => s !== undefined && s !== '');
   return `${result.outcome}: ${what}${why.length > 0 ? ` (${why.join(', ')})` : ''}${result.reran ? ', reran' : ''}`;
 }

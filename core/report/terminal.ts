@@ -33,9 +33,7 @@ export function renderTerminalMatrix(report: MatrixReport, options: TerminalMatr
     out.push(line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line));
   }
   out.push('');
-  out.push(
-    `${rows.length} of ${report.rows.length} tests shown${options.all ? '' : ' (rows where every flavor passed are hidden; --all shows them)'}.`,
-  );
+  out.push(`${rows.length} of ${report.rows.length} tests shown${options.all ? '' : ' (rows where every flavor passed are hidden; --all shows them)'}.`);
   out.push(
     `results: ${all.pass} pass, ${all.unexpected} unexpected fail, ${all.expected} expected fail, ${all.flaky} flaky, ` +
       `${all.skip} skip, ${all.infra} infra error`,

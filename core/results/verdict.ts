@@ -34,11 +34,7 @@ export interface RunVerdict {
  * ran, and test-runner.py's `fail()` exits 1 like an ordinary test failure before 2.4. A run counts
  * only if it printed at least one result line and a Results Summary that agrees with those lines.
  */
-export function judgeRun(input: {
-  results: readonly TestResult[];
-  summary: RunSummary | undefined;
-  exitCode: number | null;
-}): RunVerdict {
+export function judgeRun(input: { results: readonly TestResult[]; summary: RunSummary | undefined; exitCode: number | null }): RunVerdict {
   const reasons: string[] = [];
   const runnerExit = describeRunnerExit(input.exitCode);
   if (input.results.length === 0) reasons.push('no result line was printed');

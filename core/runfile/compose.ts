@@ -17,11 +17,7 @@ export interface SectionPick {
  * timeout and tags come out unchanged. A section whose test list shrinks gets a re-rendered `tests`.
  * With one document and every section picked unchanged, the output is the input, byte for byte.
  */
-export function composeRunfile(
-  docs: readonly RunfileDocument[],
-  picks: readonly SectionPick[],
-  source: string,
-): RunfileDocument {
+export function composeRunfile(docs: readonly RunfileDocument[], picks: readonly SectionPick[], source: string): RunfileDocument {
   const first = docs[0];
   const eol = first?.eol ?? '\n';
   const { defaults } = mergeRunfiles(docs);
@@ -44,11 +40,7 @@ export function composeRunfile(
   return { source, preamble: first?.preamble ?? [], sections, eol };
 }
 
-function composeDefault(
-  docs: readonly RunfileDocument[],
-  defaults: Record<string, string>,
-  eol: string,
-): RunfileSection | undefined {
+function composeDefault(docs: readonly RunfileDocument[], defaults: Record<string, string>, eol: string): RunfileSection | undefined {
   const found = docs.flatMap((doc) => doc.sections).find((section) => section.name === DEFAULT_SECTION);
   if (!found && Object.keys(defaults).length === 0) return undefined;
   let section = found ?? newSection(DEFAULT_SECTION, [], eol);

@@ -58,11 +58,7 @@ export function newSection(name: string, options: readonly (readonly [string, st
   return section;
 }
 
-function mapSection(
-  doc: RunfileDocument,
-  sectionName: string,
-  edit: (section: RunfileSection) => RunfileSection,
-): RunfileDocument {
+function mapSection(doc: RunfileDocument, sectionName: string, edit: (section: RunfileSection) => RunfileSection): RunfileDocument {
   const index = doc.sections.findIndex((section) => section.name === sectionName);
   if (index < 0) throw new Error(`no section [${sectionName}] in ${doc.source}`);
   const sections = [...doc.sections];

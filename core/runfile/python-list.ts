@@ -63,7 +63,7 @@ class ListReader {
   readWholeList(): string[] {
     this.skipBlank();
     const open = this.text[this.pos];
-    if (open !== '[' && open !== '(') throw this.error('expected a list like [\'a\', \'b\']');
+    if (open !== '[' && open !== '(') throw this.error("expected a list like ['a', 'b']");
     const close = open === '[' ? ']' : ')';
     this.pos++;
     const items: string[] = [];

@@ -83,7 +83,10 @@ export function mergeRunfiles(docs: readonly RunfileDocument[]): Pick<ResolvedRu
 export function resolveRunfiles(docs: readonly RunfileDocument[]): ResolvedRunfile {
   const { defaults, sectionOptions } = mergeRunfiles(docs);
   const sourceOf = (section: string): string =>
-    docs.filter((doc) => doc.sections.some((s) => s.name === section)).map((doc) => doc.source).join('+');
+    docs
+      .filter((doc) => doc.sections.some((s) => s.name === section))
+      .map((doc) => doc.source)
+      .join('+');
   const sections = sectionOptions.map(({ section, options }) => {
     const get = (name: string): string | undefined => options[name] ?? defaults[name];
     const where = `${sourceOf(section)} [${section}]`;

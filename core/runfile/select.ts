@@ -189,10 +189,7 @@ function pickGroupsOrTests(universe: readonly ResolvedSection[], inputs: readonl
     const test = findTest(universe, input);
     if (Array.isArray(test)) throw new AmbiguousSelectionError('test', input, test);
     if (test === 'none') {
-      const spellings = [
-        ...groupCandidates(universe),
-        ...testCandidates(universe),
-      ];
+      const spellings = [...groupCandidates(universe), ...testCandidates(universe)];
       throw new UnknownSelectionError('group or test', input, searched, nearestMatches(query, spellings));
     }
     const tests = someTests.get(test.section) ?? new Set<string>();
@@ -240,7 +237,10 @@ function pickTags(universe: readonly ResolvedSection[], tags: readonly string[],
   const known = new Set(universe.flatMap((s) => s.tags));
   for (const tag of tags) {
     if (!known.has(tag)) {
-      const nearest = nearestMatches(tag, [...known].map((label) => ({ label, spellings: [label] })));
+      const nearest = nearestMatches(
+        tag,
+        [...known].map((label) => ({ label, spellings: [label] })),
+      );
       throw new UnknownSelectionError('tag', tag, searched, nearest);
     }
   }

@@ -20,20 +20,18 @@ export function parseDuration(text: string): number | undefined {
 }
 
 const Duration = (what: string, minMs: number) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${what}: "${text}" is not a duration like 30m, 24h or 7d` });
-        return z.NEVER;
-      }
-      if (ms < minMs) {
-        ctx.addIssue({ code: 'custom', message: `${what}: "${text}" is shorter than ${minMs / 1000}s` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what}: "${text}" is not a duration like 30m, 24h or 7d` });
+      return z.NEVER;
+    }
+    if (ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `${what}: "${text}" is shorter than ${minMs / 1000}s` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /**
  * Five cron fields (minute hour day-of-month month day-of-week), as Temporal's cron strings take

@@ -34,11 +34,7 @@ export interface ShardPlan {
  * the least loaded shard — then moves and swaps of single groups off the most loaded shard while they
  * lower it. Deterministic (ties by section name, then shard index), so it is safe in a workflow.
  */
-export function planShards(
-  runfile: RunfileDocument | readonly RunfileDocument[],
-  history: DurationHistory,
-  shardCount: number,
-): ShardPlan {
+export function planShards(runfile: RunfileDocument | readonly RunfileDocument[], history: DurationHistory, shardCount: number): ShardPlan {
   if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shard count must be a positive integer, got ${shardCount}`);
   const docs = Array.isArray(runfile) ? (runfile as readonly RunfileDocument[]) : [runfile as RunfileDocument];
   const model = costModel(history);

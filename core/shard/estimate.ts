@@ -50,10 +50,7 @@ export function estimateEta(plan: ShardPlan, options: EtaOptions = {}): Eta {
  * Our seconds per history second, from the scripts that already finished and have history
  * (ignoring those with under 1 s of history, whose ratio is noise). Undefined until there is some.
  */
-export function speedFactorFrom(
-  history: DurationHistory,
-  finished: readonly { testId: string; durationSeconds: number }[],
-): number | undefined {
+export function speedFactorFrom(history: DurationHistory, finished: readonly { testId: string; durationSeconds: number }[]): number | undefined {
   let ours = 0;
   let theirs = 0;
   for (const result of finished) {

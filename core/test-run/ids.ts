@@ -7,7 +7,11 @@ import { NATIVE_TARGET } from './input.js';
 
 /** `r20260422-033417-k3x9`: sortable by start time, unique enough for one lab. */
 export function newRunId(now: Date, random: () => number): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
   const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
   let suffix = '';
   for (let i = 0; i < 4; i++) suffix += alphabet[Math.floor(random() * alphabet.length) % alphabet.length];

@@ -45,7 +45,10 @@ const runShape = {
   /** Chunks per workflow execution before the per-target workflow continues as new. */
   maxChunksPerExecution: z.number().int().min(1).max(10_000).default(200),
   /** Classify against the baseline of this OpenZFS version instead of the target's own. */
-  baselineVersion: z.string().regex(/\d+\.\d+/).optional(),
+  baselineVersion: z
+    .string()
+    .regex(/\d+\.\d+/)
+    .optional(),
   /** Resolve and plan only; run nothing, record nothing. */
   dryRun: z.boolean().default(false),
   /** Capture a fingerprint of each chunk's runner tree and compare it with the flavor's baseline of this workload name. */

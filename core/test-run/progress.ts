@@ -44,13 +44,7 @@ export interface RunProgressView {
  * history; test counts: a minute per test, what one ZTS test takes in a TCG clone). Shards in parallel
  * share the time.
  */
-export function etaSeconds(input: {
-  remainingCost: number;
-  measuredSeconds: number;
-  measuredCost: number;
-  basis: CostBasis;
-  parallelism: number;
-}): number {
+export function etaSeconds(input: { remainingCost: number; measuredSeconds: number; measuredCost: number; basis: CostBasis; parallelism: number }): number {
   const rate = input.measuredCost > 0 ? input.measuredSeconds / input.measuredCost : input.basis === 'history' ? 1 : 60;
   return (input.remainingCost * rate) / Math.max(1, input.parallelism);
 }

@@ -77,7 +77,14 @@ export function plannedTarget(
     selectedSections: plan.selectedSections,
     planSeconds: plan.eta.planSeconds,
     perShardSeconds: plan.eta.perShardSeconds,
-    shards: plan.shards.map((s) => ({ index: s.index, sections: s.sections, tests: s.tests, cost: s.cost, runfileKey: options.runfileKey(s.index), chunks: s.chunks })),
+    shards: plan.shards.map((s) => ({
+      index: s.index,
+      sections: s.sections,
+      tests: s.tests,
+      cost: s.cost,
+      runfileKey: options.runfileKey(s.index),
+      chunks: s.chunks,
+    })),
   };
 }
 
@@ -97,7 +104,6 @@ export interface ChunkActivityInput {
   /** Capture a workload fingerprint of the runner's process tree and compare it with the flavor's baseline. */
   fingerprint?: { workload: string };
 }
-
 
 export interface ChunkActivityResult {
   resultsKey: string;

@@ -20,11 +20,7 @@ export function editDistance(a: string, b: string): number {
  * test's full id, its path after functional/, its bare name); its distance is the smallest. Ties go
  * to the alphabetically first label, so the answer is stable.
  */
-export function nearestMatches(
-  input: string,
-  candidates: readonly { label: string; spellings: readonly string[] }[],
-  count = 3,
-): string[] {
+export function nearestMatches(input: string, candidates: readonly { label: string; spellings: readonly string[] }[], count = 3): string[] {
   const scored = new Map<string, number>();
   for (const { label, spellings } of candidates) {
     const distance = Math.min(...spellings.map((spelling) => editDistance(input, spelling)));

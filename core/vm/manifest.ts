@@ -58,7 +58,10 @@ export type GoldenManifest = z.infer<typeof GoldenManifestSchema>;
 
 /** `zfs version` prints "zfs-2.3.2-2" then "zfs-kmod-2.3.2-2"; the kmod line is missing when the module is not loaded. */
 export function parseZfsVersion(output: string): { userland: string; kmod: string } {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const kmod = lines.find((l) => l.startsWith('zfs-kmod-'));
   const userland = lines.find((l) => l.startsWith('zfs-') && !l.startsWith('zfs-kmod-'));
   if (!userland || !kmod) throw new Error(`unexpected \`zfs version\` output: ${JSON.stringify(output.slice(0, 200))}`);

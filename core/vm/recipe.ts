@@ -10,7 +10,6 @@ export { ZfsSourceSchema, type ZfsSource } from './zfs-source.js';
  */
 export const GOLDEN_BUILDER_VERSION = 1;
 
-
 export interface GoldenRecipe {
   flavor: Flavor;
   lineage: Lineage;

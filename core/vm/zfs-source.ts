@@ -6,6 +6,9 @@ export const ZfsSourceSchema = z.strictObject({
   location: z.string().min(1),
   branch: z.string().min(1).optional(),
   /** The commit the location/branch resolved to when the build was planned; part of the recipe hash. */
-  revision: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
+  revision: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/)
+    .optional(),
 });
 export type ZfsSource = z.infer<typeof ZfsSourceSchema>;

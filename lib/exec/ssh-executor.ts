@@ -77,7 +77,8 @@ export class SshExecutor implements Executor {
         if (settled) return;
         settled = true;
         client.end();
-        if (keyRefused) reject(new HostKeyMismatch(`host key of ${target.host}:${target.port} does not match the pinned key ${target.hostPublicKey.slice(0, 40)}…`));
+        if (keyRefused)
+          reject(new HostKeyMismatch(`host key of ${target.host}:${target.port} does not match the pinned key ${target.hostPublicKey.slice(0, 40)}…`));
         else reject(err);
       });
       client.connect(config);

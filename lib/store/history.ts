@@ -34,10 +34,7 @@ function toNumber(value: unknown): number {
 }
 
 /** Runs in which each flavor has results, newest first, at most `limit` per flavor. */
-async function recentRunsPerFlavor(
-  db: Kysely<StoreDatabase>,
-  options: { limit: number; flavorId?: string; before?: string },
-): Promise<Map<string, RunRef[]>> {
+async function recentRunsPerFlavor(db: Kysely<StoreDatabase>, options: { limit: number; flavorId?: string; before?: string }): Promise<Map<string, RunRef[]>> {
   let query = db
     .selectFrom('test_results as r')
     .innerJoin('runs', 'runs.id', 'r.run_id')
@@ -94,7 +91,12 @@ export async function passRateTrend(db: Kysely<StoreDatabase>, options: PassRate
       const clean = eb('r.infra_error', 'is', null);
       const countWhen = (outcome: TestOutcome) =>
         eb.fn.sum<number | string>(
-          eb.case().when(eb.and([eb('r.outcome', '=', outcome), clean])).then(1).else(0).end(),
+          eb
+            .case()
+            .when(eb.and([eb('r.outcome', '=', outcome), clean]))
+            .then(1)
+            .else(0)
+            .end(),
         );
       return [
         'r.run_id as runId',
@@ -192,9 +194,7 @@ export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsO
     }
     for (const [testId, results] of perTest) {
       results.sort((a, b) => (order.get(a.run_id) ?? 0) - (order.get(b.run_id) ?? 0));
-      const states = results
-        .map((r) => stateOf(r.outcome, r.infra_error))
-        .filter((s): s is 'pass' | 'fail' => s === 'pass' || s === 'fail');
+      const states = results.map((r) => stateOf(r.outcome, r.infra_error)).filter((s): s is 'pass' | 'fail' => s === 'pass' || s === 'fail');
       let flips = 0;
       for (let i = 1; i < states.length; i++) if (states[i] !== states[i - 1]) flips++;
       if (flips < minFlips) continue;
@@ -212,10 +212,7 @@ export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsO
       });
     }
   }
-  return found.sort(
-    (a, b) =>
-      b.flipRate - a.flipRate || b.flips - a.flips || a.flavorId.localeCompare(b.flavorId) || a.testId.localeCompare(b.testId),
-  );
+  return found.sort((a, b) => b.flipRate - a.flipRate || b.flips - a.flips || a.flavorId.localeCompare(b.flavorId) || a.testId.localeCompare(b.testId));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +379,15 @@ export async function durationDrift(db: Kysely<StoreDatabase>, options: Duration
   for (const flavorId of [...flavors].sort()) {
     const windows = await recentRunsPerFlavor(db, { limit: options.lastRuns ?? 10, flavorId, before: run.started_at });
     const earlier = windows.get(flavorId) ?? [];
-    const history = earlier.length === 0 ? new Map<string, number>() : totals(await load(earlier.map((r) => r.runId), flavorId));
+    const history =
+      earlier.length === 0
+        ? new Map<string, number>()
+        : totals(
+            await load(
+              earlier.map((r) => r.runId),
+              flavorId,
+            ),
+          );
     for (const [key, seconds] of current) {
       const [flavor, , subject] = key.split('\u0000') as [string, string, string];
       if (flavor !== flavorId) continue;
@@ -391,8 +396,7 @@ export async function durationDrift(db: Kysely<StoreDatabase>, options: Duration
         .filter((p): p is { runId: string; seconds: number } => p.seconds !== undefined);
       const last = past[0];
       const medianSeconds = median(past.map((p) => p.seconds));
-      const change = (base: number | undefined) =>
-        base === undefined || base < minBaseline ? undefined : (seconds - base) / base;
+      const change = (base: number | undefined) => (base === undefined || base < minBaseline ? undefined : (seconds - base) / base);
       const changeVsLast = change(last?.seconds);
       const changeVsMedian = change(medianSeconds);
       const exceedsVsLast = changeVsLast !== undefined && Math.abs(changeVsLast) >= threshold;
@@ -460,17 +464,9 @@ interface DiffRow {
 }
 
 /** Compares two runs result by result, per flavor. */
-export async function diffRuns(
-  db: Kysely<StoreDatabase>,
-  baseRunId: string,
-  headRunId: string,
-  options: { flavorId?: string } = {},
-): Promise<RunDiff> {
+export async function diffRuns(db: Kysely<StoreDatabase>, baseRunId: string, headRunId: string, options: { flavorId?: string } = {}): Promise<RunDiff> {
   const load = async (runId: string): Promise<Map<string, DiffRow>> => {
-    let query = db
-      .selectFrom('test_results')
-      .select(['flavor_id', 'test_id', 'kind', 'linux_section', 'outcome', 'infra_error'])
-      .where('run_id', '=', runId);
+    let query = db.selectFrom('test_results').select(['flavor_id', 'test_id', 'kind', 'linux_section', 'outcome', 'infra_error']).where('run_id', '=', runId);
     if (options.flavorId !== undefined) query = query.where('flavor_id', '=', options.flavorId);
     const rows = await query.execute();
     return new Map(rows.map((row) => [`${row.flavor_id}\u0000${row.test_id}\u0000${row.kind}\u0000${row.linux_section}`, row]));

@@ -29,9 +29,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
     const path = sqlite[1];
     return { dialect: 'sqlite', target: path === ':memory:' ? path : resolve(cwd, path) };
   }
-  throw new UsageError(
-    `results store URL ${JSON.stringify(url)}: expected sqlite:/path/file.db, sqlite::memory: or postgres://user@host:port/db`,
-  );
+  throw new UsageError(`results store URL ${JSON.stringify(url)}: expected sqlite:/path/file.db, sqlite::memory: or postgres://user@host:port/db`);
 }
 
 export interface OpenStoreOptions {

@@ -1,12 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../log.js';
-import {
-  diffRuns,
-  durationDrift,
-  flakyTests,
-  passRateTrend,
-  testMilestones,
-} from './history.js';
+import { diffRuns, durationDrift, flakyTests, passRateTrend, testMilestones } from './history.js';
 import type {
   DurationDrift,
   DurationDriftOptions,
@@ -18,15 +12,7 @@ import type {
   TestMilestones,
 } from './history.js';
 import type { NewTestResultRow, RunStatus, StoreDatabase } from './schema.js';
-import {
-  ArtifactKeySchema,
-  FlavorRecordSchema,
-  HostRecordSchema,
-  ResultBatchSchema,
-  RunEndSchema,
-  RunFlavorRecordSchema,
-  RunRecordSchema,
-} from './types.js';
+import { ArtifactKeySchema, FlavorRecordSchema, HostRecordSchema, ResultBatchSchema, RunEndSchema, RunFlavorRecordSchema, RunRecordSchema } from './types.js';
 import type {
   ArtifactKey,
   FlavorRecord,
@@ -138,9 +124,7 @@ export class ResultsStore {
     await this.db
       .insertInto('hosts')
       .values(row)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ hostname: row.hostname, capabilities: row.capabilities, last_seen_at: row.last_seen_at }),
-      )
+      .onConflict((oc) => oc.column('id').doUpdateSet({ hostname: row.hostname, capabilities: row.capabilities, last_seen_at: row.last_seen_at }))
       .execute();
   }
 
@@ -180,7 +164,10 @@ export class ResultsStore {
     const latest = new Map<string, (typeof batch.results)[number]>();
     for (const r of attributeFailsafes(batch.results)) latest.set(`${r.testId}\u0000${r.kind}\u0000${r.linuxSection}`, r);
     if (latest.size < batch.results.length) {
-      this.log.warn({ runId: batch.runId, flavorId: batch.flavorId, duplicates: batch.results.length - latest.size }, 'a batch repeated results; kept the last of each');
+      this.log.warn(
+        { runId: batch.runId, flavorId: batch.flavorId, duplicates: batch.results.length - latest.size },
+        'a batch repeated results; kept the last of each',
+      );
     }
     const rows: NewTestResultRow[] = [...latest.values()].map((r) => ({
       run_id: batch.runId,
@@ -242,9 +229,7 @@ export class ResultsStore {
       .insertInto('artifact_keys')
       .values(rows)
       .onConflict((oc) =>
-        oc
-          .columns(['run_id', 'flavor_id', 'shard', 'name'])
-          .doUpdateSet((eb) => ({ s3_key: eb.ref('excluded.s3_key'), bytes: eb.ref('excluded.bytes') })),
+        oc.columns(['run_id', 'flavor_id', 'shard', 'name']).doUpdateSet((eb) => ({ s3_key: eb.ref('excluded.s3_key'), bytes: eb.ref('excluded.bytes') })),
       )
       .execute();
   }
@@ -274,14 +259,7 @@ export class ResultsStore {
     let query = this.db.selectFrom('test_results').selectAll().where('run_id', '=', runId);
     if (options.flavorId !== undefined) query = query.where('flavor_id', '=', options.flavorId);
     if (options.kind !== undefined) query = query.where('kind', '=', options.kind);
-    const rows = await query
-      .orderBy('flavor_id')
-      .orderBy('shard')
-      .orderBy('group_name')
-      .orderBy('test_id')
-      .orderBy('kind')
-      .orderBy('linux_section')
-      .execute();
+    const rows = await query.orderBy('flavor_id').orderBy('shard').orderBy('group_name').orderBy('test_id').orderBy('kind').orderBy('linux_section').execute();
     return rows.map((r) => ({
       runId: r.run_id,
       flavorId: r.flavor_id,

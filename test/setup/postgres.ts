@@ -85,9 +85,7 @@ export async function startPostgres(): Promise<StartedPostgres> {
   process.once('exit', stopSync);
 
   try {
-    const [initdb, initArgs] = asOwner(isRoot, join(bin, 'initdb'), [
-      '-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync',
-    ]);
+    const [initdb, initArgs] = asOwner(isRoot, join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
     await run(initdb, initArgs);
     const port = await freePort();
     const serverOptions = [

@@ -26,7 +26,10 @@ export function createWorld(name: string, extraEnv: NodeJS.ProcessEnv = {}): Tes
   const stack = testStack();
   const suffix = `${name}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const stateDir = mkdtempSync(join(tmpdir(), `zfslab-${name}-`));
-  const hostId = `t-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+  const hostId = `t-${suffix}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 60);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ZFSLAB_CONFIG: '',

@@ -78,7 +78,14 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
         ...(f.raw ? { rawOutputPath: resolve(f.raw) } : {}),
         ...(f.workload ? { workload: f.workload } : {}),
         ...(f.zfsVersion ? { zfsVersion: f.zfsVersion } : {}),
-        ...(f.kfunc ? { kfuncs: f.kfunc.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(f.kfunc
+          ? {
+              kfuncs: f.kfunc
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
         tetragon: f.tetragon ? 'auto' : 'off',
       });
       if (f.out) await writeJsonFile(resolve(f.out), result.fingerprint);
@@ -91,14 +98,19 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
     .alias('summarize')
     .description('fingerprint a saved event stream: a raw capture (--raw) or a Tetragon JSON log (tetra getevents -o json)')
     .argument('<events>', 'the events file (one JSON object per line)')
-    .option('--workload <name>', 'name of the workload (default: the raw capture\'s own, or the file name)', '')
+    .option('--workload <name>', "name of the workload (default: the raw capture's own, or the file name)", '')
     .option('--root-pid <pid>', 'Tetragon logs: keep only the process tree under this pid')
     .option('--zfs-version <version>', 'OpenZFS numbering for ioctl names')
     .option('--out <file>', 'write the fingerprint here')
     .action(async (events: string, raw: unknown, cmd: Command) => {
       const out = contextFrom(cmd).out;
       const f = flags(
-        z.object({ workload: z.string(), rootPid: z.coerce.number().int().positive().optional(), zfsVersion: z.string().optional(), out: z.string().optional() }),
+        z.object({
+          workload: z.string(),
+          rootPid: z.coerce.number().int().positive().optional(),
+          zfsVersion: z.string().optional(),
+          out: z.string().optional(),
+        }),
         raw,
         'summarise',
       );
@@ -119,7 +131,7 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
     .argument('[fingerprints...]', 'two or more fingerprints of the same workload (or use --capture)')
     .option('--capture <n>', 'capture the command after -- this many times instead of reading files')
     .option('--tolerances <file>', 'write the derived tolerances here (for detect --tolerances)')
-    .option('--keep <dir>', 'with --capture: write each capture\'s fingerprint into this directory')
+    .option('--keep <dir>', "with --capture: write each capture's fingerprint into this directory")
     .action(async (args: string[], raw: unknown, cmd: Command) => {
       const out = contextFrom(cmd).out;
       const f = flags(
@@ -155,7 +167,10 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
     .description('compare a capture with a baseline: schema, rate and latency drift, each with a severity (exit 1 when any)')
     .argument('<baseline>', 'baseline fingerprint')
     .argument('<current>', 'fingerprint to check')
-    .option('--tolerances <file>', 'tolerances from `fingerprint verify` (default: counts 5%, p99 10%; per second when a capture was cut by --duration, per run otherwise)')
+    .option(
+      '--tolerances <file>',
+      'tolerances from `fingerprint verify` (default: counts 5%, p99 10%; per second when a capture was cut by --duration, per run otherwise)',
+    )
     .action(async (baselinePath: string, currentPath: string, raw: unknown, cmd: Command) => {
       const out = contextFrom(cmd).out;
       const f = flags(z.object({ tolerances: z.string().optional() }), raw, 'detect');
@@ -172,7 +187,7 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
     .description('generate Tetragon TracingPolicies from a baseline: kill a shell the workload never ran, allow only its binaries')
     .argument('<baseline>', 'baseline fingerprint')
     .option('--kind <kind>', 'no-shell, allow-list or all', 'all')
-    .option('--workload-binary <path...>', 'binaries whose process trees the policy covers (default: the workload\'s root binaries)')
+    .option('--workload-binary <path...>', "binaries whose process trees the policy covers (default: the workload's root binaries)")
     .option('--out-dir <dir>', 'write <name>.yaml files here (default: print them)')
     .action(async (baselinePath: string, raw: unknown, cmd: Command) => {
       const out = contextFrom(cmd).out;
@@ -268,7 +283,10 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
           events: z.string().optional(),
           last: z.coerce.number().int().positive().max(10_000_000),
           pid: z.array(z.coerce.number().int().positive()).optional(),
-          runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a run id').optional(),
+          runId: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a run id')
+            .optional(),
           out: z.string().optional(),
           upload: z.boolean().default(true),
         }),
@@ -284,7 +302,10 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
         }
       }
       const now = new Date();
-      const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const stamp = now
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
       const path = resolve(f.out ?? `incident-${stamp}.tar.gz`);
       const bundle = await writeIncidentBundle({
         outPath: path,
@@ -308,7 +329,7 @@ export function fingerprintCommand(ctx: FingerprintCommandContext): Command {
   const baseline = fingerprint.command('baseline').description('the per-flavor baselines test runs compare against');
   baseline
     .command('set')
-    .description('store a fingerprint (and tolerances) as a flavor\'s baseline for a workload')
+    .description("store a fingerprint (and tolerances) as a flavor's baseline for a workload")
     .argument('<flavor>', 'flavor id')
     .argument('<workload>', 'workload name as runs use it, e.g. zts-sanity')
     .argument('<fingerprint>', 'fingerprint file')
@@ -342,12 +363,18 @@ function printCapture(out: Output, result: CaptureResult, outPath: string | unde
 }
 
 export function printFingerprint(out: Output, fp: Fingerprint): void {
-  out.line(`${paint(out, 'bold', fp.workload)}  ${fp.captured_at}  ${fp.duration_s} s  (${fp.capture.backends.join(' + ')}, exit ${fp.capture.exit_code ?? '?'})`);
+  out.line(
+    `${paint(out, 'bold', fp.workload)}  ${fp.captured_at}  ${fp.duration_s} s  (${fp.capture.backends.join(' + ')}, exit ${fp.capture.exit_code ?? '?'})`,
+  );
   out.line(
     table(
       SECTION_NAMES.map((section) => {
         const c = fp.capture.sections[section];
-        return [section, c.status === 'captured' ? paint(out, 'green', `captured (${c.source})`) : paint(out, 'yellow', 'not captured'), c.status === 'captured' ? (c.note ?? '') : c.reason];
+        return [
+          section,
+          c.status === 'captured' ? paint(out, 'green', `captured (${c.source})`) : paint(out, 'yellow', 'not captured'),
+          c.status === 'captured' ? (c.note ?? '') : c.reason,
+        ];
       }),
       ['section', 'status', 'detail'],
     ),
@@ -394,10 +421,18 @@ function printStability(out: Output, report: StabilityReport, tolerancesPath: st
   );
   const t = report.tolerances;
   out.line(
-    `\ntolerances: counts ${Object.entries(t.counts).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}; p99 ${pct(t.latency)}; compare ${t.rate_basis === 'count' ? 'counts per run' : t.rate_basis === 'rate' ? 'rates per second' : 'per run, or per second for captures cut by --duration'}`,
+    `\ntolerances: counts ${Object.entries(t.counts)
+      .map(([k, v]) => `${k} ${pct(v)}`)
+      .join(
+        ', ',
+      )}; p99 ${pct(t.latency)}; compare ${t.rate_basis === 'count' ? 'counts per run' : t.rate_basis === 'rate' ? 'rates per second' : 'per run, or per second for captures cut by --duration'}`,
   );
   if (tolerancesPath) out.line(`written to ${resolve(tolerancesPath)}`);
-  out.line(report.stable ? paint(out, 'green', 'stable: the captures agree within 5% (counts) and 10% (p99 latency)') : paint(out, 'yellow', 'unstable: see the categories marked "varies"'));
+  out.line(
+    report.stable
+      ? paint(out, 'green', 'stable: the captures agree within 5% (counts) and 10% (p99 latency)')
+      : paint(out, 'yellow', 'unstable: see the categories marked "varies"'),
+  );
 }
 
 function printDetection(out: Output, report: DetectionReport): void {
@@ -405,7 +440,12 @@ function printDetection(out: Output, report: DetectionReport): void {
     out.line(paint(out, 'green', `no deviations (${report.compared.length} sections compared)`));
   } else {
     const colour = { critical: 'red', high: 'red', medium: 'yellow', low: 'blue', info: 'dim' } as const;
-    out.line(table(report.deviations.map((d) => [paint(out, colour[d.severity], d.severity), d.drift, d.category, d.message]), ['severity', 'drift', 'section', 'what']));
+    out.line(
+      table(
+        report.deviations.map((d) => [paint(out, colour[d.severity], d.severity), d.drift, d.category, d.message]),
+        ['severity', 'drift', 'section', 'what'],
+      ),
+    );
     const counts = Object.entries(report.bySeverity)
       .filter(([, n]) => n > 0)
       .map(([s, n]) => `${n} ${s}`)

@@ -60,7 +60,12 @@ export function goldenBuildCommand(): Command {
       );
       const m = result.manifest;
       if (ctx.out.json) {
-        return ctx.out.data({ goldenDir: result.plan.goldenDir, cached: result.plan.cached, outcomes: result.outcomes, manifest: { ...m, packages: Object.keys(m.packages).length } });
+        return ctx.out.data({
+          goldenDir: result.plan.goldenDir,
+          cached: result.plan.cached,
+          outcomes: result.outcomes,
+          manifest: { ...m, packages: Object.keys(m.packages).length },
+        });
       }
       ctx.out.line(`${paint(ctx.out, 'green', result.plan.cached ? 'cached' : 'built')}  ${flavor.id}: ${m.name}`);
       ctx.out.line(`        kernel ${m.kernelRelease}; ${m.zfsVersion.userland} / ${m.zfsVersion.kmod}; ${Object.keys(m.packages).length} packages`);
@@ -84,6 +89,7 @@ export function goldenShowCommand(): Command {
       ctx.out.line(`${flavor.id} (${flags.lineage}): ${plan.name}, recipe ${plan.recipeHash}`);
       ctx.out.line(`        ${plan.goldenDir}: ${plan.cached ? 'built' : 'not built'}`);
       ctx.out.line(`        steps: ${plan.steps.join(', ')}`);
-      if (manifest) ctx.out.line(`        kernel ${manifest.kernelRelease}; ${manifest.zfsVersion.userland} / ${manifest.zfsVersion.kmod}; built ${manifest.builtAt}`);
+      if (manifest)
+        ctx.out.line(`        kernel ${manifest.kernelRelease}; ${manifest.zfsVersion.userland} / ${manifest.zfsVersion.kmod}; built ${manifest.builtAt}`);
     });
 }

@@ -24,7 +24,10 @@ const GoldenFlags = z.object({
   force: z.boolean().default(false),
   zfsSource: z.string().min(1).optional(),
   zfsBranch: z.string().min(1).optional(),
-  host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id').optional(),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id')
+    .optional(),
   wait: z.boolean().default(true),
 });
 

@@ -11,7 +11,10 @@ import { formatBytes, table, type Output } from '../output.js';
 import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 
 const ProbeFlags = z.object({
-  host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)').optional(),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)')
+    .optional(),
   timeout: z.coerce.number().int().positive().default(600),
   diskSeconds: z.coerce.number().min(0).max(600).default(3),
 });
@@ -72,7 +75,10 @@ export function printProbe(out: Output, report: HostProbeReport): void {
       ['KVM', s.kvm.usable ? 'usable' : `not usable (${s.kvm.reason ?? 'unknown'})`],
       ['qemu', `system ${tool(s.qemu.system)}, img ${tool(s.qemu.img)}`],
       ['ZFS', `zfs ${tool(s.zfs.zfs)}, zpool ${tool(s.zfs.zpool)}, module ${s.zfs.kmodVersion ?? 'not loaded'}`],
-      ['disk speed', s.diskSpeed.measured ? `${s.diskSpeed.writeMiBPerSecond.toFixed(0)} MiB/s sequential write (${s.diskSpeed.seconds.toFixed(1)} s)` : 'not measured'],
+      [
+        'disk speed',
+        s.diskSpeed.measured ? `${s.diskSpeed.writeMiBPerSecond.toFixed(0)} MiB/s sequential write (${s.diskSpeed.seconds.toFixed(1)} s)` : 'not measured',
+      ],
       ['debootstrap', tool(s.tools.debootstrap)],
       ['bpftrace', tool(s.tools.bpftrace)],
       ['tracepoints', `${s.tracing.tracepoints.works ? 'work' : 'do not work'} (${s.tracing.tracepoints.detail})`],

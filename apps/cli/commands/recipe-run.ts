@@ -15,7 +15,10 @@ import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 export const RecipeFlagsSchema = z.object({
   recipe: z.string().min(1),
   recipeTimeout: z.coerce.number().int().min(1).max(86_400).default(1800),
-  host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+    .optional(),
 });
 
 /** `zfslab test <flavor> --recipe FILE`: the script as root in a fresh clone; PASS/FAIL by exit code, KILLED at its timeout. */
@@ -56,7 +59,9 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
   if (ctx.out.json) ctx.out.data({ ...result, temporalUi: temporalUiUrl(loaded.config, runId) });
   else {
     const colour = result.outcome === 'PASS' ? 'green' : 'red';
-    ctx.out.line(`${paint(ctx.out, colour, result.outcome)}  ${name} on ${flavor.id}  (exit ${result.exitCode ?? 'none'}, ${result.durationSeconds} s; boot ${Math.round(result.bootSeconds)} s)`);
+    ctx.out.line(
+      `${paint(ctx.out, colour, result.outcome)}  ${name} on ${flavor.id}  (exit ${result.exitCode ?? 'none'}, ${result.durationSeconds} s; boot ${Math.round(result.bootSeconds)} s)`,
+    );
     ctx.out.line(`output   ${result.outputUri}`);
     ctx.out.line(`result   ${result.resultUri}`);
   }

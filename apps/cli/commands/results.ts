@@ -41,7 +41,11 @@ function testIdOf(name: string): string {
 }
 
 function runsCommand(): Command {
-  const Flags = z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(20), target: z.string().optional(), status: RunStatusSchema.optional() });
+  const Flags = z.strictObject({
+    limit: z.coerce.number().int().min(1).max(10_000).default(20),
+    target: z.string().optional(),
+    status: RunStatusSchema.optional(),
+  });
   return new Command('runs')
     .description('recent runs, newest first')
     .option('--limit <n>', 'how many', '20')
@@ -53,7 +57,12 @@ function runsCommand(): Command {
       const runs = await withStore(ctx, (store) => store.listRuns(flags));
       if (ctx.out.json) return ctx.out.data(runs);
       if (runs.length === 0) return ctx.out.line('no runs yet');
-      ctx.out.line(table(runs.map((r) => [r.id, r.startedAt, r.status, r.target, r.selection]), ['RUN', 'STARTED', 'STATUS', 'TARGET', 'SELECTION']));
+      ctx.out.line(
+        table(
+          runs.map((r) => [r.id, r.startedAt, r.status, r.target, r.selection]),
+          ['RUN', 'STARTED', 'STATUS', 'TARGET', 'SELECTION'],
+        ),
+      );
     });
 }
 
@@ -88,7 +97,20 @@ function showCommand(): Command {
       ctx.out.line(`run ${r.id}: ${r.status}, ${r.selection} on ${r.target}; started ${r.startedAt}${r.endedAt ? `, ended ${r.endedAt}` : ''}`);
       ctx.out.line(
         table(
-          flavors.map((f) => [f.id, f.hostId ?? '-', `${f.os} ${f.release}`, f.kernel, f.openzfsVersion, String(f.tests), String(f.scripts), String(f.pass), String(f.unexpectedFail), String(f.expectedFail), String(f.flaky), String(f.skip)]),
+          flavors.map((f) => [
+            f.id,
+            f.hostId ?? '-',
+            `${f.os} ${f.release}`,
+            f.kernel,
+            f.openzfsVersion,
+            String(f.tests),
+            String(f.scripts),
+            String(f.pass),
+            String(f.unexpectedFail),
+            String(f.expectedFail),
+            String(f.flaky),
+            String(f.skip),
+          ]),
           ['FLAVOR', 'HOST', 'OS', 'KERNEL', 'OPENZFS', 'TESTS', 'SCRIPTS', 'PASS', 'UNEXPECTED', 'EXPECTED', 'FLAKY', 'SKIP'],
         ),
       );
@@ -143,7 +165,11 @@ function historyCommand(): Command {
 }
 
 function flakyCommand(): Command {
-  const Flags = z.strictObject({ flavor: z.string().optional(), last: z.coerce.number().int().min(2).default(20), minFlips: z.coerce.number().int().min(1).default(2) });
+  const Flags = z.strictObject({
+    flavor: z.string().optional(),
+    last: z.coerce.number().int().min(2).default(20),
+    minFlips: z.coerce.number().int().min(1).default(2),
+  });
   return new Command('flaky')
     .description('tests whose verdict flips between runs of the same flavor')
     .option('--flavor <id>', 'one flavor only')
@@ -152,7 +178,9 @@ function flakyCommand(): Command {
     .action(async (raw: unknown, command: Command) => {
       const ctx = contextFrom(command);
       const flags = flagsOf(Flags, raw, 'flaky');
-      const flaky = await withStore(ctx, (store) => store.flakyTests({ lastRuns: flags.last, minFlips: flags.minFlips, ...(flags.flavor ? { flavorId: flags.flavor } : {}) }));
+      const flaky = await withStore(ctx, (store) =>
+        store.flakyTests({ lastRuns: flags.last, minFlips: flags.minFlips, ...(flags.flavor ? { flavorId: flags.flavor } : {}) }),
+      );
       if (ctx.out.json) return ctx.out.data(flaky);
       if (flaky.length === 0) return ctx.out.line('no flaky tests in the window');
       ctx.out.line(

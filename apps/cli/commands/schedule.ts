@@ -37,7 +37,9 @@ const SCHEDULED_WORKFLOW = 'scheduledTestRun';
  * every firing is an ordinary run in `zfslab runs` and the Temporal UI (`ZfslabSchedule = "<id>"`).
  */
 export function scheduleCommand(): Command {
-  const schedule = new Command('schedule').description('recurring test runs on Temporal Schedules: create, list, describe, pause, unpause, trigger, delete, backfill');
+  const schedule = new Command('schedule').description(
+    'recurring test runs on Temporal Schedules: create, list, describe, pause, unpause, trigger, delete, backfill',
+  );
 
   schedule.addCommand(
     addRunOptions(
@@ -58,14 +60,22 @@ export function scheduleCommand(): Command {
         const ctx = contextFrom(command);
         const scheduleId = parseId(id);
         const { every, cron, overlap, catchupWindow, jitter, pauseOnFailure, paused, note, ...testFlags } = raw;
-        const timing = parseWith(ScheduleTimingSchema, { every, cron, overlap, catchupWindow, jitter, pauseOnFailure: Boolean(pauseOnFailure), paused: Boolean(paused), note }, 'schedule create');
+        const timing = parseWith(
+          ScheduleTimingSchema,
+          { every, cron, overlap, catchupWindow, jitter, pauseOnFailure: Boolean(pauseOnFailure), paused: Boolean(paused), note },
+          'schedule create',
+        );
         const flags = parseTestFlags(testFlags);
         const loaded = ctx.loaded();
         const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
-        const input = ScheduledRunInputSchema.parse({ scheduleId, run: { ...runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)), hostWaitSeconds: loaded.config.run.hostWaitSeconds } } satisfies ScheduledRunInput);
+        const input = ScheduledRunInputSchema.parse({
+          scheduleId,
+          run: { ...runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)), hostWaitSeconds: loaded.config.run.hostWaitSeconds },
+        } satisfies ScheduledRunInput);
         await withClient(loaded, async (client) => {
           await createSchedule(client, loaded, scheduleId, timing, input).catch((err: unknown) => {
-            if (err instanceof ScheduleAlreadyRunning) throw new UsageError(`schedule ${scheduleId} exists already: \`zfslab schedule delete ${scheduleId}\` first, or pick another id`);
+            if (err instanceof ScheduleAlreadyRunning)
+              throw new UsageError(`schedule ${scheduleId} exists already: \`zfslab schedule delete ${scheduleId}\` first, or pick another id`);
             throw err;
           });
           const description = await client.schedule.getHandle(scheduleId).describe();
@@ -79,25 +89,27 @@ export function scheduleCommand(): Command {
   );
 
   schedule.addCommand(
-    new Command('list').description('zfslab schedules: cadence, what they run, paused or not, next and last firing').action(async (_raw: unknown, command: Command) => {
-      const ctx = contextFrom(command);
-      await withClient(ctx.loaded(), async (client) => {
-        const views: ScheduleView[] = [];
-        for await (const summary of client.schedule.list()) {
-          if (summary.action?.type !== 'startWorkflow' || summary.action.workflowType !== SCHEDULED_WORKFLOW) continue;
-          views.push(scheduleView(await client.schedule.getHandle(summary.scheduleId).describe()));
-        }
-        views.sort((a, b) => a.id.localeCompare(b.id));
-        if (ctx.out.json) return ctx.out.data(views);
-        if (views.length === 0) return ctx.out.line('no schedules (create one: zfslab schedule create nightly all --suite quick --cron "0 2 * * *")');
-        ctx.out.line(
-          table(
-            views.map((v) => [v.id, v.timing, v.what, v.paused ? 'paused' : 'active', v.nextRuns[0] ?? '-', v.recent.at(-1)?.takenAt ?? '-']),
-            ['schedule', 'when', 'runs', 'state', 'next', 'last'],
-          ),
-        );
-      });
-    }),
+    new Command('list')
+      .description('zfslab schedules: cadence, what they run, paused or not, next and last firing')
+      .action(async (_raw: unknown, command: Command) => {
+        const ctx = contextFrom(command);
+        await withClient(ctx.loaded(), async (client) => {
+          const views: ScheduleView[] = [];
+          for await (const summary of client.schedule.list()) {
+            if (summary.action?.type !== 'startWorkflow' || summary.action.workflowType !== SCHEDULED_WORKFLOW) continue;
+            views.push(scheduleView(await client.schedule.getHandle(summary.scheduleId).describe()));
+          }
+          views.sort((a, b) => a.id.localeCompare(b.id));
+          if (ctx.out.json) return ctx.out.data(views);
+          if (views.length === 0) return ctx.out.line('no schedules (create one: zfslab schedule create nightly all --suite quick --cron "0 2 * * *")');
+          ctx.out.line(
+            table(
+              views.map((v) => [v.id, v.timing, v.what, v.paused ? 'paused' : 'active', v.nextRuns[0] ?? '-', v.recent.at(-1)?.takenAt ?? '-']),
+              ['schedule', 'when', 'runs', 'state', 'next', 'last'],
+            ),
+          );
+        });
+      }),
   );
 
   schedule.addCommand(
@@ -112,21 +124,36 @@ export function scheduleCommand(): Command {
           if (ctx.out.json) return ctx.out.data({ ...view, recent });
           ctx.out.line(`schedule   ${view.id}${view.paused ? ' (paused)' : ''}`);
           if (view.note) ctx.out.line(`note       ${view.note}`);
-          ctx.out.line(`when       ${view.timing}; overlap ${view.overlap}, catch-up ${view.catchupWindowSeconds}s${view.pauseOnFailure ? ', pauses on failure' : ''}`);
+          ctx.out.line(
+            `when       ${view.timing}; overlap ${view.overlap}, catch-up ${view.catchupWindowSeconds}s${view.pauseOnFailure ? ', pauses on failure' : ''}`,
+          );
           ctx.out.line(`runs       zfslab test ${view.what}`);
           ctx.out.line(`taken      ${view.counts.taken} (skipped for overlap ${view.counts.skippedOverlap}, missed catch-up ${view.counts.missedCatchup})`);
           ctx.out.line(`next       ${view.nextRuns.slice(0, 3).join(', ') || '-'}`);
           if (recent.length > 0) {
             ctx.out.line();
-            ctx.out.line(table(recent.map((r) => [r.scheduledAt, r.takenAt, r.workflowId, r.status]), ['scheduled', 'started', 'workflow', 'status']));
+            ctx.out.line(
+              table(
+                recent.map((r) => [r.scheduledAt, r.takenAt, r.workflowId, r.status]),
+                ['scheduled', 'started', 'workflow', 'status'],
+              ),
+            );
           }
         });
       }),
   );
 
   for (const [verb, description, act] of [
-    ['pause', 'pause a schedule (firings due while paused are skipped)', (client: Client, id: string, note: string | undefined) => client.schedule.getHandle(id).pause(note ?? 'paused with zfslab schedule pause')],
-    ['unpause', 'unpause a schedule', (client: Client, id: string, note: string | undefined) => client.schedule.getHandle(id).unpause(note ?? 'unpaused with zfslab schedule unpause')],
+    [
+      'pause',
+      'pause a schedule (firings due while paused are skipped)',
+      (client: Client, id: string, note: string | undefined) => client.schedule.getHandle(id).pause(note ?? 'paused with zfslab schedule pause'),
+    ],
+    [
+      'unpause',
+      'unpause a schedule',
+      (client: Client, id: string, note: string | undefined) => client.schedule.getHandle(id).unpause(note ?? 'unpaused with zfslab schedule unpause'),
+    ],
   ] as const) {
     schedule.addCommand(
       new Command(verb)
@@ -152,7 +179,8 @@ export function scheduleCommand(): Command {
         const ctx = contextFrom(command);
         await withSchedule(ctx, id, async (client, scheduleId) => {
           const handle = client.schedule.getHandle(scheduleId);
-          const overlap = raw.overlap === undefined ? (await handle.describe()).policies.overlap : ScheduleOverlapPolicy[overlapPolicyName(parseOverlap(raw.overlap))];
+          const overlap =
+            raw.overlap === undefined ? (await handle.describe()).policies.overlap : ScheduleOverlapPolicy[overlapPolicyName(parseOverlap(raw.overlap))];
           await handle.trigger(overlap);
           reportDone(ctx, scheduleId, 'triggered');
         });
@@ -170,7 +198,9 @@ export function scheduleCommand(): Command {
         const ctx = contextFrom(command);
         const range = parseWith(BackfillRangeSchema, raw, 'schedule backfill');
         await withSchedule(ctx, id, async (client, scheduleId) => {
-          await client.schedule.getHandle(scheduleId).backfill({ start: new Date(range.start), end: new Date(range.end), overlap: ScheduleOverlapPolicy[overlapPolicyName(range.overlap)] });
+          await client.schedule
+            .getHandle(scheduleId)
+            .backfill({ start: new Date(range.start), end: new Date(range.end), overlap: ScheduleOverlapPolicy[overlapPolicyName(range.overlap)] });
           reportDone(ctx, scheduleId, `backfilled ${range.start} .. ${range.end}`);
         });
       }),
@@ -235,7 +265,9 @@ export interface ScheduleView {
 
 function scheduleView(d: ScheduleDescription): ScheduleView {
   const input = ScheduledRunInputSchema.safeParse(d.action.type === 'startWorkflow' ? d.action.args?.[0] : undefined);
-  const what = input.success ? `${input.data.run.targets.join(',')} ${describeRequest(input.data.run.request)} on ${input.data.run.hostId}` : '(not a zfslab run)';
+  const what = input.success
+    ? `${input.data.run.targets.join(',')} ${describeRequest(input.data.run.request)} on ${input.data.run.hostId}`
+    : '(not a zfslab run)';
   const timing = typeof d.memo?.zfslabTiming === 'string' ? d.memo.zfslabTiming : describeTiming({ every: d.spec.intervals?.[0]?.every as number | undefined });
   return {
     id: d.scheduleId,
@@ -247,7 +279,12 @@ function scheduleView(d: ScheduleDescription): ScheduleView {
     catchupWindowSeconds: Math.round(d.policies.catchupWindow / 1000),
     pauseOnFailure: d.policies.pauseOnFailure,
     nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
-    counts: { taken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap, missedCatchup: d.info.numActionsMissedCatchupWindow, running: d.info.runningActions.length },
+    counts: {
+      taken: d.info.numActionsTaken,
+      skippedOverlap: d.info.numActionsSkippedOverlap,
+      missedCatchup: d.info.numActionsMissedCatchupWindow,
+      running: d.info.runningActions.length,
+    },
     recent: d.info.recentActions.map((a) => ({
       scheduledAt: a.scheduledAt.toISOString(),
       takenAt: a.takenAt.toISOString(),

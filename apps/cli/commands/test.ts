@@ -37,7 +37,10 @@ export function testCommand(): Command {
     .option('--all', 'show every row of the matrix (default: rows where something did not pass)')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--markdown <file>', 'write a Markdown summary here')
-    .option('--fingerprint [workload]', 'capture a fingerprint of each chunk\'s runner and compare it with the flavor\'s baseline (default name: zts-<selection>)')
+    .option(
+      '--fingerprint [workload]',
+      "capture a fingerprint of each chunk's runner and compare it with the flavor's baseline (default name: zts-<selection>)",
+    )
     .option('--recipe <file>', 'instead of ZTS: run this script as root in a fresh clone of the flavor (PASS/FAIL by exit code)')
     .option('--recipe-timeout <seconds>', 'with --recipe: KILLED after this long', '1800')
     .action(async (target: string, rawFlags: Record<string, unknown>, command: Command) => {
@@ -48,7 +51,12 @@ export function testCommand(): Command {
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
       const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
-      const input = MatrixRunInputSchema.parse({ runId: newRunId(new Date(), Math.random), ...runTemplateFrom(flags, targets, hostId), hostWaitSeconds: loaded.config.run.hostWaitSeconds, dryRun: flags.dryRun } satisfies MatrixRunInput);
+      const input = MatrixRunInputSchema.parse({
+        runId: newRunId(new Date(), Math.random),
+        ...runTemplateFrom(flags, targets, hostId),
+        hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+        dryRun: flags.dryRun,
+      } satisfies MatrixRunInput);
       const client = await connectOrExplain(loaded.config);
       try {
         await requirePollers(client, loaded, hostId);
@@ -66,7 +74,13 @@ async function requirePollers(client: Client, loaded: LoadedConfig, hostId: stri
   await requireHostWorker(client, namespace, hostId);
 }
 
-async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, flags: TestFlags, input: ReturnType<typeof MatrixRunInputSchema.parse>): Promise<void> {
+async function runTest(
+  ctx: CliContext,
+  client: Client,
+  loaded: LoadedConfig,
+  flags: TestFlags,
+  input: ReturnType<typeof MatrixRunInputSchema.parse>,
+): Promise<void> {
   const workflowId = flags.dryRun ? `zts-plan-${input.runId}` : runWorkflowId(input.runId);
   const handle = await client.workflow.start('matrixRun', {
     taskQueue: loaded.config.temporal.taskQueue,
@@ -123,7 +137,15 @@ async function runTest(ctx: CliContext, client: Client, loaded: LoadedConfig, fl
   const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
   try {
     const view = await loadRunView(store, input.runId);
-    const json = runResultJson({ config: loaded.config, runId: input.runId, workflowId, outcome, result, view, files: { junit: flags.junit, markdown: flags.markdown } });
+    const json = runResultJson({
+      config: loaded.config,
+      runId: input.runId,
+      workflowId,
+      outcome,
+      result,
+      view,
+      files: { junit: flags.junit, markdown: flags.markdown },
+    });
     if (ctx.out.json) ctx.out.data(json);
     else printRunResult(ctx.out, json, view, { all: flags.all });
     const code = exitCodeOf(outcome, json.totals.unexpected);

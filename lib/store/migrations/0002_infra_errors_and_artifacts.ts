@@ -8,11 +8,7 @@ import type { Kysely } from 'kysely';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('test_results').addColumn('infra_error', 'text').execute();
-  await db.schema
-    .createIndex('test_results_flavor_test')
-    .on('test_results')
-    .columns(['flavor_id', 'test_id'])
-    .execute();
+  await db.schema.createIndex('test_results_flavor_test').on('test_results').columns(['flavor_id', 'test_id']).execute();
 
   await db.schema
     .createTable('artifact_keys')

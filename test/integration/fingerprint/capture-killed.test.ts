@@ -28,7 +28,13 @@ describe.runIf(canCapture)('a capture whose script is killed', () => {
   it('ends within its bound with an error naming the kill, and leaves no tracer, workload or child behind', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zfslab-fp-killed-'));
     // The workload records its parent (the capture script's shell) and starts a child, then waits.
-    const workload = ['/bin/sh', '-c', 'echo $PPID > "$1/script.pid"; /usr/bin/sleep 300 & echo $! > "$1/child.pid"; echo $$ > "$1/workload.pid"; wait', 'workload', dir];
+    const workload = [
+      '/bin/sh',
+      '-c',
+      'echo $PPID > "$1/script.pid"; /usr/bin/sleep 300 & echo $! > "$1/child.pid"; echo $$ > "$1/workload.pid"; wait',
+      'workload',
+      dir,
+    ];
     const capturing = captureFingerprint(localCaptureShell(), { command: workload, cwd: '/' }).then(
       () => undefined,
       (err: unknown) => err,

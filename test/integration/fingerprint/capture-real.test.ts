@@ -54,7 +54,17 @@ describe.runIf(canCapture)('real capture of a real workload on this host', () =>
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-fp-scratch-'));
 
   it('fingerprints exactly what the workload did, and says what it could not capture', { timeout: 180_000 }, async () => {
-    const result = await runFingerprintCli(['fingerprint', 'capture', '--out', join(dir, 'base.json'), '--raw', join(dir, 'base.jsonl'), '--', script, scratch]);
+    const result = await runFingerprintCli([
+      'fingerprint',
+      'capture',
+      '--out',
+      join(dir, 'base.json'),
+      '--raw',
+      join(dir, 'base.jsonl'),
+      '--',
+      script,
+      scratch,
+    ]);
     expect(result.error).toBeUndefined();
     expect(result.code).toBe(0);
     const fp = read(join(dir, 'base.json'));
@@ -107,7 +117,15 @@ describe.runIf(canCapture)('real capture of a real workload on this host', () =>
   it('a rerun of the same workload is stable; the derived tolerances accept it (exit 0)', { timeout: 180_000 }, async () => {
     const capture = await runFingerprintCli(['fingerprint', 'capture', '--out', join(dir, 'again.json'), '--', script, scratch]);
     expect(capture.code).toBe(0);
-    const verify = await runFingerprintCli(['--json', 'fingerprint', 'verify', join(dir, 'base.json'), join(dir, 'again.json'), '--tolerances', join(dir, 'tol.json')]);
+    const verify = await runFingerprintCli([
+      '--json',
+      'fingerprint',
+      'verify',
+      join(dir, 'base.json'),
+      join(dir, 'again.json'),
+      '--tolerances',
+      join(dir, 'tol.json'),
+    ]);
     const stability = JSON.parse(verify.stdout) as { stable: boolean; tolerances: { rate_basis: string } };
     expect(stability.tolerances.rate_basis).toBe('count');
     expect(verify.code).toBe(stability.stable ? 0 : 1);
@@ -120,7 +138,18 @@ describe.runIf(canCapture)('real capture of a real workload on this host', () =>
 describe.runIf(canCapture)('a duration-bounded capture', () => {
   it('stops the whole workload tree at --duration and says so', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zfslab-fp-duration-'));
-    const result = await runFingerprintCli(['fingerprint', 'capture', '--duration', '2', '--out', join(dir, 'fp.json'), '--', '/bin/sh', '-c', '/usr/bin/sleep 60; echo never']);
+    const result = await runFingerprintCli([
+      'fingerprint',
+      'capture',
+      '--duration',
+      '2',
+      '--out',
+      join(dir, 'fp.json'),
+      '--',
+      '/bin/sh',
+      '-c',
+      '/usr/bin/sleep 60; echo never',
+    ]);
     expect(result.error).toBeUndefined();
     const fp = read(join(dir, 'fp.json'));
     expect(fp.capture.stopped_by).toBe('duration');

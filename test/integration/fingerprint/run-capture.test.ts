@@ -25,7 +25,11 @@ describe('fingerprints in runs', () => {
     const script = join(fixtureDir, 'capture', 'workload.sh');
     const scratch = mkdtempSync(join(tmpdir(), 'zfslab-follow-'));
     const readyFile = join(scratch, 'ready');
-    const result = await captureRunFingerprint(localCaptureShell(), { ...run, followExec: script, readyFile, onReady: () => void spawn(script, [scratch], { stdio: 'ignore' }) }, store);
+    const result = await captureRunFingerprint(
+      localCaptureShell(),
+      { ...run, followExec: script, readyFile, onReady: () => void spawn(script, [scratch], { stdio: 'ignore' }) },
+      store,
+    );
     expect(result.fingerprintUri).toBe('s3://zfslab-artifacts/runs/run-1/debian-12/0/fingerprint.json');
     expect(result.comparison.status).toBe('missing');
     const stored = parseFingerprint(JSON.parse(store.objects.get('runs/run-1/debian-12/0/fingerprint.json')!.toString()));
@@ -40,7 +44,7 @@ describe('fingerprints in runs', () => {
 
 describe('capture through the SSH shell', () => {
   const canCapture = process.getuid?.() === 0 && spawnSync('bpftrace', ['--version']).status === 0 && spawnSync('sudo', ['-n', 'true']).status === 0;
-  it.runIf(canCapture)('the command line survives sudo -n and the SSH executor\'s process-group wrapper', { timeout: 180_000 }, async () => {
+  it.runIf(canCapture)("the command line survives sudo -n and the SSH executor's process-group wrapper", { timeout: 180_000 }, async () => {
     // No sshd on the lab host: this executor runs exactly the string a guest's sshd would get
     // (activities/vm wrapInProcessGroup around `sudo -n <capture>`) with sh -c, streaming stdout.
     const executor: Executor = {

@@ -20,7 +20,11 @@ describe('zfslab schedule', () => {
     client = await connectTestClient();
   });
   afterAll(async () => {
-    for (const id of Object.values(ids)) await client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of Object.values(ids))
+      await client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await client.connection.close();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -29,7 +33,14 @@ describe('zfslab schedule', () => {
   const describeJson = async (id: string) => {
     const run = await cli('describe', id, '--json');
     expect(run.code, run.stderr).toBe(0);
-    return JSON.parse(run.stdout) as { paused: boolean; note?: string; timing: string; overlap: string; counts: { taken: number; skippedOverlap: number; running: number }; recent: { workflowId: string; status: string }[] };
+    return JSON.parse(run.stdout) as {
+      paused: boolean;
+      note?: string;
+      timing: string;
+      overlap: string;
+      counts: { taken: number; skippedOverlap: number; running: number };
+      recent: { workflowId: string; status: string }[];
+    };
   };
   /** Waits until `done` holds for the schedule's description (firings start asynchronously). */
   const waitFor = async (id: string, done: (d: Awaited<ReturnType<typeof describeJson>>) => boolean, timeoutMs = 180_000) => {
@@ -62,7 +73,14 @@ describe('zfslab schedule', () => {
     const suite = makeCounterSuite(join(scratch, 'pass'), { groups: 1, perGroup: 2, sleepSeconds: 4 });
     const created = await cli('create', ids.pass, 'native', '--runfile', suite.runfile, '--every', '1h', '--paused', '--note', 'nightly-ish', '--json');
     expect(created.code, created.stderr).toBe(0);
-    expect(JSON.parse(created.stdout)).toMatchObject({ id: ids.pass, timing: 'every 1h', paused: true, overlap: 'skip', note: 'nightly-ish', pauseOnFailure: false });
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      id: ids.pass,
+      timing: 'every 1h',
+      paused: true,
+      overlap: 'skip',
+      note: 'nightly-ish',
+      pauseOnFailure: false,
+    });
 
     const again = await cli('create', ids.pass, 'native', '--runfile', suite.runfile, '--every', '1h');
     expect(again.code).toBe(2);

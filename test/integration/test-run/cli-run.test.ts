@@ -32,7 +32,9 @@ describe('zfslab test native', () => {
     const flavorId = storeFlavorId('native', setup.world.hostId);
     expect(json.outcome).toBe('passed');
     expect(json.totals).toEqual({ tests: 6, counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0 }, unexpected: 0 });
-    expect(json.targets).toEqual([expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) })]);
+    expect(json.targets).toEqual([
+      expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) }),
+    ]);
     expect(json.files).toEqual([junit, markdown]);
 
     // Every script ran exactly once.
@@ -43,7 +45,12 @@ describe('zfslab test native', () => {
     const store = await openStore(storeUrlOf(setup.world.loaded));
     try {
       const results = await store.getResults(json.runId);
-      expect(results.filter((r) => r.kind === 'test').map((r) => r.testId).sort()).toEqual([...suite.testIds].sort());
+      expect(
+        results
+          .filter((r) => r.kind === 'test')
+          .map((r) => r.testId)
+          .sort(),
+      ).toEqual([...suite.testIds].sort());
       expect(results.every((r) => r.classification === 'pass' && r.flavorId === flavorId)).toBe(true);
       expect((await store.getRun(json.runId))?.status).toBe('passed');
     } finally {
@@ -74,7 +81,9 @@ describe('zfslab test native', () => {
         if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
       }
       expect(found).toEqual([json.workflowId]);
-      const target = client.workflow.list({ query: `ZfslabKind = 'zts-target' AND ZfslabOpenzfsVersion = '${json.targets[0]!.openzfsVersion}' AND ZfslabHost = '${setup.world.hostId}'` });
+      const target = client.workflow.list({
+        query: `ZfslabKind = 'zts-target' AND ZfslabOpenzfsVersion = '${json.targets[0]!.openzfsVersion}' AND ZfslabHost = '${setup.world.hostId}'`,
+      });
       const targets: string[] = [];
       for await (const wf of target) targets.push(wf.workflowId);
       expect(targets).toContain(`${json.workflowId}-native`);

@@ -38,7 +38,11 @@ describe('matrixRun over many chunks', () => {
       chunkSize: 2,
       maxChunksPerExecution: 2,
     };
-    const handle = await client.workflow.start('matrixRun', { taskQueue: setup.world.loaded.config.temporal.taskQueue, workflowId: runWorkflowId(runId), args: [input] });
+    const handle = await client.workflow.start('matrixRun', {
+      taskQueue: setup.world.loaded.config.temporal.taskQueue,
+      workflowId: runWorkflowId(runId),
+      args: [input],
+    });
     const done: number[] = [];
     const executions = new Set<number>();
     let sawCurrent = false;

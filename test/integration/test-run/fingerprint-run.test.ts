@@ -37,7 +37,13 @@ describe.runIf(canCapture)('zfslab test --fingerprint', () => {
       expect(first.code, first.stderr).toBe(0);
       const one = TestRunJsonSchema.parse(JSON.parse(first.stdout));
       const [report] = one.targets[0]!.fingerprints;
-      expect(report).toMatchObject({ status: 'no-baseline', workload: 'counter', shard: 1, chunk: 0, baselineKey: fingerprintKeys.baseline(flavorId, 'counter') });
+      expect(report).toMatchObject({
+        status: 'no-baseline',
+        workload: 'counter',
+        shard: 1,
+        chunk: 0,
+        baselineKey: fingerprintKeys.baseline(flavorId, 'counter'),
+      });
       if (report?.status !== 'no-baseline') throw new Error('unreachable');
       expect(report.fingerprintKey).toBe(fingerprintKeys.run(one.runId, flavorId, 1, 0));
       const stored = parseFingerprint(JSON.parse((await artifacts.getText(report.fingerprintKey))!));
@@ -67,7 +73,9 @@ describe.runIf(canCapture)('zfslab test --fingerprint', () => {
       if (drift?.status !== 'compared') throw new Error('unreachable');
       expect(drift.deviations).toBeGreaterThan(0);
       const deviations = JSON.parse((await artifacts.getText(fingerprintKeys.runDeviations(two.runId, flavorId, 1, 0)))!) as DetectionReport;
-      expect(deviations.deviations).toEqual(expect.arrayContaining([expect.objectContaining({ category: 'binaries_spawned', key: '/usr/bin/uname', kind: 'new' })]));
+      expect(deviations.deviations).toEqual(
+        expect.arrayContaining([expect.objectContaining({ category: 'binaries_spawned', key: '/usr/bin/uname', kind: 'new' })]),
+      );
 
       // The human output says it too.
       const human = await runCli(['test', 'native', '--runfile', suite.runfile, '--fingerprint', 'counter'], setup.world.env);

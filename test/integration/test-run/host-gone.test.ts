@@ -31,7 +31,10 @@ describe('a native run whose host worker is killed and never restarted', () => {
     const worker = await startWorker('host', setup.world.env);
     setup.workers.push(worker);
     const env = { ...setup.world.env, ZFSLAB_RUN_HOST_WAIT_SECONDS: String(HOST_WAIT_SECONDS) };
-    const running = runCli(['test', 'native', '--runfile', suite.runfile, '--chunk-size', '10', '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_SECONDS), '--json'], env);
+    const running = runCli(
+      ['test', 'native', '--runfile', suite.runfile, '--chunk-size', '10', '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_SECONDS), '--json'],
+      env,
+    );
 
     // Kill the worker in the third chunk: the first two are finished and recorded by then.
     const deadline = Date.now() + 120_000;
@@ -51,7 +54,9 @@ describe('a native run whose host worker is killed and never restarted', () => {
     expect(json.exitCode).toBe(3);
     const target = json.targets[0]!;
     const hostError = target.infraErrors.find((e) => e.includes(`host ${setup.world.hostId} is unavailable`));
-    expect(hostError, target.infraErrors.join('\n')).toMatch(new RegExp(`^shard 1 chunk 2: .*on ${hostTaskQueue(setup.world.hostId)} within ${HOST_WAIT_SECONDS} s`));
+    expect(hostError, target.infraErrors.join('\n')).toMatch(
+      new RegExp(`^shard 1 chunk 2: .*on ${hostTaskQueue(setup.world.hostId)} within ${HOST_WAIT_SECONDS} s`),
+    );
     expect(target.infraErrors).toContain('shard 1: stopped, 1 chunk(s) not run');
     expect(json.totals.tests).toBe(20);
 

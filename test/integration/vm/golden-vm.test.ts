@@ -90,102 +90,118 @@ describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
     expect(manifest.steps.map((s) => s.step)).toContain('zfs');
   });
 
-  it('boots a clone, runs real ZTS tests and a recipe in it, then destroys the clone and VM', async () => {
-    const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
-    let seen: { dir: string; pidFile: string; port: number } | undefined;
-    const { zts, recipe, failing } = await withClone(options('slow-test-zts', artifacts), async (vm) => {
-      seen = { dir: vm.dir, pidFile: vm.vm.pidFilePath, port: vm.vm.sshHostPort };
-      // The guest is reached only with its pinned host key.
-      await expect(
-        SshExecutor.connect({
-          host: '127.0.0.1',
-          port: vm.vm.sshHostPort,
-          username: golden.ssh.user,
-          privateKey: readFileSync(join(golden.dir, golden.ssh.privateKeyFile)),
-          hostPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
-        }),
-      ).rejects.toBeInstanceOf(HostKeyMismatch);
-      const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 40 * 60_000 }, { localResultsDir: join(artifacts, 'zts') });
-      const recipe = await runRecipe(vm, { name: 'mirror-scrub', script: RECIPE, timeoutMs: 10 * 60_000 });
-      const failing = await runRecipe(vm, { name: 'must-fail', script: 'zpool list nosuchpool', timeoutMs: 60_000 });
-      // Real timings for docs/vm-timings.md, on stderr (the reporter shows it).
-      process.stderr.write(
-        `vm-timings: accel=${vm.vm.accel} boot-to-ssh=${vm.bootSeconds}s attempts=${vm.bootAttempts} zts=${zts.durationSeconds}s ` +
-          `recipe=${recipe.durationSeconds}s failing-recipe=${failing.durationSeconds}s\n`,
+  it(
+    'boots a clone, runs real ZTS tests and a recipe in it, then destroys the clone and VM',
+    async () => {
+      const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
+      let seen: { dir: string; pidFile: string; port: number } | undefined;
+      const { zts, recipe, failing } = await withClone(options('slow-test-zts', artifacts), async (vm) => {
+        seen = { dir: vm.dir, pidFile: vm.vm.pidFilePath, port: vm.vm.sshHostPort };
+        // The guest is reached only with its pinned host key.
+        await expect(
+          SshExecutor.connect({
+            host: '127.0.0.1',
+            port: vm.vm.sshHostPort,
+            username: golden.ssh.user,
+            privateKey: readFileSync(join(golden.dir, golden.ssh.privateKeyFile)),
+            hostPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+          }),
+        ).rejects.toBeInstanceOf(HostKeyMismatch);
+        const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 40 * 60_000 }, { localResultsDir: join(artifacts, 'zts') });
+        const recipe = await runRecipe(vm, { name: 'mirror-scrub', script: RECIPE, timeoutMs: 10 * 60_000 });
+        const failing = await runRecipe(vm, { name: 'must-fail', script: 'zpool list nosuchpool', timeoutMs: 60_000 });
+        // Real timings for docs/vm-timings.md, on stderr (the reporter shows it).
+        process.stderr.write(
+          `vm-timings: accel=${vm.vm.accel} boot-to-ssh=${vm.bootSeconds}s attempts=${vm.bootAttempts} zts=${zts.durationSeconds}s ` +
+            `recipe=${recipe.durationSeconds}s failing-recipe=${failing.durationSeconds}s\n`,
+        );
+        return { zts, recipe, failing };
+      });
+
+      const results = parseResultLines(zts.console);
+      const verdict = judgeRun({ results, summary: parseSummary(zts.console), exitCode: zts.exitCode });
+      expect(verdict, zts.console.slice(-3000)).toMatchObject({ status: 'completed' });
+      const tests = results.filter((r) => r.kind === 'test');
+      expect(tests.map((r) => r.testId).sort()).toEqual(
+        ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors'].map((t) => `functional/cli_root/zpool/${t}`),
       );
-      return { zts, recipe, failing };
-    });
+      // Real results, not a fixed answer: the group's setup and cleanup pass, and so do most tests.
+      // Under emulation on a loaded host two tests here are timing-flaky (docs/vm-timings.md):
+      // zpool_003_pos's onexit cleanup re-creates the pool while udev still rescans the disks ("one or
+      // more devices is currently unavailable", which then fails zpool_colors too), and zpool_colors
+      // may not see FAULTED in time. A FAIL must bring its evidence back in the results tree.
+      const scripts = results.filter((r) => r.kind !== 'test');
+      expect(scripts.map((r) => [r.kind, r.outcome])).toEqual([
+        ['setup', 'PASS'],
+        ['cleanup', 'PASS'],
+      ]);
+      expect(tests.filter((t) => t.outcome === 'PASS').length).toBeGreaterThanOrEqual(2);
+      for (const t of tests.filter((r) => r.outcome !== 'PASS')) {
+        expect(t.outcome).toBe('FAIL');
+        const name = t.testId.split('/').pop()!;
+        expect(readFileSync(join(artifacts, 'zts', 'output', 'zpool', name, 'stdout'), 'utf8')).toMatch(/^ERROR: /m);
+      }
+      // The results tree came back: the runner's log and each test's output (files exist only for non-empty streams).
+      expect(existsSync(join(artifacts, 'zts', 'log'))).toBe(true);
+      expect(
+        readdirSync(join(artifacts, 'zts'), { recursive: true })
+          .map(String)
+          .some((p) => p.endsWith('zpool/zpool_002_pos/stdout')),
+      ).toBe(true);
 
-    const results = parseResultLines(zts.console);
-    const verdict = judgeRun({ results, summary: parseSummary(zts.console), exitCode: zts.exitCode });
-    expect(verdict, zts.console.slice(-3000)).toMatchObject({ status: 'completed' });
-    const tests = results.filter((r) => r.kind === 'test');
-    expect(tests.map((r) => r.testId).sort()).toEqual(
-      ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors'].map((t) => `functional/cli_root/zpool/${t}`),
-    );
-    // Real results, not a fixed answer: the group's setup and cleanup pass, and so do most tests.
-    // Under emulation on a loaded host two tests here are timing-flaky (docs/vm-timings.md):
-    // zpool_003_pos's onexit cleanup re-creates the pool while udev still rescans the disks ("one or
-    // more devices is currently unavailable", which then fails zpool_colors too), and zpool_colors
-    // may not see FAULTED in time. A FAIL must bring its evidence back in the results tree.
-    const scripts = results.filter((r) => r.kind !== 'test');
-    expect(scripts.map((r) => [r.kind, r.outcome])).toEqual([
-      ['setup', 'PASS'],
-      ['cleanup', 'PASS'],
-    ]);
-    expect(tests.filter((t) => t.outcome === 'PASS').length).toBeGreaterThanOrEqual(2);
-    for (const t of tests.filter((r) => r.outcome !== 'PASS')) {
-      expect(t.outcome).toBe('FAIL');
-      const name = t.testId.split('/').pop()!;
-      expect(readFileSync(join(artifacts, 'zts', 'output', 'zpool', name, 'stdout'), 'utf8')).toMatch(/^ERROR: /m);
-    }
-    // The results tree came back: the runner's log and each test's output (files exist only for non-empty streams).
-    expect(existsSync(join(artifacts, 'zts', 'log'))).toBe(true);
-    expect(readdirSync(join(artifacts, 'zts'), { recursive: true }).map(String).some((p) => p.endsWith('zpool/zpool_002_pos/stdout'))).toBe(true);
+      expect(recipe).toMatchObject({ outcome: 'PASS', exitCode: 0 });
+      expect(recipe.stdout).toContain('recipe-ok');
+      expect(failing).toMatchObject({ outcome: 'FAIL', exitCode: 1 });
+      expect(failing.stderr).toMatch(/no such pool/);
 
-    expect(recipe).toMatchObject({ outcome: 'PASS', exitCode: 0 });
-    expect(recipe.stdout).toContain('recipe-ok');
-    expect(failing).toMatchObject({ outcome: 'FAIL', exitCode: 1 });
-    expect(failing.stderr).toMatch(/no such pool/);
+      expect(seen).toBeDefined();
+      expect(existsSync(seen!.dir)).toBe(false);
+      expect(livePidFromFile(seen!.pidFile)).toBeUndefined();
+      expect(readdirSync(cloneRoot)).toEqual([]);
+      const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
+      expect(serial && readFileSync(join(artifacts, serial), 'utf8')).toMatch(/Linux version 6\.12/);
+    },
+    60 * 60_000,
+  );
 
-    expect(seen).toBeDefined();
-    expect(existsSync(seen!.dir)).toBe(false);
-    expect(livePidFromFile(seen!.pidFile)).toBeUndefined();
-    expect(readdirSync(cloneRoot)).toEqual([]);
-    const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
-    expect(serial && readFileSync(join(artifacts, serial), 'utf8')).toMatch(/Linux version 6\.12/);
-  }, 60 * 60_000);
-
-  it('kills a hung recipe at its timeout (KILLED), keeps the serial log, destroys the clone', async () => {
-    const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
-    let dir = '';
-    let pidFile = '';
-    const started = performance.now();
-    const result = await withClone(options('slow-test-hang', artifacts), async (vm) => {
-      dir = vm.dir;
-      pidFile = vm.vm.pidFilePath;
-      return runRecipe(vm, { name: 'hang', script: 'sleep infinity', timeoutMs: 20_000 });
-    });
-    expect(result.outcome).toBe('KILLED');
-    expect(result.durationSeconds).toBeGreaterThanOrEqual(20);
-    expect(result.durationSeconds).toBeLessThan(60);
-    expect((performance.now() - started) / 1000).toBeLessThan(600);
-    expect(existsSync(dir)).toBe(false);
-    expect(livePidFromFile(pidFile)).toBeUndefined();
-    const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
-    expect(serial).toBeDefined();
-    expect(statSync(join(artifacts, serial!)).size).toBeGreaterThan(1000);
-  }, 30 * 60_000);
-
-  it('destroys the clone when the body fails', async () => {
-    let dir = '';
-    await expect(
-      withClone(options('slow-test-throw', mkdtempSync(join(tmpdir(), 'zfslab-run-'))), async (vm) => {
+  it(
+    'kills a hung recipe at its timeout (KILLED), keeps the serial log, destroys the clone',
+    async () => {
+      const artifacts = mkdtempSync(join(tmpdir(), 'zfslab-run-'));
+      let dir = '';
+      let pidFile = '';
+      const started = performance.now();
+      const result = await withClone(options('slow-test-hang', artifacts), async (vm) => {
         dir = vm.dir;
-        throw new Error('the work failed');
-      }),
-    ).rejects.toThrow('the work failed');
-    expect(dir).not.toBe('');
-    expect(existsSync(dir)).toBe(false);
-  }, 30 * 60_000);
+        pidFile = vm.vm.pidFilePath;
+        return runRecipe(vm, { name: 'hang', script: 'sleep infinity', timeoutMs: 20_000 });
+      });
+      expect(result.outcome).toBe('KILLED');
+      expect(result.durationSeconds).toBeGreaterThanOrEqual(20);
+      expect(result.durationSeconds).toBeLessThan(60);
+      expect((performance.now() - started) / 1000).toBeLessThan(600);
+      expect(existsSync(dir)).toBe(false);
+      expect(livePidFromFile(pidFile)).toBeUndefined();
+      const serial = readdirSync(artifacts).find((f) => f.startsWith('serial-'));
+      expect(serial).toBeDefined();
+      expect(statSync(join(artifacts, serial!)).size).toBeGreaterThan(1000);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    'destroys the clone when the body fails',
+    async () => {
+      let dir = '';
+      await expect(
+        withClone(options('slow-test-throw', mkdtempSync(join(tmpdir(), 'zfslab-run-'))), async (vm) => {
+          dir = vm.dir;
+          throw new Error('the work failed');
+        }),
+      ).rejects.toThrow('the work failed');
+      expect(dir).not.toBe('');
+      expect(existsSync(dir)).toBe(false);
+    },
+    30 * 60_000,
+  );
 });

@@ -50,7 +50,10 @@ describe('goldenBuild workflow', () => {
       taskQueue: hostTaskQueue(hostId),
       workflowsPath: join(distDir, 'workflows', 'golden.js'),
       // The coordinator's activity that publishes the manifest, stubbed like the host's.
-      activities: { ...activities, storeGoldenManifest: async (input: { hostId: string; manifest: GoldenManifest }) => (published.push(input), { uri: 's3://test/manifest.json' }) },
+      activities: {
+        ...activities,
+        storeGoldenManifest: async (input: { hostId: string; manifest: GoldenManifest }) => (published.push(input), { uri: 's3://test/manifest.json' }),
+      },
     });
     const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
     try {

@@ -62,7 +62,10 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     try {
       const keys = (await artifacts.list(`runs/${json.runId}/${flavorId}/1/`)).map((o) => o.key);
       // Usually attempt 1; a chunk retried (a heartbeat missed on a loaded host) has a later attempt's tree.
-      expect(keys.some((k) => /\/attempt-\d+\/\d{8}T\d{6}\/log$/.test(k)), keys.join('\n')).toBe(true);
+      expect(
+        keys.some((k) => /\/attempt-\d+\/\d{8}T\d{6}\/log$/.test(k)),
+        keys.join('\n'),
+      ).toBe(true);
       expect(keys.some((k) => /\/attempt-\d+\/\d{8}T\d{6}\/results$/.test(k))).toBe(true);
       expect(keys.some((k) => /\/attempt-\d+\//.test(k) && k.endsWith('/zpool_create_001_pos/stdout'))).toBe(true);
       cloneIds = keys.flatMap((k) => /\/serial-(c-[0-9a-f]+)\.log$/.exec(k)?.[1] ?? []);
@@ -148,7 +151,10 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 in a VM c
     try {
       const keys = (await artifacts.list(`runs/${json.runId}/`)).map((o) => o.key);
       // A later attempt, in another clone, did the work.
-      expect(keys.some((k) => /\/attempt-[2-9]\/\d{8}T\d{6}\/log$/.test(k)), keys.join('\n')).toBe(true);
+      expect(
+        keys.some((k) => /\/attempt-[2-9]\/\d{8}T\d{6}\/log$/.test(k)),
+        keys.join('\n'),
+      ).toBe(true);
     } finally {
       artifacts.destroy();
     }

@@ -20,7 +20,11 @@ describe('apps/cli/wait.ts', () => {
     client = await connectTestClient();
   });
   afterAll(async () => {
-    for (const id of opened) await client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    for (const id of opened)
+      await client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     await client.connection.close();
   });
 
@@ -51,7 +55,9 @@ describe('apps/cli/wait.ts', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(InfraError);
-    expect((err as Error).message).toMatch(new RegExp(`^probe of host ${hostId}: host ${hostId} is unavailable: no worker has served ${hostTaskQueue(hostId)} for 3 s`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^probe of host ${hostId}: host ${hostId} is unavailable: no worker has served ${hostTaskQueue(hostId)} for 3 s`),
+    );
     expect((Date.now() - startedAt) / 1000).toBeLessThan(15);
     expect(said[0]).toMatch(new RegExp(`^waiting for probe of host ${hostId} on ${hostTaskQueue(hostId)}: no worker polling \\(\\d+ s\\)$`));
     expect(said.some((l) => l.startsWith(`warning: no worker serves ${hostTaskQueue(hostId)}`))).toBe(true);

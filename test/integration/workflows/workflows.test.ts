@@ -41,7 +41,10 @@ afterAll(async () => {
 });
 
 /** Runs `body` while a coordinator worker (the workflows + `coordinator` activities) and, if given, a host worker poll. */
-async function withWorkers<T>(activities: { coordinator?: Activities; host?: { hostId: string; activities: Activities } }, body: (host: Worker | undefined) => Promise<T>): Promise<T> {
+async function withWorkers<T>(
+  activities: { coordinator?: Activities; host?: { hostId: string; activities: Activities } },
+  body: (host: Worker | undefined) => Promise<T>,
+): Promise<T> {
   const coordinator = await Worker.create({
     connection: env.nativeConnection,
     namespace: testStack().namespace,
@@ -50,7 +53,12 @@ async function withWorkers<T>(activities: { coordinator?: Activities; host?: { h
     activities: activities.coordinator ?? {},
   });
   const host = activities.host
-    ? await Worker.create({ connection: env.nativeConnection, namespace: testStack().namespace, taskQueue: hostTaskQueue(activities.host.hostId), activities: activities.host.activities })
+    ? await Worker.create({
+        connection: env.nativeConnection,
+        namespace: testStack().namespace,
+        taskQueue: hostTaskQueue(activities.host.hostId),
+        activities: activities.host.activities,
+      })
     : undefined;
   // The host worker runs beside the body rather than around it: a test may shut it down mid-run.
   const hostRun = host?.run();
@@ -77,7 +85,12 @@ async function failureOf(result: Promise<unknown>): Promise<{ type: string | und
 }
 
 function start<T>(workflow: string, args: unknown[]): Promise<T> {
-  return env.client.workflow.execute(workflow, { taskQueue: coordinatorQueue, workflowId: nextId(workflow), args, workflowExecutionTimeout: '2m' }) as Promise<T>;
+  return env.client.workflow.execute(workflow, {
+    taskQueue: coordinatorQueue,
+    workflowId: nextId(workflow),
+    args,
+    workflowExecutionTimeout: '2m',
+  }) as Promise<T>;
 }
 
 // ---- mocked ZTS activities: a native target whose plan and chunk outcomes each test chooses ----
@@ -109,7 +122,13 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
     async runZtsChunk(input: ChunkCall & { testIds: string[] }) {
       ran.push({ shard: input.shard, chunk: input.chunk });
       await options.runChunk({ shard: input.shard, chunk: input.chunk });
-      return { resultsKey: `k/${input.shard}/${input.chunk}`, counts: { ...emptyCounts(), PASS: input.testIds.length }, testsLeft: 0, runnerSeconds: 1, attempt: 1 };
+      return {
+        resultsKey: `k/${input.shard}/${input.chunk}`,
+        counts: { ...emptyCounts(), PASS: input.testIds.length },
+        testsLeft: 0,
+        runnerSeconds: 1,
+        attempt: 1,
+      };
     },
   };
   const coordinator: Activities = {
@@ -202,7 +221,11 @@ describe('a host that never polls', () => {
     const failures = await withWorkers({}, () =>
       Promise.all([
         failureOf(start('hostProbe', [{ hostId, hostWaitSeconds: 2 }])),
-        failureOf(start('recipeRun', [{ runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'r.sh', script: 'true', timeoutSeconds: 60 }, hostWaitSeconds: 2 }])),
+        failureOf(
+          start('recipeRun', [
+            { runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'r.sh', script: 'true', timeoutSeconds: 60 }, hostWaitSeconds: 2 },
+          ]),
+        ),
         failureOf(start('goldenBuild', [{ hostId, flavor: debian13, hostWaitSeconds: 2 }])),
       ]),
     );
@@ -219,7 +242,9 @@ describe('a host that never polls', () => {
   it('ends a ZTS run as an infrastructure error naming the host', async () => {
     const hostId = hostIdOf('zgone');
     const mocks = ztsMocks({ hostId, shards: [2], runChunk: async () => undefined });
-    const result = await withWorkers({ coordinator: mocks.coordinator }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { hostWaitSeconds: 2 })]));
+    const result = await withWorkers({ coordinator: mocks.coordinator }, () =>
+      start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { hostWaitSeconds: 2 })]),
+    );
     expect(result.outcome).toBe('infra-error');
     expect(result.targets[0]!.error).toContain(`host ${hostId} is unavailable`);
     expect(mocks.closed).toEqual(['infra-error']);
@@ -270,9 +295,15 @@ describe('the chunk failure policy', () => {
         if (chunk === 1 || chunk === 2) throw broken();
       },
     });
-    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]));
+    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]),
+    );
     expect(mocks.ran.map((c) => c.chunk)).toEqual([0, 1, 2]);
-    expect(result.targets[0]!.totals.infraErrors).toEqual(['shard 0 chunk 1: the runner died', 'shard 0 chunk 2: the runner died', 'shard 0: stopped, 2 chunk(s) not run']);
+    expect(result.targets[0]!.totals.infraErrors).toEqual([
+      'shard 0 chunk 1: the runner died',
+      'shard 0 chunk 2: the runner died',
+      'shard 0: stopped, 2 chunk(s) not run',
+    ]);
     expect(result.outcome).toBe('infra-error');
   });
 
@@ -285,7 +316,9 @@ describe('the chunk failure policy', () => {
         if (chunk % 2 === 0) throw broken();
       },
     });
-    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () => start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]));
+    const result = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<MatrixRunResult>('matrixRun', [matrixInput(hostId)]),
+    );
     expect(mocks.ran.map((c) => c.chunk)).toEqual([0, 1, 2, 3]);
     expect(result.targets[0]!.totals.infraErrors).toEqual(['shard 0 chunk 0: the runner died', 'shard 0 chunk 2: the runner died']);
   });
@@ -316,7 +349,12 @@ describe('cancellation', () => {
     });
     const outcome = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, async () => {
       const input = matrixInput(hostId);
-      const handle = await env.client.workflow.start('matrixRun', { taskQueue: coordinatorQueue, workflowId: nextId('cancel'), args: [input], workflowExecutionTimeout: '2m' });
+      const handle = await env.client.workflow.start('matrixRun', {
+        taskQueue: coordinatorQueue,
+        workflowId: nextId('cancel'),
+        args: [input],
+        workflowExecutionTimeout: '2m',
+      });
       await started;
       await handle.cancel();
       return failureOf(handle.result());

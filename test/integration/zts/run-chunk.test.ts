@@ -50,7 +50,7 @@ describe('runTestRunner with the real test-runner.py', () => {
     it(`runs the demo runfile on ${version}, heartbeating after every result line`, async () => {
       const { beats, deps: d } = deps();
       const i = input(version, demoRunfile);
-        mkdirSync(i.tmpDir!, { recursive: true });
+      mkdirSync(i.tmpDir!, { recursive: true });
       const out = await runTestRunner(i, d);
 
       expect(out.cancelled).toBe(false);
@@ -88,7 +88,10 @@ describe('runTestRunner with the real test-runner.py', () => {
       const runDir = out.resultsDir!;
       expect(readFileSync(join(runDir, 'results'), 'utf8')).toMatch(/^Test: [^]*\nResults Summary\n[^]*Log directory:\t.*\n$/);
       const files = listFiles(runDir);
-      const map = mapResultsDir(files, out.results.map((r) => r.testId));
+      const map = mapResultsDir(
+        files,
+        out.results.map((r) => r.testId),
+      );
       expect(map.log).toBe('log');
       expect(map.results).toBe('results');
       expect(map.unmatched).toEqual([]);

@@ -126,7 +126,13 @@ export function buildHistory(table: readonly TableRow[] = readDurationTable()): 
       }
       if (isLast && ubuntu) {
         results.push(
-          toResult({ testId: NEW_TEST, group: 'functional/zfslab_added', kind: 'test', linuxSection: false, outcome: 'PASS', seconds: 4 }, 'PASS', false, 4, undefined),
+          toResult(
+            { testId: NEW_TEST, group: 'functional/zfslab_added', kind: 'test', linuxSection: false, outcome: 'PASS', seconds: 4 },
+            'PASS',
+            false,
+            4,
+            undefined,
+          ),
         );
       }
       runs.push({ runId, flavorId, startedAt: `2023-03-${String(10 + runIndex).padStart(2, '0')}T02:00:00.000Z`, results });
@@ -135,13 +141,7 @@ export function buildHistory(table: readonly TableRow[] = readDurationTable()): 
   return runs;
 }
 
-function toResult(
-  row: TableRow,
-  outcome: TestOutcome,
-  reran: boolean,
-  seconds: number,
-  infraError: string | undefined,
-): StoredResultInput {
+function toResult(row: TableRow, outcome: TestOutcome, reran: boolean, seconds: number, infraError: string | undefined): StoredResultInput {
   const failed = outcome === 'FAIL' || outcome === 'KILLED';
   const result: ClassifiedResult = {
     testId: row.testId,
@@ -179,6 +179,9 @@ export async function loadHistory(store: ResultsStore, runs: readonly HistoryRun
   }
   for (const runId of RUN_IDS) {
     const failed = runs.some((r) => r.runId === runId && r.results.some((x) => x.outcome === 'FAIL'));
-    await store.finishRun(runId, { status: failed ? 'failed' : 'passed', endedAt: `2023-03-${String(10 + RUN_IDS.indexOf(runId)).padStart(2, '0')}T07:00:00Z` });
+    await store.finishRun(runId, {
+      status: failed ? 'failed' : 'passed',
+      endedAt: `2023-03-${String(10 + RUN_IDS.indexOf(runId)).padStart(2, '0')}T07:00:00Z`,
+    });
   }
 }

@@ -84,7 +84,17 @@ export function historyQueriesSuite(engine: StoreEngine): void {
     it('flaky tests: only the alternating test flips often; one-way changes are not flaky', async () => {
       const flaky = await store.flakyTests({ lastRuns: 6 });
       expect(flaky).toEqual([
-        { flavorId: 'ubuntu-22.04', testId: FLIPPER, group: 'functional/cli_root/zpool_import', observedRuns: 6, failures: 3, flips: 5, flipRate: 1, reruns: 3, lastOutcome: 'PASS' },
+        {
+          flavorId: 'ubuntu-22.04',
+          testId: FLIPPER,
+          group: 'functional/cli_root/zpool_import',
+          observedRuns: 6,
+          failures: 3,
+          flips: 5,
+          flipRate: 1,
+          reruns: 3,
+          lastOutcome: 'PASS',
+        },
       ]);
       const oneFlip = await store.flakyTests({ lastRuns: 6, minFlips: 1 });
       expect(oneFlip.map((f) => `${f.flavorId} ${f.testId} ${f.flips}`)).toEqual([
@@ -152,7 +162,9 @@ export function historyQueriesSuite(engine: StoreEngine): void {
 
     it('duration drift per group sums the group scripts of each run', async () => {
       const groupSeconds = (runId: string, group: string) =>
-        runOf(runId, 'ubuntu-22.04').results.filter((r) => r.group === group).reduce((sum, r) => sum + r.durationSeconds, 0);
+        runOf(runId, 'ubuntu-22.04')
+          .results.filter((r) => r.group === group)
+          .reduce((sum, r) => sum + r.durationSeconds, 0);
       const [raidz] = await store.durationDrift({ runId: LAST, by: 'group', group: 'functional/raidz', flavorId: 'ubuntu-22.04', all: true });
       expect(raidz?.subject).toBe('functional/raidz');
       expect(raidz?.seconds).toBeCloseTo(groupSeconds(LAST, 'functional/raidz'), 6);
@@ -177,11 +189,7 @@ export function historyQueriesSuite(engine: StoreEngine): void {
       expect(diff.new[0]).toMatchObject({ base: undefined, head: 'PASS' });
       expect(names(diff.gone)).toEqual([`ubuntu-22.04 ${GONE_TEST}`]);
       expect(names(diff.stillFailing).sort()).toEqual(
-        [
-          ...realFails.map((t) => `debian-12 ${t}`),
-          `debian-12 ${REGRESSED}`,
-          ...realFails.filter((t) => t !== FLIPPER).map((t) => `ubuntu-22.04 ${t}`),
-        ].sort(),
+        [...realFails.map((t) => `debian-12 ${t}`), `debian-12 ${REGRESSED}`, ...realFails.filter((t) => t !== FLIPPER).map((t) => `ubuntu-22.04 ${t}`)].sort(),
       );
       const common = runOf('r05', 'ubuntu-22.04').results.length - 1 + runOf('r05', 'debian-12').results.length;
       expect(diff.unchanged).toBe(common - diff.stillFailing.length - diff.newlyFailing.length - diff.recovered.length);

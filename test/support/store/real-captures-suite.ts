@@ -41,14 +41,36 @@ export function realCapturesSuite(engine: StoreEngine): void {
       for (const capture of first) {
         const stored = await store.getResults('cap-1', { flavorId: FLAVOR_OF[capture.version]! });
         const expected = attributeFailsafes(capture.results).map((r) => ({
-          testId: r.testId, group: r.group, kind: r.kind, outcome: r.outcome, reran: r.reran, durationSeconds: r.durationSeconds,
-          classification: r.classification, linuxSection: r.linuxSection, loggedAt: r.loggedAt, issueUrl: r.issueUrl, reason: r.reason,
+          testId: r.testId,
+          group: r.group,
+          kind: r.kind,
+          outcome: r.outcome,
+          reran: r.reran,
+          durationSeconds: r.durationSeconds,
+          classification: r.classification,
+          linuxSection: r.linuxSection,
+          loggedAt: r.loggedAt,
+          issueUrl: r.issueUrl,
+          reason: r.reason,
         }));
         const key = (r: { testId: string; kind: string }) => `${r.testId} ${r.kind}`;
-        expect(stored.map((r) => ({
-          testId: r.testId, group: r.group, kind: r.kind, outcome: r.outcome, reran: r.reran, durationSeconds: r.durationSeconds,
-          classification: r.classification, linuxSection: r.linuxSection, loggedAt: r.loggedAt, issueUrl: r.issueUrl, reason: r.reason,
-        })).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected.sort((a, b) => key(a).localeCompare(key(b))));
+        expect(
+          stored
+            .map((r) => ({
+              testId: r.testId,
+              group: r.group,
+              kind: r.kind,
+              outcome: r.outcome,
+              reran: r.reran,
+              durationSeconds: r.durationSeconds,
+              classification: r.classification,
+              linuxSection: r.linuxSection,
+              loggedAt: r.loggedAt,
+              issueUrl: r.issueUrl,
+              reason: r.reason,
+            }))
+            .sort((a, b) => key(a).localeCompare(key(b))),
+        ).toEqual(expected.sort((a, b) => key(a).localeCompare(key(b))));
         const failsafe = stored.find((r) => r.kind === 'failsafe');
         expect(failsafe).toMatchObject({ testId: 'functional/hang/hang_001_pos', group: 'functional/hang', outcome: 'PASS' });
       }

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  appliedMigrations,
-  LATEST_MIGRATION,
-  MIGRATIONS,
-  openStore,
-} from '../../../lib/store/index.js';
+import { appliedMigrations, LATEST_MIGRATION, MIGRATIONS, openStore } from '../../../lib/store/index.js';
 import type { StoredResultInput } from '../../../lib/store/index.js';
 import type { StoreEngine } from './engines.js';
 
@@ -61,9 +56,19 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         await old.db
           .insertInto('test_results')
           .values({
-            run_id: 'run-1', flavor_id: 'debian-12', shard: 1, test_id: 'functional/acl/off/dosmode', group_name: 'functional/acl/off',
-            kind: 'test', linux_section: 0, outcome: 'FAIL', reran: 1, duration_seconds: 12.5, classification: 'expected-fail',
-            issue_url: 'https://github.com/openzfs/zfs/issues/1', logged_at: null,
+            run_id: 'run-1',
+            flavor_id: 'debian-12',
+            shard: 1,
+            test_id: 'functional/acl/off/dosmode',
+            group_name: 'functional/acl/off',
+            kind: 'test',
+            linux_section: 0,
+            outcome: 'FAIL',
+            reran: 1,
+            duration_seconds: 12.5,
+            classification: 'expected-fail',
+            issue_url: 'https://github.com/openzfs/zfs/issues/1',
+            logged_at: null,
           })
           .execute();
         await expect(old.recordArtifactKeys([{ runId: 'run-1', flavorId: 'debian-12', name: 'log', s3Key: 'runs/run-1/debian-12/1/log' }])).rejects.toThrow();
@@ -76,8 +81,14 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         expect(await appliedMigrations(store.db)).toEqual(['0001_init', '0002_infra_errors_and_artifacts', '0003_result_reason']);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({
-          testId: 'functional/acl/off/dosmode', outcome: 'FAIL', reran: true, durationSeconds: 12.5,
-          classification: 'expected-fail', infraError: undefined, reason: undefined, shard: 1,
+          testId: 'functional/acl/off/dosmode',
+          outcome: 'FAIL',
+          reran: true,
+          durationSeconds: 12.5,
+          classification: 'expected-fail',
+          infraError: undefined,
+          reason: undefined,
+          shard: 1,
         });
         expect((await store.getRun('run-1'))?.workflowId).toBe('wf-run-1');
         await store.recordArtifactKeys([{ runId: 'run-1', flavorId: 'debian-12', name: 'log', s3Key: 'runs/run-1/debian-12/1/log', bytes: 5_000_000_000 }]);
@@ -103,8 +114,17 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         // A retried activity reports the same batch, and a later attempt knows the KILLED one was the VM's fault.
         await store.recordResults({ runId: 'run-1', flavorId: 'debian-12', results: first });
         await store.recordResults({
-          runId: 'run-1', flavorId: 'debian-12', shard: 2,
-          results: [result('functional/zpool_create/zpool_create_002_pos', { outcome: 'KILLED', classification: 'unexpected-fail', infraError: 'VM lost', durationSeconds: 600 })],
+          runId: 'run-1',
+          flavorId: 'debian-12',
+          shard: 2,
+          results: [
+            result('functional/zpool_create/zpool_create_002_pos', {
+              outcome: 'KILLED',
+              classification: 'unexpected-fail',
+              infraError: 'VM lost',
+              durationSeconds: 600,
+            }),
+          ],
         });
         const stored = await store.getResults('run-1');
         expect(stored).toHaveLength(4);
@@ -124,7 +144,11 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         // Upstream's full run has functional/atime/setup twice: `Test:` and `Test (Linux):`.
         const common = result('functional/atime/setup', { kind: 'setup', durationSeconds: 1 });
         const linux = result('functional/atime/setup', { kind: 'setup', linuxSection: true, durationSeconds: 2 });
-        await store.recordResults({ runId: 'run-1', flavorId: 'debian-12', results: [common, linux, { ...linux, outcome: 'FAIL', classification: 'unexpected-fail' }] });
+        await store.recordResults({
+          runId: 'run-1',
+          flavorId: 'debian-12',
+          results: [common, linux, { ...linux, outcome: 'FAIL', classification: 'unexpected-fail' }],
+        });
         const stored = await store.getResults('run-1');
         expect(stored.map((r) => [r.linuxSection, r.durationSeconds, r.outcome])).toEqual([
           [false, 1, 'PASS'],
@@ -141,9 +165,17 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         await seedRun(store);
         await store.upsertHost({ id: 'lab1', hostname: 'lab1.lan', capabilities: { kvm: true }, lastSeenAt: '2026-04-22T03:00:00Z' });
         await store.recordRunFlavor({ runId: 'run-1', flavorId: 'debian-12', hostId: 'lab1', kernel: '6.1.0-18-amd64', openzfsVersion: '2.2.9' });
-        await store.recordRunFlavor({ runId: 'run-1', flavorId: 'debian-12', hostId: 'lab1', kernel: '6.1.0-18-amd64', openzfsVersion: '2.2.9', shardCount: 2 });
+        await store.recordRunFlavor({
+          runId: 'run-1',
+          flavorId: 'debian-12',
+          hostId: 'lab1',
+          kernel: '6.1.0-18-amd64',
+          openzfsVersion: '2.2.9',
+          shardCount: 2,
+        });
         await store.recordResults({
-          runId: 'run-1', flavorId: 'debian-12',
+          runId: 'run-1',
+          flavorId: 'debian-12',
           results: [
             result('functional/a/a_001_pos'),
             result('functional/a/a_002_neg', { outcome: 'FAIL', classification: 'unexpected-fail' }),
@@ -174,9 +206,7 @@ export function resultsStoreSuite(engine: StoreEngine): void {
       const store = await openStore(await engine.freshUrl(), quiet);
       try {
         await seedRun(store);
-        await expect(
-          store.recordResults({ runId: 'run-1', flavorId: 'debian-12', results: [result('x/y', { outcome: 'RERAN' as never })] }),
-        ).rejects.toThrow();
+        await expect(store.recordResults({ runId: 'run-1', flavorId: 'debian-12', results: [result('x/y', { outcome: 'RERAN' as never })] })).rejects.toThrow();
         await expect(store.recordRun({ id: 'r', selection: 's', target: 't', startedAt: 'yesterday' })).rejects.toThrow();
         // A result for a run that was never recorded violates the foreign key on both engines.
         await expect(store.recordResults({ runId: 'ghost', flavorId: 'debian-12', results: [result('functional/a/a_001_pos')] })).rejects.toThrow();

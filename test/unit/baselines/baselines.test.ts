@@ -93,10 +93,7 @@ describe('classify', () => {
   });
 
   it('does not excuse a KILLED test whose entry expects FAIL, nor a FAIL whose entry expects SKIP', () => {
-    const out = classify(
-      [result('functional/casenorm/mixed_formd_lookup', 'KILLED'), result('functional/cli_root/zfs_get/zfs_get_009_pos', 'FAIL')],
-      b23,
-    );
+    const out = classify([result('functional/casenorm/mixed_formd_lookup', 'KILLED'), result('functional/cli_root/zfs_get/zfs_get_009_pos', 'FAIL')], b23);
     expect(out.map((r) => r.classification)).toEqual(['unexpected-fail', 'unexpected-fail']);
   });
 

@@ -5,7 +5,11 @@ import { UsageError } from '../../../lib/errors.js';
 describe('shipped catalog', () => {
   it('has the five cloud-image and the three debootstrap flavors', () => {
     const catalog = loadCatalog();
-    const byBuilder = (kind: string) => catalog.flavors.filter((f) => f.builder.kind === kind).map((f) => f.id).sort();
+    const byBuilder = (kind: string) =>
+      catalog.flavors
+        .filter((f) => f.builder.kind === kind)
+        .map((f) => f.id)
+        .sort();
     expect(byBuilder('debootstrap')).toEqual(['debian12', 'debian12-bpo', 'debian13']);
     expect(byBuilder('cloud-image')).toEqual(['centos9', 'debian13-cloud', 'fedora44', 'rocky9', 'ubuntu24']);
   });

@@ -38,7 +38,11 @@ describe('zfslab up with a bad config', () => {
     { name: 'a misspelt key', file: 'temporal:\n  adress: 127.0.0.1:7233\n', key: /temporal\.adress: got .*expected no such key/ },
     { name: 'a value of the wrong type', file: 's3:\n  consolePort: "ninety"\n', key: /s3\.consolePort: got "ninety", expected .*number/ },
     { name: 'an out-of-range number', file: 'host:\n  maxVms: 0\n', key: /host\.maxVms: got 0, expected/ },
-    { name: 'a malformed endpoint from the environment', env: { ZFSLAB_S3_ENDPOINT: 'ftp://nowhere' }, key: /s3\.endpoint \(from ZFSLAB_S3_ENDPOINT\): got "ftp:\/\/nowhere"/ },
+    {
+      name: 'a malformed endpoint from the environment',
+      env: { ZFSLAB_S3_ENDPOINT: 'ftp://nowhere' },
+      key: /s3\.endpoint \(from ZFSLAB_S3_ENDPOINT\): got "ftp:\/\/nowhere"/,
+    },
     { name: 'a file that is not YAML', file: 'temporal: [unclosed\n', key: /\(file\): got .*expected valid YAML or JSON/ },
   ];
 

@@ -40,11 +40,14 @@ const env = { ...process.env, ZFSLAB_CONFIG: '', ZFSLAB_GOLDEN_CACHE: '' };
 const zfslab = (...args: string[]) => runCli(['--config', configPath, ...args], env, { timeoutMs: 60_000 });
 
 describe('zfslab golden show / build (on this host, no Temporal)', () => {
-  it("show plans a flavor defined only in the config, in the given cache, and builds nothing", async () => {
+  it('show plans a flavor defined only in the config, in the given cache, and builds nothing', async () => {
     const result = await zfslab('--json', 'golden', 'show', 'debian13-lab', '--cache-dir', cacheDir);
     expect(result.stderr).not.toMatch(/error/);
     expect(result.code).toBe(0);
-    const shown = JSON.parse(result.stdout) as { plan: { flavor: string; lineage: string; cached: boolean; goldenDir: string; steps: string[]; name: string }; manifest: unknown };
+    const shown = JSON.parse(result.stdout) as {
+      plan: { flavor: string; lineage: string; cached: boolean; goldenDir: string; steps: string[]; name: string };
+      manifest: unknown;
+    };
     expect(shown.plan).toMatchObject({ flavor: 'debian13-lab', lineage: 'ztest', cached: false });
     expect(shown.plan.goldenDir.startsWith(cacheDir)).toBe(true);
     expect(shown.plan.name).toContain('debian13-lab');
@@ -54,7 +57,10 @@ describe('zfslab golden show / build (on this host, no Temporal)', () => {
   });
 
   it('the lineage changes the recipe', async () => {
-    const show = async (lineage: string) => JSON.parse((await zfslab('--json', 'golden', 'show', 'debian13-lab', '--lineage', lineage, '--cache-dir', cacheDir)).stdout) as { plan: { recipeHash: string } };
+    const show = async (lineage: string) =>
+      JSON.parse((await zfslab('--json', 'golden', 'show', 'debian13-lab', '--lineage', lineage, '--cache-dir', cacheDir)).stdout) as {
+        plan: { recipeHash: string };
+      };
     expect((await show('lean')).plan.recipeHash).not.toBe((await show('ztest')).plan.recipeHash);
   });
 

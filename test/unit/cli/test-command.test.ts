@@ -39,7 +39,12 @@ describe('zfslab test flags', () => {
   it('reads a runfile, checks it, and runs its relative sections from its own directory', () => {
     const good = join(scratch, 'mine.run');
     writeFileSync(good, "[tests/functional/x]\ntests = ['a']\n");
-    expect(requestFrom(parseTestFlags({ runfile: good }))).toEqual({ kind: 'runfile', runfileText: "[tests/functional/x]\ntests = ['a']\n", name: 'mine.run', testDir: scratch });
+    expect(requestFrom(parseTestFlags({ runfile: good }))).toEqual({
+      kind: 'runfile',
+      runfileText: "[tests/functional/x]\ntests = ['a']\n",
+      name: 'mine.run',
+      testDir: scratch,
+    });
     const bad = join(scratch, 'bad.run');
     writeFileSync(bad, "[tests/functional/x]\ntests = ['a'\n");
     expect(() => requestFrom(parseTestFlags({ runfile: bad }))).toThrow(/--runfile: .*bad\.run/);
@@ -87,7 +92,9 @@ describe('live progress line', () => {
       'native-lab1: 19/40 tests, 1 failed (1 unexpected), now functional/c/t20, attempt 2, resumed, ETA 1m15s',
     );
     expect(progressLine({ target: 'native', progress: undefined, inFlightDone: 0, current: undefined, attempt: 1 })).toBe('native: waiting');
-    expect(progressLine({ target: 'native', progress: { ...progress, phase: 'planning' }, inFlightDone: 0, current: undefined, attempt: 1 })).toBe('native-lab1: planning');
+    expect(progressLine({ target: 'native', progress: { ...progress, phase: 'planning' }, inFlightDone: 0, current: undefined, attempt: 1 })).toBe(
+      'native-lab1: planning',
+    );
   });
 });
 
@@ -123,7 +130,10 @@ describe('--dry-run output', () => {
     const target = parsed.targets[0]!.plan!;
     expect(target.shards.reduce((n, s) => n + s.tests, 0)).toBe(target.selectedTests);
     expect(target.shards.map((s) => s.estimatedSeconds)).toEqual(plan.eta.perShardSeconds);
-    expect(target.planSeconds).toBeCloseTo(target.shards.reduce((n, s) => n + s.estimatedSeconds, 0), 6);
+    expect(target.planSeconds).toBeCloseTo(
+      target.shards.reduce((n, s) => n + s.estimatedSeconds, 0),
+      6,
+    );
   });
 
   it('prints the selection, each shard, the makespan against its lower bound and the estimate', () => {

@@ -35,9 +35,7 @@ describe('config', () => {
   });
 
   it('names the key, the value and what was expected for each wrong value', () => {
-    const issues = issuesOf(() =>
-      validateConfig({ temporal: { uiPort: 'eighty' }, s3: { bucket: 'Bad_Bucket' }, hots: {} }, {}),
-    );
+    const issues = issuesOf(() => validateConfig({ temporal: { uiPort: 'eighty' }, s3: { bucket: 'Bad_Bucket' }, hots: {} }, {}));
     expect(issues).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ key: 'temporal.uiPort', value: 'eighty', expected: expect.stringMatching(/number/) }),

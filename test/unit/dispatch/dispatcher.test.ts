@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DispatchStateSchema, checkpoint, complete, finished, hostLost, newDispatch, nextFor, stranded, testsToRun } from '../../../core/dispatch/dispatcher.js';
+import {
+  DispatchStateSchema,
+  checkpoint,
+  complete,
+  finished,
+  hostLost,
+  newDispatch,
+  nextFor,
+  stranded,
+  testsToRun,
+} from '../../../core/dispatch/dispatcher.js';
 import type { DispatchState } from '../../../core/dispatch/dispatcher.js';
 import { simulateDispatch } from '../../../core/dispatch/simulate.js';
 import type { WorkItem } from '../../../core/dispatch/work.js';
@@ -20,10 +30,13 @@ function run(state: DispatchState, slotId: string, now = 0) {
 
 describe('dispatcher', () => {
   it('hands out longest first, to whichever slot asks; a slot keeps its clone across groups of its flavor', () => {
-    let state = newDispatch([item('small', 10), item('big', 100), item('mid', 50)], [
-      { slotId: 'a/1', hostId: 'a', targets: ['debian13'] },
-      { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
-    ]);
+    let state = newDispatch(
+      [item('small', 10), item('big', 100), item('mid', 50)],
+      [
+        { slotId: 'a/1', hostId: 'a', targets: ['debian13'] },
+        { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
+      ],
+    );
     let got = run(state, 'b/1');
     expect([got.assignment.item.section, got.reclone]).toEqual(['big', true]);
     got = run(got.state, 'a/1');
@@ -41,7 +54,10 @@ describe('dispatcher', () => {
   });
 
   it('a slot takes only flavors placed on its host, and re-clones to switch flavor', () => {
-    let state = newDispatch([item('x', 100, 'ubuntu24'), item('y', 50, 'debian13'), item('z', 10, 'ubuntu24')], [{ slotId: 'lab/1', hostId: 'lab', targets: ['debian13'] }]);
+    let state = newDispatch(
+      [item('x', 100, 'ubuntu24'), item('y', 50, 'debian13'), item('z', 10, 'ubuntu24')],
+      [{ slotId: 'lab/1', hostId: 'lab', targets: ['debian13'] }],
+    );
     const first = run(state, 'lab/1');
     expect(first.assignment.item.id).toBe('debian13:y');
     state = complete(first.state, 'lab/1', 'debian13:y').state;
@@ -56,10 +72,13 @@ describe('dispatcher', () => {
   });
 
   it('a lost host hands its group back with its checkpoint; the next slot resumes after it; the late result is refused', () => {
-    let state = newDispatch([item('big', 100, 'debian13', 4), item('small', 10)], [
-      { slotId: 'a/1', hostId: 'a', targets: ['debian13'] },
-      { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
-    ]);
+    let state = newDispatch(
+      [item('big', 100, 'debian13', 4), item('small', 10)],
+      [
+        { slotId: 'a/1', hostId: 'a', targets: ['debian13'] },
+        { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
+      ],
+    );
     state = run(state, 'a/1').state;
     state = checkpoint(state, 'a/1', 'debian13:big', ['functional/big/t1', 'functional/big/t2', 'functional/nope/t9']);
     const lost = hostLost(state, 'a');
@@ -75,10 +94,13 @@ describe('dispatcher', () => {
   });
 
   it('on mixed speeds a slow slot leaves a long group to a faster slot about to free up, and takes a short one', () => {
-    let state = newDispatch([item('first', 100), item('long', 90), item('short', 5)], [
-      { slotId: 'kvm/1', hostId: 'kvm', targets: ['debian13'], speed: 1 },
-      { slotId: 'tcg/1', hostId: 'tcg', targets: ['debian13'], speed: 0.1 },
-    ]);
+    let state = newDispatch(
+      [item('first', 100), item('long', 90), item('short', 5)],
+      [
+        { slotId: 'kvm/1', hostId: 'kvm', targets: ['debian13'], speed: 1 },
+        { slotId: 'tcg/1', hostId: 'tcg', targets: ['debian13'], speed: 0.1 },
+      ],
+    );
     state = run(state, 'kvm/1', 0).state;
     // On the TCG slot, `long` would end at 900 s; the KVM slot frees at 100 s and would end it at 190 s.
     const slow = run(state, 'tcg/1', 0);
@@ -88,7 +110,11 @@ describe('dispatcher', () => {
   it('the state is plain JSON: a dispatch continued from its serialised form decides the same', () => {
     const items = Array.from({ length: 30 }, (_, i) => item(`g${String(i).padStart(2, '0')}`, ((i * 37) % 23) + 1));
     const slots = [1, 2, 3].map((i) => ({ slotId: `h/${i}`, hostId: 'h', targets: ['debian13'] }));
-    const actual = (w: WorkItem, ids: readonly string[]) => ({ setupSeconds: 1, tests: ids.map((testId) => ({ testId, seconds: w.cost / 3 + (testId.endsWith('1') ? 2 : 0) })), cleanupSeconds: 1 });
+    const actual = (w: WorkItem, ids: readonly string[]) => ({
+      setupSeconds: 1,
+      tests: ids.map((testId) => ({ testId, seconds: w.cost / 3 + (testId.endsWith('1') ? 2 : 0) })),
+      cleanupSeconds: 1,
+    });
     const plain = simulateDispatch(items, { slots, actual });
     const roundTripped = simulateDispatch(items, { slots, actual, roundTrip: true });
     expect(roundTripped.runs).toEqual(plain.runs);
@@ -104,7 +130,11 @@ describe('simulateDispatch with a host lost mid-run', () => {
       { slotId: 'a/2', hostId: 'a', targets: ['debian13'] },
       { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
     ];
-    const actual = (w: WorkItem, ids: readonly string[]) => ({ setupSeconds: 2, tests: ids.map((testId) => ({ testId, seconds: w.cost / 5 })), cleanupSeconds: 1 });
+    const actual = (w: WorkItem, ids: readonly string[]) => ({
+      setupSeconds: 2,
+      tests: ids.map((testId) => ({ testId, seconds: w.cost / 5 })),
+      cleanupSeconds: 1,
+    });
     const sim = simulateDispatch(items, { slots, actual, hostLosses: [{ hostId: 'a', atSeconds: 75 }], roundTrip: true, cloneSeconds: 30 });
     const allTests = items.flatMap((w) => w.testIds);
     expect(Object.keys(sim.testRuns).sort()).toEqual([...allTests].sort());

@@ -29,7 +29,7 @@ describe('host health (LAVA model)', () => {
     expect(returned.record.state).toBe('unknown');
   });
 
-  it('maintenance and retirement are the operator\'s, with who and why; maintenance ends through a check', () => {
+  it("maintenance and retirement are the operator's, with who and why; maintenance ends through a check", () => {
     const good = apply(newHealthRecord('lab', t0), { kind: 'health-check', at: t0, passed: true, why: 'ok' });
     const maint = applyHealthEvent(good, { kind: 'maintenance', at: at(1), by: 'operator:alice', why: 'swap a disk' });
     expect(maint.transition).toEqual({ from: 'good', to: 'maintenance', at: at(1), by: 'operator:alice', why: 'swap a disk' });

@@ -12,7 +12,14 @@ const flavor = (id: string) => {
 
 // This lab machine as its probe sees it: qemu and debootstrap, no usable KVM, no internet; one golden.
 const lab: PlacementHost = { hostId: 'lab', health: 'good', capabilities: ['qemu', 'debootstrap', 'zfs-storage'], goldens: ['debian13'], vmSlots: 2 };
-const kvmBox: PlacementHost = { hostId: 'kvm1', health: 'good', capabilities: ['qemu', 'kvm', 'debootstrap', 'internet'], goldens: [], vmSlots: 4, busyVmSlots: 1 };
+const kvmBox: PlacementHost = {
+  hostId: 'kvm1',
+  health: 'good',
+  capabilities: ['qemu', 'kvm', 'debootstrap', 'internet'],
+  goldens: [],
+  vmSlots: 4,
+  busyVmSlots: 1,
+};
 
 describe('placeTarget', () => {
   it('takes a host with the golden before one that must build it, and names why the others cannot', () => {

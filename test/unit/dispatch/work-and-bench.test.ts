@@ -88,13 +88,18 @@ describe('compareSplits on two real runs, out of sample', () => {
 describe('the split audit covers what --split-groups really splits', () => {
   const audited = new Set(SPLIT_AUDIT.map((a) => a.section));
   for (const tag of ['zfs-2.2.0', 'master-be7657e']) {
-    for (const [name, history] of [['ubuntu22', ubuntu22], ['ubuntu20', ubuntu20]] as const) {
+    for (const [name, history] of [
+      ['ubuntu22', ubuntu22],
+      ['ubuntu20', ubuntu20],
+    ] as const) {
       it(`${tag}, history ${name}: every group over the fair share at 16 and 32 slots was read upstream`, () => {
         const tagSections = resolveRunfiles([runfileDoc(tag, 'common'), runfileDoc(tag, 'linux')]).sections;
         const model = costModel(history);
         const total = tagSections.reduce((n, s) => n + model.sectionCost(s).cost, 0);
         for (const slots of [16, 32]) {
-          const split = workItems('t', tagSections, model, { splitAbove: total / slots, partCost: total / slots / 2, neverSplit: neverSplitSections() }).filter((i) => i.part);
+          const split = workItems('t', tagSections, model, { splitAbove: total / slots, partCost: total / slots / 2, neverSplit: neverSplitSections() }).filter(
+            (i) => i.part,
+          );
           for (const part of split) expect(audited.has(part.section), `${part.section} is split at ${slots} slots but not audited`).toBe(true);
         }
       });

@@ -65,7 +65,13 @@ afterAll(() => {
 
 describe('SshExecutor host-key pinning', () => {
   it('connects with the pinned key and reports stdout, stderr and the exit code', async () => {
-    const ssh = await SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(hostKeys.public) });
+    const ssh = await SshExecutor.connect({
+      host: '127.0.0.1',
+      port,
+      username: 'zts',
+      privateKey: clientKeys.private,
+      hostPublicKey: publicLine(hostKeys.public),
+    });
     try {
       const r = await ssh.exec('zfs version');
       expect(r).toMatchObject({ exitCode: 3, stdout: 'hello from the guest\n', stderr: 'a warning\n', timedOut: false });
@@ -76,7 +82,13 @@ describe('SshExecutor host-key pinning', () => {
   });
 
   it('quotes an argv into one command line, and does not wait past drainMs for a channel held open after the exit', async () => {
-    const ssh = await SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(hostKeys.public) });
+    const ssh = await SshExecutor.connect({
+      host: '127.0.0.1',
+      port,
+      username: 'zts',
+      privateKey: clientKeys.private,
+      hostPublicKey: publicLine(hostKeys.public),
+    });
     try {
       await ssh.exec(['printf', '%s', "it's"]);
       expect(commandsSeen.at(-1)).toBe(wrapInProcessGroup(`'printf' '%s' 'it'\\''s'`));

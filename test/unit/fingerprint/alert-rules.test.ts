@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import {
-  AlertRuleError,
-  latencyAlertRules,
-  latencyAlertRuleTests,
-  ruleFileYaml,
-  thresholdSeconds,
-} from '../../../core/fingerprint/alert-rules.js';
+import { AlertRuleError, latencyAlertRules, latencyAlertRuleTests, ruleFileYaml, thresholdSeconds } from '../../../core/fingerprint/alert-rules.js';
 import { fixture } from './fixtures.js';
 import { replayCapture, withLatency } from './replay.js';
 

@@ -65,7 +65,21 @@ describe('incident bundle', () => {
     writeFileSync(join(dir, 'deviations.json'), JSON.stringify({ deviations: [] }));
     const uploads: { key: string; bytes: number; type: string }[] = [];
     const result = await runFingerprintCli(
-      ['--json', 'fingerprint', 'bundle', '--deviations', join(dir, 'deviations.json'), '--events', rawCapture, '--last', '3', '--run-id', 'run-42', '--out', join(dir, 'b.tar.gz')],
+      [
+        '--json',
+        'fingerprint',
+        'bundle',
+        '--deviations',
+        join(dir, 'deviations.json'),
+        '--events',
+        rawCapture,
+        '--last',
+        '3',
+        '--run-id',
+        'run-42',
+        '--out',
+        join(dir, 'b.tar.gz'),
+      ],
       {
         uploadArtifact: async (key, body, type) => {
           uploads.push({ key, bytes: Buffer.byteLength(body), type });

@@ -13,7 +13,14 @@ describe('detect', () => {
   it('finds nothing between a capture and itself', () => {
     const report = detectDeviations(baseline, clone(baseline), { ...DEFAULT_TOLERANCES, rate_basis: 'count' });
     expect(report.deviations).toEqual([]);
-    expect(report.compared).toEqual(['syscalls', 'binaries_spawned', 'ioctl_codes', 'network_destinations', 'filesystem_paths_modified', 'filesystem_paths_read']);
+    expect(report.compared).toEqual([
+      'syscalls',
+      'binaries_spawned',
+      'ioctl_codes',
+      'network_destinations',
+      'filesystem_paths_modified',
+      'filesystem_paths_read',
+    ]);
     expect(report.skipped).toEqual([{ section: 'kfunc_latency_p99_us', reason: expect.stringContaining('kprobes unavailable') }]);
   });
 

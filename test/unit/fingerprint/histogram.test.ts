@@ -113,7 +113,15 @@ describe('quantiles from buckets', () => {
   });
 
   it('merges buckets with the same bounds', () => {
-    expect(mergeBuckets([{ min: 1, max: 1, count: 2 }], [{ min: 1, max: 1, count: 3 }, { min: 0, max: 0, count: 1 }])).toEqual([
+    expect(
+      mergeBuckets(
+        [{ min: 1, max: 1, count: 2 }],
+        [
+          { min: 1, max: 1, count: 3 },
+          { min: 0, max: 0, count: 1 },
+        ],
+      ),
+    ).toEqual([
       { min: 0, max: 0, count: 1 },
       { min: 1, max: 1, count: 5 },
     ]);

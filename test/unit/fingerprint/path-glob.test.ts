@@ -39,12 +39,7 @@ describe('path patterns', () => {
       '/run/user1/a',
       '/run/user2/b',
     ]);
-    expect([...merged].sort()).toEqual([
-      '/lib/x86_64-linux-gnu/libc.so.6',
-      '/run/user*/a',
-      '/run/user*/b',
-      '/var/tmp/zfs-test-vdevs/disk*.img',
-    ]);
+    expect([...merged].sort()).toEqual(['/lib/x86_64-linux-gnu/libc.so.6', '/run/user*/a', '/run/user*/b', '/var/tmp/zfs-test-vdevs/disk*.img']);
   });
 
   it('collapses crowded directories to dir/** and bounds the set', () => {

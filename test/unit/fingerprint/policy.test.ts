@@ -57,7 +57,21 @@ describe('generated TracingPolicies', () => {
       {
         index: 0,
         operator: 'NotEqual',
-        values: ['/bin/cat', '/bin/mkdir', '/bin/mv', '/bin/python3', '/bin/rm', '/bin/true', '/usr/bin/cat', '/usr/bin/mkdir', '/usr/bin/mv', '/usr/bin/python3', '/usr/bin/rm', '/usr/bin/true', SCRIPT],
+        values: [
+          '/bin/cat',
+          '/bin/mkdir',
+          '/bin/mv',
+          '/bin/python3',
+          '/bin/rm',
+          '/bin/true',
+          '/usr/bin/cat',
+          '/usr/bin/mkdir',
+          '/usr/bin/mv',
+          '/usr/bin/python3',
+          '/usr/bin/rm',
+          '/usr/bin/true',
+          SCRIPT,
+        ],
       },
     ]);
   });
@@ -106,7 +120,13 @@ describe('TracingPolicy facts a schema cannot express', () => {
       kprobes: [
         {
           call: '__x64_sys_execve',
-          selectors: [{ matchPIDs: [{ operator: 'NotIn', values: [0] }], matchArgs: [{ index: 0, operator: 'Postfix', values: ['/bin/sh'] }], matchActions: [{ action: 'Sigkill' }] }],
+          selectors: [
+            {
+              matchPIDs: [{ operator: 'NotIn', values: [0] }],
+              matchArgs: [{ index: 0, operator: 'Postfix', values: ['/bin/sh'] }],
+              matchActions: [{ action: 'Sigkill' }],
+            },
+          ],
         },
         { call: 'zio_done' },
       ],
@@ -118,7 +138,7 @@ describe('TracingPolicy facts a schema cannot express', () => {
       'spec.podSelector: only exists under Kubernetes; a VM lab has no pods to select',
       'spec.kprobes[0].call: __x64_sys_execve: leave out the arch prefix, Tetragon adds it',
       'spec.kprobes[0].selectors[0].matchPIDs: NotIn [0] matches every process (no user process has PID 0)',
-      'spec.kprobes[0].selectors[0].matchArgs: index 0 is not among the kprobe\'s args',
+      "spec.kprobes[0].selectors[0].matchArgs: index 0 is not among the kprobe's args",
       'spec.kprobes[1].ignore.callNotFound: zio_done exists only with the ZFS module loaded (and may be inlined); set it to true',
     ]);
   });
@@ -128,7 +148,15 @@ describe('TracingPolicy facts a schema cannot express', () => {
       apiVersion: 'cilium.io/v1alpha1',
       kind: 'TracingPolicy',
       metadata: { name: 'x' },
-      spec: { kprobes: [{ call: 'sys_execve', args: [{ index: 0, type: 'string' }], selectors: [{ matchArgs: [{ index: 0, operator: 'Equal', values: ['/bin/sh'] }], matchActions: [{ action: 'Sigkill' }] }] }] },
+      spec: {
+        kprobes: [
+          {
+            call: 'sys_execve',
+            args: [{ index: 0, type: 'string' }],
+            selectors: [{ matchArgs: [{ index: 0, operator: 'Equal', values: ['/bin/sh'] }], matchActions: [{ action: 'Sigkill' }] }],
+          },
+        ],
+      },
     });
     expect(issues).toEqual([
       'spec.kprobes[0].syscall: sys_execve is a syscall; set syscall: true explicitly',
@@ -151,9 +179,14 @@ describe('TracingPolicy facts a schema cannot express', () => {
   });
 
   it('the upstream CRD rejects what it should (the validator is not a no-op)', () => {
-    expect(validateStructural({ apiVersion: 'cilium.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'x' }, spec: { kprobes: [{ call: 'x', selectorz: [] }] } }, crdSchema)).toEqual([
-      '.spec.kprobes[0].selectorz: unknown field',
-    ]);
-    expect(validateStructural({ metadata: {}, spec: { kprobes: [{ call: 'x', selectors: [{ matchActions: [{ action: 'Kill' }] }] }] } }, crdSchema)[0]).toMatch(/not in/);
+    expect(
+      validateStructural(
+        { apiVersion: 'cilium.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'x' }, spec: { kprobes: [{ call: 'x', selectorz: [] }] } },
+        crdSchema,
+      ),
+    ).toEqual(['.spec.kprobes[0].selectorz: unknown field']);
+    expect(validateStructural({ metadata: {}, spec: { kprobes: [{ call: 'x', selectors: [{ matchActions: [{ action: 'Kill' }] }] }] } }, crdSchema)[0]).toMatch(
+      /not in/,
+    );
   });
 });

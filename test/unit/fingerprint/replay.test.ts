@@ -85,7 +85,7 @@ describe('the capture program', () => {
     expect(() => captureProgram({ arch: 'x86_64', syscallTracepoints: new Set(), kfuncs: ['bad name'], btf: true })).toThrow();
   });
 
-  it('reads the exec path at execve entry where bpftrace cannot read sched_process_exec\'s __data_loc filename (0.21+)', () => {
+  it("reads the exec path at execve entry where bpftrace cannot read sched_process_exec's __data_loc filename (0.21+)", () => {
     expect(['bpftrace v0.17.0', 'bpftrace v0.20.4', undefined].map(needsExecPathAtEntry)).toEqual([false, false, false]);
     expect(['bpftrace v0.21.0', 'bpftrace v0.23.2', 'bpftrace v1.0.0'].map(needsExecPathAtEntry)).toEqual([true, true, true]);
     const follow = { mode: 'exec' as const, path: '/usr/share/zfs/zfs-tests.sh' };
@@ -97,7 +97,11 @@ describe('the capture program', () => {
     expect(entry).toContain('@xp[args->old_pid] == "/usr/share/zfs/zfs-tests.sh"');
     expect(entry).toContain('curtask->real_parent->tgid, @xp[args->old_pid]);');
     // bpftrace 0.23's diagnostics (no `data`) are records to skip, not garbage.
-    expect(parseBpftraceJsonLine('{"type": "helper_error", "msg": "Can\'t delete map element because it does not exist.", "helper": "map_delete_elem", "retcode": -2}')).toEqual({ type: 'other', rawType: 'helper_error' });
+    expect(
+      parseBpftraceJsonLine(
+        '{"type": "helper_error", "msg": "Can\'t delete map element because it does not exist.", "helper": "map_delete_elem", "retcode": -2}',
+      ),
+    ).toEqual({ type: 'other', rawType: 'helper_error' });
   });
 
   it('plans kprobes from kallsyms and says what is absent', () => {
@@ -115,7 +119,10 @@ describe('the capture program', () => {
   it('refuses to plan bpftrace without root or tracefs', () => {
     expect(planCapture(parseProbeOutput(LAB_HOST_PROBE.replace('uid=0', 'uid=1000'))).program).toBeUndefined();
     const noTracefs = planCapture(parseProbeOutput('uid=0\narch=x86_64\nbpftrace=bpftrace v0.17.0\ntracefs_error=mount: permission denied'));
-    expect(noTracefs.coverage.syscalls).toEqual({ status: 'not_captured', reason: 'tracefs is not mounted and could not be mounted: mount: permission denied' });
+    expect(noTracefs.coverage.syscalls).toEqual({
+      status: 'not_captured',
+      reason: 'tracefs is not mounted and could not be mounted: mount: permission denied',
+    });
   });
 });
 
@@ -124,9 +131,13 @@ describe('the printf protocol', () => {
 
   it('decodes each line kind', () => {
     expect(decode('exec\t10\t9\t/bin/true\n')).toEqual([{ kind: 'exec', source: 'bpftrace', tid: 10, ppid: 9, binary: '/bin/true' }]);
-    expect(decode('open\t10\t-100\t577\t3\t/tmp/a\tb\n')).toEqual([{ kind: 'path', source: 'bpftrace', tid: 10, dirfd: -100, modifies: true, path: '/tmp/a\tb', truncated: false }]);
+    expect(decode('open\t10\t-100\t577\t3\t/tmp/a\tb\n')).toEqual([
+      { kind: 'path', source: 'bpftrace', tid: 10, dirfd: -100, modifies: true, path: '/tmp/a\tb', truncated: false },
+    ]);
     expect(decode('open\t10\t-100\t577\t-13\t/etc/x\n')).toEqual([]);
-    expect(decode('open\t10\t-100\t0\t-2\t/etc/missing\n')).toEqual([{ kind: 'path', source: 'bpftrace', tid: 10, dirfd: -100, modifies: false, path: '/etc/missing', truncated: false }]);
+    expect(decode('open\t10\t-100\t0\t-2\t/etc/missing\n')).toEqual([
+      { kind: 'path', source: 'bpftrace', tid: 10, dirfd: -100, modifies: false, path: '/etc/missing', truncated: false },
+    ]);
     expect(decode('mod\t10\t-100\t-17\t/tmp\n')).toEqual([]);
     expect(decode(`mod\t10\t-100\t0\t/${'x'.repeat(198)}\n`)[0]).toMatchObject({ truncated: true });
     expect(decode('conn6\t10\t20010db800000000\t0000000000010002\t8080\n')).toEqual([

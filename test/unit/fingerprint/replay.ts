@@ -73,5 +73,13 @@ export function withLatency(scale = 1): Fingerprint {
       s === 'kfunc_latency_p99_us' ? { status: 'captured', source: 'bpftrace' } : { status: 'not_captured', reason: 'not in this test' },
     ]),
   ) as Record<SectionName, SectionCoverage>;
-  return summariser.finish({ workload: 'latency', capturedAt: '2026-11-26T18:00:00Z', durationSeconds: 3, coverage, backends: ['bpftrace'], stoppedBy: 'exit', exitCode: 0 });
+  return summariser.finish({
+    workload: 'latency',
+    capturedAt: '2026-11-26T18:00:00Z',
+    durationSeconds: 3,
+    coverage,
+    backends: ['bpftrace'],
+    stoppedBy: 'exit',
+    exitCode: 0,
+  });
 }

@@ -23,7 +23,11 @@ describe('fingerprints in runs', () => {
     rerun.duration_s *= 1.5;
     await storeBaseline(store, 'debian-12', 'zts-sanity', fp, verifyStability([fp, structuredClone(fp)]).tolerances);
     const same = await compareWithBaseline(rerun, run, store);
-    expect(same).toMatchObject({ status: 'compared', deviations: 0, deviationsUri: 's3://zfslab-artifacts/runs/run-1/debian-12/0/fingerprint-deviations.json' });
+    expect(same).toMatchObject({
+      status: 'compared',
+      deviations: 0,
+      deviationsUri: 's3://zfslab-artifacts/runs/run-1/debian-12/0/fingerprint-deviations.json',
+    });
     const changed = structuredClone(fp);
     changed.binaries_spawned.push({ path: '/bin/bash', count: 1, parents: ['/usr/bin/python3'] });
     const result = await compareWithBaseline(changed, run, store);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ioctlName,
-  isZfsIoctl,
-  parseGenericIoctls,
-  parseZfsIocEnum,
-  zfsIoctlCode,
-  zfsIoctlVersionFor,
-} from '../../../core/fingerprint/ioctl-names.js';
+import { ioctlName, isZfsIoctl, parseGenericIoctls, parseZfsIocEnum, zfsIoctlCode, zfsIoctlVersionFor } from '../../../core/fingerprint/ioctl-names.js';
 import { GENERIC_LINUX_IOCTLS, ZFS_IOCTL_TABLES } from '../../../core/fingerprint/ioctl-tables.js';
 import { X86_64_SYSCALLS } from '../../../core/fingerprint/syscall-table-x86_64.js';
 import { execSyscallNumbers, parseSyscallTbl, parseUnistdHeader, syscallName } from '../../../core/fingerprint/syscall-table.js';

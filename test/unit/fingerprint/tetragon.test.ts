@@ -44,7 +44,9 @@ describe('Tetragon JSON events (upstream docs and testdata)', () => {
   });
 
   it('summarises Tetragon events into the sections it can fill', () => {
-    const sources = Object.fromEntries(SECTION_NAMES.filter((s) => s !== 'kfunc_latency_p99_us').map((s) => [s, 'tetragon'])) as Partial<Record<SectionName, 'tetragon'>>;
+    const sources = Object.fromEntries(SECTION_NAMES.filter((s) => s !== 'kfunc_latency_p99_us').map((s) => [s, 'tetragon'])) as Partial<
+      Record<SectionName, 'tetragon'>
+    >;
     const summariser = new FingerprintSummariser({ zfsIoctlTable: '2.3', sources });
     for (const event of decodeAll(fixture('tetragon', 'constructed-workload-tree.jsonl'), new TetragonDecoder({ rootPid: 500 }))) summariser.add(event);
     const coverage = Object.fromEntries(

@@ -9,7 +9,10 @@ import { projectRoot } from '../../../lib/paths.js';
 // There is no Docker engine on the development machine, so the fleet file is checked against a
 // schema of what zfslab relies on: official images pinned by tag, the ports workers and people
 // use, persistent volumes, and Temporal on PostgreSQL with our namespace and search attributes.
-const pinnedImage = z.string().regex(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/, 'an image pinned by tag').refine((i) => !i.endsWith(':latest'), 'not :latest');
+const pinnedImage = z
+  .string()
+  .regex(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/, 'an image pinned by tag')
+  .refine((i) => !i.endsWith(':latest'), 'not :latest');
 const Service = z.object({
   image: pinnedImage,
   ports: z.array(z.string().regex(/^\d+:\d+$/)).optional(),
@@ -18,7 +21,10 @@ const Service = z.object({
   depends_on: z.union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string() }))]).optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
   entrypoint: z.array(z.string()).optional(),
-  healthcheck: z.object({ test: z.array(z.string()) }).passthrough().optional(),
+  healthcheck: z
+    .object({ test: z.array(z.string()) })
+    .passthrough()
+    .optional(),
   restart: z.string().optional(),
 });
 const Compose = z.object({

@@ -29,7 +29,10 @@ describe('import boundaries', () => {
   });
 
   it('core/ at its top level may not climb into activities/ either', async () => {
-    const errors = await boundaryErrors('core/boundary-probe.ts', "import { withHeartbeats } from '../activities/heartbeat.js';\nexport const h = withHeartbeats;\n");
+    const errors = await boundaryErrors(
+      'core/boundary-probe.ts',
+      "import { withHeartbeats } from '../activities/heartbeat.js';\nexport const h = withHeartbeats;\n",
+    );
     expect(errors).toHaveLength(1);
   });
 
@@ -42,7 +45,10 @@ describe('import boundaries', () => {
   });
 
   it('workflows/ may not import an activity value', async () => {
-    const errors = await boundaryErrors('workflows/boundary-probe.ts', "import { createHostActivities } from '../activities/host/index.js';\nexport const a = createHostActivities;\n");
+    const errors = await boundaryErrors(
+      'workflows/boundary-probe.ts',
+      "import { createHostActivities } from '../activities/host/index.js';\nexport const a = createHostActivities;\n",
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('activity types only');
   });
@@ -62,13 +68,21 @@ describe('import boundaries', () => {
   });
 
   it('lib/ may not import workflows/, activities/ may not import apps/', async () => {
-    expect(await boundaryErrors('lib/boundary-probe.ts', "import { hostProbe } from '../workflows/host-probe.js';\nexport const w = hostProbe;\n")).toHaveLength(1);
-    expect(await boundaryErrors('activities/host/boundary-probe.ts', "import { EXIT } from '../../apps/cli/exit.js';\nexport const x = EXIT;\n")).toHaveLength(1);
+    expect(
+      await boundaryErrors('lib/boundary-probe.ts', "import { hostProbe } from '../workflows/host-probe.js';\nexport const w = hostProbe;\n"),
+    ).toHaveLength(1);
+    expect(await boundaryErrors('activities/host/boundary-probe.ts', "import { EXIT } from '../../apps/cli/exit.js';\nexport const x = EXIT;\n")).toHaveLength(
+      1,
+    );
     expect(await boundaryErrors('lib/boundary-probe.ts', "import { hostTaskQueue } from '../core/queues.js';\nexport const q = hostTaskQueue;\n")).toEqual([]);
   });
 
   it('activities/ may not import infra/ (service start-up), but may use lib/', async () => {
-    expect(await boundaryErrors('activities/zts/boundary-probe.ts', "import { toolPath } from '../../infra/tools.js';\nexport const t = toolPath;\n")).toHaveLength(1);
-    expect(await boundaryErrors('activities/zts/boundary-probe.ts', "import { localExecutor } from '../../lib/exec/local.js';\nexport const e = localExecutor;\n")).toEqual([]);
+    expect(
+      await boundaryErrors('activities/zts/boundary-probe.ts', "import { toolPath } from '../../infra/tools.js';\nexport const t = toolPath;\n"),
+    ).toHaveLength(1);
+    expect(
+      await boundaryErrors('activities/zts/boundary-probe.ts', "import { localExecutor } from '../../lib/exec/local.js';\nexport const e = localExecutor;\n"),
+    ).toEqual([]);
   });
 });

@@ -31,7 +31,10 @@ describe('workflows/ fail the workflow, never its task', () => {
 
   it('refuses a TypeError built for later, and a thrown string or custom error class', async () => {
     expect(await syntaxErrors(probe, "export const e = new TypeError('x');\n")).toHaveLength(1);
-    const thrown = await syntaxErrors(probe, "class Oops extends Object {}\nexport function a(): never {\n  throw 'bad input';\n}\nexport function b(): never {\n  throw new Oops();\n}\n");
+    const thrown = await syntaxErrors(
+      probe,
+      "class Oops extends Object {}\nexport function a(): never {\n  throw 'bad input';\n}\nexport function b(): never {\n  throw new Oops();\n}\n",
+    );
     expect(thrown).toHaveLength(2);
     expect(thrown.every((m) => m.includes('throw ApplicationFailures only'))).toBe(true);
   });

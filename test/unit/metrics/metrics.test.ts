@@ -84,7 +84,11 @@ describe('coordinator metrics', () => {
     for (const s of results) expect(Object.keys(s.labels).sort()).toEqual(['classification', 'flavor', 'outcome']);
     const of = (flavor: string) => results.filter((s) => s.labels.flavor === flavor);
     expect(of('ubuntu-22.04').reduce((n, s) => n + s.value, 0)).toBe(1637);
-    expect(of('ubuntu-22.04').map((s) => [s.labels.outcome, s.labels.classification, s.value]).sort()).toEqual([
+    expect(
+      of('ubuntu-22.04')
+        .map((s) => [s.labels.outcome, s.labels.classification, s.value])
+        .sort(),
+    ).toEqual([
       ['FAIL', 'expected-fail', 9],
       ['PASS', 'pass', 1599],
       ['SKIP', 'skip', 29],
@@ -143,7 +147,7 @@ describe('coordinator metrics', () => {
 });
 
 describe('host worker metrics', () => {
-  it('are its process metrics under zfslab_host_ and its artifact uploads, without the coordinator\'s run metrics', async () => {
+  it("are its process metrics under zfslab_host_ and its artifact uploads, without the coordinator's run metrics", async () => {
     const metrics = createHostMetrics({ processMetrics: true });
     recordArtifactUpload(metrics, { ok: true, bytes: 2048, retries: 1 });
     recordArtifactUpload(metrics, { ok: true, bytes: 0, retries: 0 });

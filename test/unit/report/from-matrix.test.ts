@@ -9,7 +9,13 @@ describe('reportFromMatrix', () => {
     const versions: Record<string, string> = { 'debian-12': '2.1.11', 'debian-12-bpo': '2.3.2', 'debian-13': '2.3.9', 'debian-13-bpo': '2.4.4' };
     const matrix = buildMatrix(
       Object.entries(versions).map(([id, version]) => ({
-        flavor: { id, os: 'debian', release: id.slice(7, 9), kernel: id.startsWith('debian-12') ? '6.1.0-18-amd64' : '6.12.48+deb13-amd64', openzfsVersion: version },
+        flavor: {
+          id,
+          os: 'debian',
+          release: id.slice(7, 9),
+          kernel: id.startsWith('debian-12') ? '6.1.0-18-amd64' : '6.12.48+deb13-amd64',
+          openzfsVersion: version,
+        },
         results: DEMO_FLAVORS[id]!.results,
       })),
     );

@@ -74,9 +74,12 @@ describe('JUnit XML', () => {
 
   it('has one testsuite per flavor or shard, classname = group, name = script, and the right children', () => {
     const report = reports['the March 2023 upstream run in two shards, with an infra error and hostile text']!;
-    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) }).parse(
-      renderJUnit(report),
-    );
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      htmlEntities: true,
+      isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name),
+    }).parse(renderJUnit(report));
     const suites = parsed.testsuites.testsuite as Record<string, unknown>[];
     expect(suites.map((s) => s.name)).toEqual(['ubuntu-22.04/shard-1-of-2', 'ubuntu-22.04/shard-2-of-2']);
     let cases = 0;
@@ -93,7 +96,10 @@ describe('JUnit XML', () => {
         timestamp: '2023-03-10T01:00:00',
         hostname: 'localhost',
       });
-      expect(Number(suite.time)).toBeCloseTo(results.reduce((s, r) => s + r.durationSeconds, 0), 3);
+      expect(Number(suite.time)).toBeCloseTo(
+        results.reduce((s, r) => s + r.durationSeconds, 0),
+        3,
+      );
       results.forEach((r, j) => {
         const tc = testcases[j]!;
         expect(tc.classname).toBe(r.group);
@@ -108,7 +114,7 @@ describe('JUnit XML', () => {
     expect(cases).toBe(1637);
 
     const all = suites.flatMap((s) => s.testcase as Record<string, Record<string, string>>[]);
-    const casenorm = all.find((tc) => tc.name as unknown as string === 'mixed_formd_delete');
+    const casenorm = all.find((tc) => (tc.name as unknown as string) === 'mixed_formd_delete');
     expect(casenorm?.failure).toMatchObject({ type: 'FAIL', message: 'FAIL: expected failure (https://github.com/openzfs/zfs/issues/7633)' });
     const rewind = all.find((tc) => (tc.name as unknown as string) === 'import_rewind_device_replaced');
     expect(rewind?.failure?.message).toBe('FAIL: expected failure (Arbitrary pool rewind is not guaranteed)');
@@ -117,9 +123,17 @@ describe('JUnit XML', () => {
     const mmp = all.find((tc) => (tc.name as unknown as string) === 'mmp_active_import');
     expect(mmp?.error).toMatchObject({ type: 'infra-error', message: 'infrastructure error: VM lost: <ssh> & "timeout"' });
     // The Linux section's setup of a group that has both is named apart.
-    expect(all.filter((tc) => tc.classname as unknown as string === 'functional/atime').map((tc) => tc.name)).toEqual([
-      'setup', 'atime_001_pos', 'atime_002_neg', 'root_atime_off', 'root_atime_on', 'cleanup',
-      'setup (Linux)', 'atime_003_pos', 'root_relatime_on', 'cleanup (Linux)',
+    expect(all.filter((tc) => (tc.classname as unknown as string) === 'functional/atime').map((tc) => tc.name)).toEqual([
+      'setup',
+      'atime_001_pos',
+      'atime_002_neg',
+      'root_atime_off',
+      'root_atime_on',
+      'cleanup',
+      'setup (Linux)',
+      'atime_003_pos',
+      'root_relatime_on',
+      'cleanup (Linux)',
     ]);
   });
 

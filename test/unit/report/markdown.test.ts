@@ -9,10 +9,7 @@ const tables = (tokens: Token[]) => tokens.filter((t): t is Tokens.Table => t.ty
 const texts = (cells: Tokens.TableCell[]) => cells.map((c) => c.text);
 const results = (flavor: string) => DEMO_FLAVORS[flavor]!.results.filter((r) => r.kind !== 'failsafe');
 
-const DIAGNOSES = [
-  'functional/hang/hang_001_pos is KILLED on every flavor → a test bug, not a distro patch',
-  'fails on ≥2.3 only: nothing *here*',
-];
+const DIAGNOSES = ['functional/hang/hang_001_pos is KILLED on every flavor → a test bug, not a distro patch', 'fails on ≥2.3 only: nothing *here*'];
 
 describe('Markdown summary', () => {
   it('renders verdict, a totals table per flavor, the non-PASS rows, diagnosis and links as GitHub tables', () => {
@@ -48,7 +45,15 @@ describe('Markdown summary', () => {
     );
 
     expect(texts(matrix!.header)).toEqual(['test', ...flavors]);
-    const notPassing = [...new Set(flavors.flatMap((f) => results(f).filter((r) => r.outcome !== 'PASS').map((r) => r.testId)))].sort();
+    const notPassing = [
+      ...new Set(
+        flavors.flatMap((f) =>
+          results(f)
+            .filter((r) => r.outcome !== 'PASS')
+            .map((r) => r.testId),
+        ),
+      ),
+    ].sort();
     expect(matrix!.rows.map((row) => row[0]!.text)).toEqual(notPassing.map((id) => `\`${id}\``));
     expect(notPassing).toHaveLength(6);
     const hang = matrix!.rows.find((row) => row[0]!.text.includes('hang_001_pos'))!;
@@ -83,7 +88,16 @@ describe('Markdown summary', () => {
       title: 'odd | title',
       resultsByFlavor: {
         'a|b': [{ testId: 'functional/x|y/t_001`pos', kind: 'test', outcome: 'FAIL', classification: 'flaky', linuxSection: false, reran: true }],
-        c: [{ testId: 'functional/x|y/t_001`pos', kind: 'test', outcome: 'KILLED', classification: 'unexpected-fail', linuxSection: false, infraError: 'VM | lost' }],
+        c: [
+          {
+            testId: 'functional/x|y/t_001`pos',
+            kind: 'test',
+            outcome: 'KILLED',
+            classification: 'unexpected-fail',
+            linuxSection: false,
+            infraError: 'VM | lost',
+          },
+        ],
       },
     });
     const [totals, matrix] = tables(marked.lexer(renderMarkdownSummary(report)));

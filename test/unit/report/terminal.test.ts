@@ -81,7 +81,14 @@ describe('terminal matrix', () => {
             f3: { outcome: 'SKIP', classification: 'skip' },
           },
         },
-        { testId: 'functional/a/t_003_pos', cells: { f1: { outcome: 'PASS', classification: 'pass' }, f2: { outcome: 'PASS', classification: 'pass' }, f3: { outcome: 'PASS', classification: 'pass' } } },
+        {
+          testId: 'functional/a/t_003_pos',
+          cells: {
+            f1: { outcome: 'PASS', classification: 'pass' },
+            f2: { outcome: 'PASS', classification: 'pass' },
+            f3: { outcome: 'PASS', classification: 'pass' },
+          },
+        },
       ],
       diagnoses: [],
     };
@@ -104,7 +111,12 @@ describe('terminal matrix', () => {
     const upstream = buildMatrixReport({ title: 'upstream', resultsByFlavor: { u: upstreamRun() } });
     const cut = renderTerminalMatrix(upstream, { maxTestWidth: 30 });
     expect(cut).toContain(`…${'functional/cli_root/zpool_reopen/zpool_reopen_001_pos'.slice(-29)}  SKIP`);
-    expect(cut.split('\n').slice(4, 42).every((l) => l.indexOf(' ') <= 31)).toBe(true);
+    expect(
+      cut
+        .split('\n')
+        .slice(4, 42)
+        .every((l) => l.indexOf(' ') <= 31),
+    ).toBe(true);
     const green = buildMatrixReport({ title: 'green', resultsByFlavor: { u: upstreamRun().filter((r) => r.outcome === 'PASS') } });
     expect(renderTerminalMatrix(green).split('\n')[2]).toBe('All 1599 tests passed on every flavor.');
   });

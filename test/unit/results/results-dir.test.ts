@@ -43,7 +43,9 @@ describe('mapResultsDir on real result directories', () => {
       // Skipped after a failed setup: the runner wrote nothing for them.
       expect(map.byTest['functional/setupfail/never_001_pos']).toBeUndefined();
       const mapped = Object.values(map.byTest).flatMap((f) => [
-        ...Object.entries(f).filter(([k]) => k !== 'nested').map(([, v]) => v),
+        ...Object.entries(f)
+          .filter(([k]) => k !== 'nested')
+          .map(([, v]) => v),
         ...Object.values(f.nested ?? {}).flatMap((n) => Object.values(n)),
       ]);
       expect(mapped.length + 1).toBe(files.length);

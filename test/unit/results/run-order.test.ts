@@ -17,11 +17,7 @@ describe('runnerOrder', () => {
 
   it('leaves out groups whose tags miss -T', () => {
     const doc = parseRunfile(readFileSync(join(fixtures, 'zts-runner/demo.run.in'), 'utf8'));
-    expect(runnerOrder(doc, ['hang']).map((p) => p.testId)).toEqual([
-      'functional/hang/setup',
-      'functional/hang/hang_001_pos',
-      'functional/hang/cleanup',
-    ]);
+    expect(runnerOrder(doc, ['hang']).map((p) => p.testId)).toEqual(['functional/hang/setup', 'functional/hang/hang_001_pos', 'functional/hang/cleanup']);
   });
 });
 

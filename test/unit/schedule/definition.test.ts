@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BackfillRangeSchema, ScheduleTimingSchema, ScheduledRunInputSchema, describeTiming, overlapPolicyName, parseDuration } from '../../../core/schedule/definition.js';
+import {
+  BackfillRangeSchema,
+  ScheduleTimingSchema,
+  ScheduledRunInputSchema,
+  describeTiming,
+  overlapPolicyName,
+  parseDuration,
+} from '../../../core/schedule/definition.js';
 
 describe('schedule definition', () => {
   it('parses durations in s, m, h, d, w and refuses anything else', () => {
@@ -12,7 +19,13 @@ describe('schedule definition', () => {
   });
 
   it('takes exactly one of --every and --cron, with SKIP overlap and a 1h catch-up window by default', () => {
-    expect(ScheduleTimingSchema.parse({ every: '24h' })).toEqual({ every: 86_400_000, overlap: 'skip', catchupWindow: 3_600_000, pauseOnFailure: false, paused: false });
+    expect(ScheduleTimingSchema.parse({ every: '24h' })).toEqual({
+      every: 86_400_000,
+      overlap: 'skip',
+      catchupWindow: 3_600_000,
+      pauseOnFailure: false,
+      paused: false,
+    });
     expect(ScheduleTimingSchema.parse({ cron: '0 2 * * *' }).cron).toBe('0 2 * * *');
     expect(ScheduleTimingSchema.safeParse({}).error?.issues[0]?.message).toBe('give exactly one of --every and --cron');
     expect(ScheduleTimingSchema.safeParse({ every: '1h', cron: '0 2 * * *' }).success).toBe(false);
@@ -42,7 +55,9 @@ describe('schedule definition', () => {
 
   it('backfills an ordered range, buffered one after another by default', () => {
     expect(BackfillRangeSchema.parse({ start: '2026-11-01T00:00:00Z', end: '2026-11-02T00:00:00Z' }).overlap).toBe('buffer-all');
-    expect(BackfillRangeSchema.safeParse({ start: '2026-11-02T00:00:00Z', end: '2026-11-01T00:00:00Z' }).error?.issues[0]?.message).toBe('--start must be before --end');
+    expect(BackfillRangeSchema.safeParse({ start: '2026-11-02T00:00:00Z', end: '2026-11-01T00:00:00Z' }).error?.issues[0]?.message).toBe(
+      '--start must be before --end',
+    );
     expect(BackfillRangeSchema.safeParse({ start: 'yesterday', end: '2026-11-01T00:00:00Z' }).success).toBe(false);
   });
 

@@ -14,7 +14,11 @@ describe('planTarget on real upstream runfiles and the real March 2023 durations
   // 2.1.11 is what this Debian 12 host's zfs-test package ships: the native target's own suite.
   const catalog = catalogOf('zfs-2.1.11');
 
-  for (const [suite, shards] of [['quick', 1], ['linux', 4], ['fault', 2]] as const) {
+  for (const [suite, shards] of [
+    ['quick', 1],
+    ['linux', 4],
+    ['fault', 2],
+  ] as const) {
     it(`suite ${suite} over ${shards} shard(s): every selected test in exactly one chunk, chunks <= 50 tests in run order`, () => {
       const selected = selectRunfile(catalog, { suite });
       const plan = planTarget(selected, history, { shardCount: shards, chunkSize: 50, parallel: true });
@@ -47,7 +51,8 @@ describe('planTarget on real upstream runfiles and the real March 2023 durations
     const sizes = new Map<string, number>();
     for (const id of listTests(selected).map((t) => t.testId)) sizes.set(groupOf(id), (sizes.get(groupOf(id)) ?? 0) + 1);
     const chunksOfGroup = new Map<string, Set<number>>();
-    for (const chunk of shard.chunks) for (const id of chunk.testIds) (chunksOfGroup.get(groupOf(id)) ?? chunksOfGroup.set(groupOf(id), new Set()).get(groupOf(id))!).add(chunk.index);
+    for (const chunk of shard.chunks)
+      for (const id of chunk.testIds) (chunksOfGroup.get(groupOf(id)) ?? chunksOfGroup.set(groupOf(id), new Set()).get(groupOf(id))!).add(chunk.index);
     for (const [group, chunks] of chunksOfGroup) if ((sizes.get(group) ?? 0) <= 50) expect(chunks.size, group).toBe(1);
     // Sequential shards: the estimate is the sum.
     expect(plan.eta.planSeconds).toBe(plan.eta.sequentialSeconds);
@@ -94,7 +99,11 @@ describe('chunkRunfile on resume', () => {
   );
 
   it('keeps only unfinished tests of the chunk, the in-flight one included, with the group setup', () => {
-    const doc = chunkRunfile(runfile, ['a1', 'a2', 'a3', 'b1'].map((t) => `functional/${t[0]}/${t}`), finished);
+    const doc = chunkRunfile(
+      runfile,
+      ['a1', 'a2', 'a3', 'b1'].map((t) => `functional/${t[0]}/${t}`),
+      finished,
+    );
     expect(listTests(doc).map((t) => t.testId)).toEqual(['functional/a/a3', 'functional/b/b1']);
     expect(renderRunfile(doc)).toContain('pre = setup');
     expect(testsLeft(['functional/a/a1', 'functional/a/a3'], finished)).toEqual(['functional/a/a3']);

@@ -26,11 +26,21 @@ describe('golden build plan and checkpoints', () => {
     const first = await planGoldenBuild({ flavor, lineage: 'ztest', cacheDir }, log);
     mkdirSync(first.goldenDir, { recursive: true });
     const manifest = {
-      name: first.name, flavorId: 'debian13', lineage: 'ztest', recipeHash: first.recipeHash, builderVersion: 1, builder: 'debootstrap',
-      builtAt: '2026-11-26T00:00:00Z', buildHost: 'h', kernelRelease: '6.12.117+deb13-amd64',
-      zfsVersion: { userland: 'zfs-2.3.9-0+deb13u1', kmod: 'zfs-kmod-2.3.9-0+deb13u1' }, packages: {},
+      name: first.name,
+      flavorId: 'debian13',
+      lineage: 'ztest',
+      recipeHash: first.recipeHash,
+      builderVersion: 1,
+      builder: 'debootstrap',
+      builtAt: '2026-11-26T00:00:00Z',
+      buildHost: 'h',
+      kernelRelease: '6.12.117+deb13-amd64',
+      zfsVersion: { userland: 'zfs-2.3.9-0+deb13u1', kmod: 'zfs-kmod-2.3.9-0+deb13u1' },
+      packages: {},
       boot: { disk: 'disk.qcow2', diskFormat: 'qcow2' },
-      ssh: { user: 'zts', privateKeyFile: 'ssh/id_ed25519', hostPublicKey: 'ssh-ed25519 AAAA' }, steps: [], buildLog: 'build.log',
+      ssh: { user: 'zts', privateKeyFile: 'ssh/id_ed25519', hostPublicKey: 'ssh-ed25519 AAAA' },
+      steps: [],
+      buildLog: 'build.log',
     };
     writeFileSync(join(first.goldenDir, 'manifest.json'), JSON.stringify(manifest));
     expect((await planGoldenBuild({ flavor, lineage: 'ztest', cacheDir }, log)).cached).toBe(true);

@@ -19,7 +19,13 @@ describe('golden recipe hash', () => {
     expect(goldenRecipeHash({ flavor: debian13, lineage: 'lean' })).not.toBe(base);
     const more = { ...debian13, lineages: { ...debian13.lineages, ztest: { packages: [...debian13.lineages.ztest.packages, 'strace'] } } };
     expect(goldenRecipeHash({ flavor: more, lineage: 'ztest' })).not.toBe(base);
-    expect(goldenRecipeHash({ flavor: debian13, lineage: 'ztest', zfsSource: { location: 'https://github.com/openzfs/zfs', branch: 'master', revision: 'abc1234' } })).not.toBe(base);
+    expect(
+      goldenRecipeHash({
+        flavor: debian13,
+        lineage: 'ztest',
+        zfsSource: { location: 'https://github.com/openzfs/zfs', branch: 'master', revision: 'abc1234' },
+      }),
+    ).not.toBe(base);
   });
 
   it('ignores the display name, notes and clone VM size', () => {

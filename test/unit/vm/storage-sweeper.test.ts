@@ -63,7 +63,11 @@ describe('ZfsStorage argv', () => {
   it('reuses an existing @golden snapshot and destroys clones with zfs destroy', async () => {
     const { calls, run } = recorder(new Set(['tank/zfslab/goldens/g@golden', 'tank/zfslab/clones/c-1']));
     const storage = new ZfsStorage('tank/zfslab', run);
-    await storage.createClone({ name: 'g', path: '/g/disk.qcow2', format: 'qcow2' }, { cloneId: 'c-1', runId: 'r', golden: 'g', createdAt: '' }, mkdtempSync(join(tmpdir(), 'z-')));
+    await storage.createClone(
+      { name: 'g', path: '/g/disk.qcow2', format: 'qcow2' },
+      { cloneId: 'c-1', runId: 'r', golden: 'g', createdAt: '' },
+      mkdtempSync(join(tmpdir(), 'z-')),
+    );
     expect(calls.some((c) => c.startsWith('zfs create'))).toBe(false);
     await storage.destroyClone({ cloneId: 'c-1', runId: 'r', golden: 'g', createdAt: '' }, '/nonexistent');
     expect(calls.at(-1)).toBe('zfs destroy -r tank/zfslab/clones/c-1');

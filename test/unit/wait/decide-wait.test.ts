@@ -6,7 +6,16 @@ const coordinator = 'zfslab';
 
 describe('decideWait', () => {
   it('keeps waiting while every queue it needs is served', () => {
-    expect(decideWait({ elapsedSeconds: 5000, hostWaitSeconds: 1800, queues: [{ queue: host, silentSeconds: 0 }, { queue: coordinator, silentSeconds: 3 }] })).toEqual({ action: 'wait' });
+    expect(
+      decideWait({
+        elapsedSeconds: 5000,
+        hostWaitSeconds: 1800,
+        queues: [
+          { queue: host, silentSeconds: 0 },
+          { queue: coordinator, silentSeconds: 3 },
+        ],
+      }),
+    ).toEqual({ action: 'wait' });
     expect(decideWait({ elapsedSeconds: 5000, hostWaitSeconds: 1800, queues: [] })).toEqual({ action: 'wait' });
   });
 
@@ -22,13 +31,23 @@ describe('decideWait', () => {
   it('gives up after the host bound plus the grace the workflow needs to close the run, naming the silent queue', () => {
     const bound = 1800 + CLI_GRACE_SECONDS;
     expect(decideWait({ elapsedSeconds: bound, hostWaitSeconds: 1800, queues: [{ queue: host, silentSeconds: bound - 1 }] }).action).toBe('warn');
-    const gave = decideWait({ elapsedSeconds: bound, hostWaitSeconds: 1800, queues: [{ queue: coordinator, silentSeconds: 10 }, { queue: host, silentSeconds: bound }] });
+    const gave = decideWait({
+      elapsedSeconds: bound,
+      hostWaitSeconds: 1800,
+      queues: [
+        { queue: coordinator, silentSeconds: 10 },
+        { queue: host, silentSeconds: bound },
+      ],
+    });
     expect(gave).toMatchObject({ action: 'give-up', queue: host });
     expect(gave.action === 'give-up' && gave.reason).toContain('no worker has served zfslab-host-lab1 for 1920 s');
   });
 
   it('a caller may shorten the grace', () => {
-    expect(decideWait({ elapsedSeconds: 3, hostWaitSeconds: 2, graceSeconds: 1, queues: [{ queue: host, silentSeconds: 3 }] })).toMatchObject({ action: 'give-up', queue: host });
+    expect(decideWait({ elapsedSeconds: 3, hostWaitSeconds: 2, graceSeconds: 1, queues: [{ queue: host, silentSeconds: 3 }] })).toMatchObject({
+      action: 'give-up',
+      queue: host,
+    });
     expect(decideWait({ elapsedSeconds: 3, hostWaitSeconds: 2, graceSeconds: 1, queues: [{ queue: host, silentSeconds: 2.9 }] }).action).toBe('warn');
   });
 

@@ -57,7 +57,9 @@ describe('describeChunkFingerprint', () => {
   it('says what people need: not captured and why, no baseline and how to set one, drift by worst severity', () => {
     const base = { shard: 1, chunk: 0, workload: 'w' };
     expect(describeChunkFingerprint({ ...base, status: 'not-captured', reason: 'no bpftrace' })).toBe('not captured: no bpftrace');
-    expect(describeChunkFingerprint({ ...base, status: 'no-baseline', fingerprintKey: 'k', baselineKey: 'fingerprints/baselines/d/w.json' })).toMatch(/no baseline yet .*fingerprint baseline set.*d\/w\.json/);
+    expect(describeChunkFingerprint({ ...base, status: 'no-baseline', fingerprintKey: 'k', baselineKey: 'fingerprints/baselines/d/w.json' })).toMatch(
+      /no baseline yet .*fingerprint baseline set.*d\/w\.json/,
+    );
     const compared = {
       ...base,
       status: 'compared' as const,

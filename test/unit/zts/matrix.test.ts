@@ -84,7 +84,12 @@ describe('matrix', () => {
   });
 
   it('refuses a flavor given twice', () => {
-    expect(() => buildMatrix([{ flavor: centos9, results: [] }, { flavor: centos9, results: [] }])).toThrow(UsageError);
+    expect(() =>
+      buildMatrix([
+        { flavor: centos9, results: [] },
+        { flavor: centos9, results: [] },
+      ]),
+    ).toThrow(UsageError);
   });
 });
 
@@ -202,11 +207,7 @@ describe('diagnosis', () => {
   it('diagnoses each unexpectedly failing row of a whole matrix', () => {
     const input: FlavorResults[] = FIVE.map((flavor, i) => ({
       flavor,
-      results: [
-        result('functional/a/passes', 'P'),
-        result('functional/a/ubuntu_only', i === 4 ? 'F' : 'P'),
-        result('functional/a/everywhere', 'F'),
-      ],
+      results: [result('functional/a/passes', 'P'), result('functional/a/ubuntu_only', i === 4 ? 'F' : 'P'), result('functional/a/everywhere', 'F')],
     }));
     const verdicts = diagnoseMatrix(buildMatrix(input)).map((d) => [d.testId, d.verdict]);
     expect(verdicts).toEqual([

@@ -133,7 +133,7 @@ describe('runfile parse/render on edge cases (checked against Python 3.11 config
   });
 
   it('keeps CRLF line endings, also on edited lines', () => {
-    const crlf = '[DEFAULT]\r\ntimeout = 60\r\n\r\n[tests/functional/a]\r\ntests = [\'x\',\r\n    \'y\']\r\n';
+    const crlf = "[DEFAULT]\r\ntimeout = 60\r\n\r\n[tests/functional/a]\r\ntests = ['x',\r\n    'y']\r\n";
     const doc = parseRunfile(crlf);
     expect(renderRunfile(doc)).toBe(crlf);
     expect(resolveRunfiles([doc]).sections[0]?.tests).toEqual(['x', 'y']);
@@ -154,7 +154,7 @@ describe('re-rendered lists', () => {
   });
 
   it('survive a parse after any edit', () => {
-    const doc = parseRunfile('[tests/functional/x]\ntests = [\'a\']\n');
+    const doc = parseRunfile("[tests/functional/x]\ntests = ['a']\n");
     const names = Array.from({ length: 40 }, (_, i) => `test_${i}_with_a_long_name`).concat(["it's", 'back\\slash']);
     const edited = { ...doc, sections: [setSectionList(doc.sections[0]!, 'tests', names)] };
     const text = renderRunfile(edited);

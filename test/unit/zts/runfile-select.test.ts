@@ -32,9 +32,7 @@ function settings(section: ResolvedSection): Omit<ResolvedSection, 'tests' | 'te
 
 /** Every section of a selection must run exactly as it would from the full runfiles (only fewer tests). */
 function expectSettingsKept(catalogUsed: RunfileCatalog, selection: Selection, doc: RunfileDocument): void {
-  const original = new Map(
-    resolveRunfiles(suiteDocuments(catalogUsed, selection.suite === 'quick' ? 'quick' : 'linux')).sections.map((s) => [s.section, s]),
-  );
+  const original = new Map(resolveRunfiles(suiteDocuments(catalogUsed, selection.suite === 'quick' ? 'quick' : 'linux')).sections.map((s) => [s.section, s]));
   for (const section of reread(doc)) {
     const before = original.get(section.section);
     expect(before, section.section).toBeDefined();
@@ -74,7 +72,9 @@ describe('suites', () => {
     const sections = reread(doc);
     expect(sections.every((s) => s.tags.some((t) => FAULT_TAGS.includes(t)))).toBe(true);
     const names = sections.map((s) => s.section);
-    expect(names).toEqual(expect.arrayContaining(['tests/functional/fault:Linux', 'tests/functional/events:Linux', 'tests/functional/replacement', 'tests/functional/deadman']));
+    expect(names).toEqual(
+      expect.arrayContaining(['tests/functional/fault:Linux', 'tests/functional/events:Linux', 'tests/functional/replacement', 'tests/functional/deadman']),
+    );
     expect(names).not.toContain('tests/functional/acl/off');
     const faultTagged = resolveRunfiles([catalog.common, catalog.linux]).sections.filter((s) => s.tags.some((t) => FAULT_TAGS.includes(t)));
     expect(sections.length).toBe(faultTagged.length);
@@ -86,7 +86,11 @@ describe('suites', () => {
       const cat = catalogOf(tag);
       return new Set(resolveRunfiles([cat.common, cat.linux]).sections.flatMap((s) => s.tags));
     });
-    for (const tag of FAULT_TAGS) expect(tagsByVersion.some((set) => set.has(tag)), tag).toBe(true);
+    for (const tag of FAULT_TAGS)
+      expect(
+        tagsByVersion.some((set) => set.has(tag)),
+        tag,
+      ).toBe(true);
     expect(FAULT_TAGS.filter((tag) => tagsByVersion.every((set) => set.has(tag))).length).toBeGreaterThanOrEqual(14);
   });
 });
@@ -157,11 +161,11 @@ describe('--group', () => {
 
   it('takes every group under a directory', () => {
     const doc = selectRunfile(catalog, { groups: ['acl'] });
-    expect(reread(doc).map((s) => s.section).sort()).toEqual([
-      'tests/functional/acl/off',
-      'tests/functional/acl/posix-sa:Linux',
-      'tests/functional/acl/posix:Linux',
-    ]);
+    expect(
+      reread(doc)
+        .map((s) => s.section)
+        .sort(),
+    ).toEqual(['tests/functional/acl/off', 'tests/functional/acl/posix-sa:Linux', 'tests/functional/acl/posix:Linux']);
   });
 
   it('mixes groups and single tests; a test inside a taken group adds nothing', () => {
@@ -238,7 +242,10 @@ describe('remainingRunfile (crash resume)', () => {
   });
 
   it('is empty of sections (DEFAULT only) when everything finished', () => {
-    const left = remainingRunfile(selected, listTests(selected).map((t) => t.testId));
+    const left = remainingRunfile(
+      selected,
+      listTests(selected).map((t) => t.testId),
+    );
     expect(listTests(left)).toEqual([]);
     expect(left.sections.map((s) => s.name)).toEqual(['DEFAULT']);
   });
@@ -249,7 +256,7 @@ describe('withOutputDir', () => {
     const doc = selectRunfile(catalog, { run: 'zpool_create_001_pos' });
     const text = renderRunfile(withOutputDir(doc, '/var/tmp/zfslab/run-1'));
     const before = renderRunfile(doc);
-    expect(text).toBe(before.replace('tags = [\'functional\']\n\n', "tags = ['functional']\noutputdir = /var/tmp/zfslab/run-1\n\n"));
+    expect(text).toBe(before.replace("tags = ['functional']\n\n", "tags = ['functional']\noutputdir = /var/tmp/zfslab/run-1\n\n"));
     const reparsed = parseRunfile(text);
     expect(resolveRunfiles([reparsed]).defaults.outputdir).toBe('/var/tmp/zfslab/run-1');
     expect(reread(reparsed)).toEqual(reread(doc));

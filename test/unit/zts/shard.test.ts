@@ -28,10 +28,12 @@ describe('duration table', () => {
   it('averages a script that ran more than once (setup/cleanup of a group split over two runfiles)', () => {
     expect(rows.filter((r) => r.testId === 'functional/mmap/cleanup').map((r) => r.seconds)).toEqual([3, 0]);
     expect(history['functional/mmap/cleanup']).toBe(1.5);
-    expect(historyFromResults([
-      { testId: 'functional/a/t', durationSeconds: 10 },
-      { testId: 'functional/a/t', durationSeconds: 20 },
-    ])).toEqual({ 'functional/a/t': 15 });
+    expect(
+      historyFromResults([
+        { testId: 'functional/a/t', durationSeconds: 10 },
+        { testId: 'functional/a/t', durationSeconds: 20 },
+      ]),
+    ).toEqual({ 'functional/a/t': 15 });
   });
 
   it('rejects a malformed table, naming the line', () => {
@@ -66,7 +68,9 @@ describe('balanced shards (LPT, groups whole)', () => {
       const shardDocs = shardRunfiles(linuxSuite, plan);
       const fromShards = shardDocs.flatMap((doc) => listTests(parseRunfile(renderRunfile(doc))));
       expect(fromShards.map((t) => `${t.section} ${t.testId}`).sort()).toEqual(
-        listTests(linuxSuite).map((t) => `${t.section} ${t.testId}`).sort(),
+        listTests(linuxSuite)
+          .map((t) => `${t.section} ${t.testId}`)
+          .sort(),
       );
       expect(plan.shards.reduce((s, shard) => s + shard.cost, 0)).toBeCloseTo(plan.total, 6);
     });
@@ -107,9 +111,7 @@ describe('balanced shards (LPT, groups whole)', () => {
 
   it('improves on plain LPT where LPT is not optimal (3,3,2,2,2 over 2 shards: 7 -> 6)', () => {
     const sizes = [3, 3, 2, 2, 2];
-    const text = sizes
-      .map((n, g) => `[tests/functional/g${g}]\ntests = [${Array.from({ length: n }, (_, t) => `'t${t}'`).join(', ')}]\n`)
-      .join('\n');
+    const text = sizes.map((n, g) => `[tests/functional/g${g}]\ntests = [${Array.from({ length: n }, (_, t) => `'t${t}'`).join(', ')}]\n`).join('\n');
     const plan = planShards(parseRunfile(text), {}, 2);
     expect(plan.makespan).toBe(6);
     expect(plan.lowerBound).toBe(6);
@@ -125,7 +127,9 @@ describe("upstream's -T k/N split", () => {
   for (const tag of ['zfs-2.2.0', 'zfs-2.4.4']) {
     it(`${tag}: the tag lists equal what the real split_tags() shell pipeline prints`, () => {
       const texts = ['common', 'linux'].map((n) => runfileText(tag, n));
-      const expected = readFileSync(fixturePath('runfiles', 'reference', `${tag}.split-tags.txt`), 'utf8').trim().split('\n');
+      const expected = readFileSync(fixturePath('runfiles', 'reference', `${tag}.split-tags.txt`), 'utf8')
+        .trim()
+        .split('\n');
       expect(expected).toHaveLength(9);
       for (const line of expected) {
         const [fraction = '', list = ''] = line.split(' ');
@@ -138,7 +142,9 @@ describe("upstream's -T k/N split", () => {
   it('master -T 1/2, 2/2 gives 735 vs 988 tests, as upstream CI splits them, running acl/posix:Linux in both', () => {
     const docs = ['common', 'linux'].map((n) => parseRunfile(runfileText('master-be7657e', n), `${n}.run`));
     const texts = ['common', 'linux'].map((n) => runfileText('master-be7657e', n));
-    const expected = readFileSync(fixturePath('runfiles', 'reference', 'master-be7657e.split-tags.txt'), 'utf8').trim().split('\n');
+    const expected = readFileSync(fixturePath('runfiles', 'reference', 'master-be7657e.split-tags.txt'), 'utf8')
+      .trim()
+      .split('\n');
     for (const line of expected) {
       const [fraction = '', list = ''] = line.split(' ');
       const [k, n] = fraction.split('/').map(Number);
@@ -169,7 +175,10 @@ describe('ETA', () => {
     const eta = estimateEta(plan, { speedFactor: 2, perScriptOverheadSeconds: 1, perShardFixedSeconds: 60 });
     plan.shards.forEach((shard, i) => expect(eta.perShardSeconds[i]).toBeCloseTo(shard.cost * 2 + shard.scripts + 60, 6));
     expect(eta.makespanSeconds).toBe(Math.max(...eta.perShardSeconds));
-    expect(eta.sequentialSeconds).toBeCloseTo(eta.perShardSeconds.reduce((a, b) => a + b, 0), 6);
+    expect(eta.sequentialSeconds).toBeCloseTo(
+      eta.perShardSeconds.reduce((a, b) => a + b, 0),
+      6,
+    );
   });
 
   it('uses seconds per test without history, and a measured speed factor', () => {

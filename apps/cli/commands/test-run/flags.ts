@@ -14,7 +14,12 @@ import { UsageError } from '../../../../lib/errors.js';
 
 const list = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string()).min(1, 'give at least one name'));
 
 /** `zfslab test` flags as commander hands them over (strings), validated and typed. */
@@ -29,7 +34,10 @@ export const TestFlagsSchema = z
     shards: z.coerce.number().int().min(1).max(64).default(1),
     chunkSize: z.coerce.number().int().min(1).max(100_000).default(50),
     host: HostIdSchema.optional(),
-    baseline: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'an OpenZFS version like 2.3 or 2.3.2').optional(),
+    baseline: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?$/, 'an OpenZFS version like 2.3 or 2.3.2')
+      .optional(),
     dryRun: z.boolean().default(false),
     wait: z.boolean().default(true),
     all: z.boolean().default(false),
@@ -122,7 +130,7 @@ export function addRunOptions(command: Command): Command {
     .option('--suite <suite>', 'quick (sanity.run), linux (common + linux.run) or fault (fault-tagged groups)')
     .option('--tags <tags>', 'runfile tags, comma-separated')
     .option('--runfile <file>', 'your own runfile in ZTS format, run by the upstream test-runner')
-    .option('--test-dir <dir>', 'with --runfile: where its relative sections are (default: the runfile\'s directory)')
+    .option('--test-dir <dir>', "with --runfile: where its relative sections are (default: the runfile's directory)")
     .option('--shards <n>', 'split over n shards, balanced by historical durations', '1')
     .option('--chunk-size <n>', 'tests per chunk (the unit of retry)', '50')
     .option('--host <id>', 'the lab host to run on (default: this machine)')

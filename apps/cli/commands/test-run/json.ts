@@ -32,7 +32,13 @@ export const MatrixJsonSchema = z.strictObject({
       testId: z.string(),
       cells: z.record(
         z.string(),
-        z.strictObject({ outcome: TestOutcomeSchema, classification: ClassificationSchema, issueUrl: z.string().optional(), reason: z.string().optional(), reran: z.boolean().optional() }),
+        z.strictObject({
+          outcome: TestOutcomeSchema,
+          classification: ClassificationSchema,
+          issueUrl: z.string().optional(),
+          reason: z.string().optional(),
+          reran: z.boolean().optional(),
+        }),
       ),
     }),
   ),

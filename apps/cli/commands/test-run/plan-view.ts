@@ -49,7 +49,9 @@ export function printPlan(out: Output, plan: PlanJson, options: { all: boolean }
     out.line(`  runfiles   ${t.runfileSource ?? '?'}`);
     out.line(`  selection  ${p.selectedTests} tests in ${p.selectedSections} groups`);
     const unit = p.basis === 'history' ? 'seconds of history' : 'tests (no history)';
-    out.line(`  balanced   by ${p.basis === 'history' ? p.historySource : 'test count'}${p.unknownTests ? `; ${p.unknownTests} tests without history, estimated at the mean` : ''}`);
+    out.line(
+      `  balanced   by ${p.basis === 'history' ? p.historySource : 'test count'}${p.unknownTests ? `; ${p.unknownTests} tests without history, estimated at the mean` : ''}`,
+    );
     out.line(
       table(
         p.shards.map((s) => [String(s.index), String(s.tests), String(s.sections.length), formatDuration(s.estimatedSeconds), String(s.chunks)]),
@@ -61,7 +63,9 @@ export function printPlan(out: Output, plan: PlanJson, options: { all: boolean }
     );
     const ratio = p.lowerBound > 0 ? p.makespan / p.lowerBound : 1;
     out.line(`  makespan   ${formatCost(p.makespan, p.basis)} (lower bound ${formatCost(p.lowerBound, p.basis)}, ${ratio.toFixed(3)}×; in ${unit})`);
-    out.line(`  estimate   ${formatDuration(p.planSeconds)}${p.parallel ? ' with the shards in parallel' : ' with the shards one after the other (one native host)'}`);
+    out.line(
+      `  estimate   ${formatDuration(p.planSeconds)}${p.parallel ? ' with the shards in parallel' : ' with the shards one after the other (one native host)'}`,
+    );
     if (options.all) {
       for (const s of p.shards) out.line(`  shard ${s.index}: ${s.sections.join(' ')}`);
     }

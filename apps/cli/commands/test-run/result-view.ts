@@ -83,8 +83,11 @@ export function printRunResult(out: Output, json: TestRunJson, view: RunView | u
   out.line();
   for (const t of json.targets) {
     const c = t.counts;
-    const verdict = t.outcome === 'passed' ? paint(out, 'green', t.outcome) : t.outcome === 'failed' ? paint(out, 'red', t.outcome) : paint(out, 'yellow', t.outcome);
-    out.line(`${t.flavorId ?? t.target}: ${verdict} — ${t.tests} tests: ${c.PASS} pass, ${c.FAIL} fail, ${c.KILLED} killed, ${c.SKIP} skip; ${t.unexpected} unexpected`);
+    const verdict =
+      t.outcome === 'passed' ? paint(out, 'green', t.outcome) : t.outcome === 'failed' ? paint(out, 'red', t.outcome) : paint(out, 'yellow', t.outcome);
+    out.line(
+      `${t.flavorId ?? t.target}: ${verdict} — ${t.tests} tests: ${c.PASS} pass, ${c.FAIL} fail, ${c.KILLED} killed, ${c.SKIP} skip; ${t.unexpected} unexpected`,
+    );
     for (const e of t.infraErrors) out.line(`  infrastructure: ${e}`);
     if (t.error && !t.infraErrors.includes(t.error)) out.line(`  error: ${t.error}`);
     for (const f of t.fingerprints) {

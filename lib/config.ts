@@ -66,6 +66,8 @@ export const ConfigSchema = z.strictObject({
       sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
       /** How long a clone may take from qemu start to SSH (seconds). Default by accelerator: core/vm/timeouts.ts. */
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
+      /** Opt in: clones restore the golden's saved running machine instead of booting (activities/vm/saved-state.ts). Off by default: a restored TCG guest's clock jumps hours ahead during a test (found 2026-12-03), so runner timeouts fire. */
+      instantClones: z.boolean().default(false),
     })
     .prefault({}),
   /** How runs end. */
@@ -111,6 +113,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_S3_SECRET_ACCESS_KEY: { path: ['s3', 'secretAccessKey'], type: 'string' },
   ZFSLAB_S3_BUCKET: { path: ['s3', 'bucket'], type: 'string' },
   ZFSLAB_S3_EMBEDDED: { path: ['s3', 'embedded'], type: 'boolean' },
+  ZFSLAB_HOST_INSTANT_CLONES: { path: ['host', 'instantClones'], type: 'boolean' },
   ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },

@@ -40,6 +40,8 @@ export interface VmActivityDeps {
   /** For the sweeper: is this run still open (its workflow running)? */
   isRunOpen?: (runId: string) => Promise<boolean>;
   bootTimeoutMs?: number;
+  /** Restore clones from the golden's saved running machine (default false). */
+  instantClones?: boolean;
 }
 
 export interface CloneRunInfo {
@@ -96,6 +98,7 @@ export function createVmActivities(deps: VmActivityDeps) {
       cloneRoot,
       ...vm,
       bootTimeoutMs: deps.bootTimeoutMs,
+      instant: deps.instantClones ?? false,
       artifactsDir,
       capacity,
       signal: Context.current().cancellationSignal,

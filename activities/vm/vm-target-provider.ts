@@ -37,6 +37,8 @@ export interface VmTargetProviderDeps {
   size?: VmSize;
   /** Default: by accelerator (core/vm/timeouts.ts), or config `host.bootTimeoutSeconds`. */
   bootTimeoutMs?: number;
+  /** Restore clones from the golden's saved running machine (default false). */
+  instantClones?: boolean;
   log?: Logger;
 }
 
@@ -91,6 +93,7 @@ export class VmTargetProvider implements TargetProvider {
         cloneRoot: this.cloneRoot,
         ...size,
         bootTimeoutMs: this.deps.bootTimeoutMs,
+        instant: this.deps.instantClones ?? false,
         capacity: this.capacity,
         signal: request.signal,
         log,

@@ -59,7 +59,7 @@ runMain(
     // One VM budget for the host: ZTS chunks and recipe/golden VM activities draw from the same RAM and CPUs.
     const capacity = new HostCapacity({ maxVms: config.host.maxVms });
     const bootTimeoutMs = config.host.bootTimeoutSeconds === undefined ? undefined : config.host.bootTimeoutSeconds * 1000;
-    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity, bootTimeoutMs });
+    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity, bootTimeoutMs, instantClones: config.host.instantClones });
     const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
@@ -67,7 +67,7 @@ runMain(
       imageDir: paths.imageDir,
       zts,
       golden: {},
-      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, isRunOpen: (runId) => isRunOpen(client, runId) },
+      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, instantClones: config.host.instantClones, isRunOpen: (runId) => isRunOpen(client, runId) },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
     const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());

@@ -62,9 +62,13 @@ damage() {
 damage "$bad"
 (( twin )) && damage "${disks[0]}"
 zpool import "$pool" || fail "pool does not import after the damage"
-# A resilver may resume at import; a scrub asked for meanwhile is refused.
-zpool wait -t resilver "$pool"
-zpool scrub -w "$pool"
+# A resilver may resume at import, and a deferred one start after it; a scrub asked for meanwhile
+# is refused ("currently resilvering"), so wait and ask again.
+for _ in $(seq 1 30); do
+  zpool wait -t resilver "$pool"
+  zpool scrub -w "$pool" && break
+  sleep 2
+done
 zpool status -v "$pool"
 scan=$(zpool status "$pool" | grep 'scan:')
 [[ "$scan" =~ repaired\ ([0-9.]+[A-Z]?) ]] || fail "no scrub line: $scan"

@@ -66,6 +66,17 @@ export const ConfigSchema = z.strictObject({
       sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
       /** How long a clone may take from qemu start to SSH (seconds). Default by accelerator: core/vm/timeouts.ts. */
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
+      /** Where clone disks come from: qcow2 overlays of the golden (any host) or zvol clones under `zfsDataset` (a ZFS host). */
+      storage: z.enum(['qcow2', 'zfs']).default('qcow2'),
+      /** With `storage: zfs`: the existing dataset zfslab keeps its goldens and clones under, e.g. `tank/zfslab`. */
+      zfsDataset: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/, 'a ZFS dataset name (pool/path, no snapshot)')
+        .optional(),
+    })
+    .refine((host) => host.storage !== 'zfs' || host.zfsDataset !== undefined, {
+      path: ['zfsDataset'],
+      message: 'a ZFS dataset (e.g. tank/zfslab): host.storage is zfs',
     })
     .prefault({}),
   /** How runs end. */
@@ -107,6 +118,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_S3_EMBEDDED: { path: ['s3', 'embedded'], type: 'boolean' },
   ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
+  ZFSLAB_HOST_STORAGE: { path: ['host', 'storage'], type: 'string' },
+  ZFSLAB_HOST_ZFS_DATASET: { path: ['host', 'zfsDataset'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },

@@ -15,7 +15,7 @@ import { copyTreeFromGuest } from './guest-files.js';
 import { guestRunnerPlan } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
 import { withClone, type ReadyVm } from './lifecycle.js';
-import { Qcow2Storage } from './qcow2-storage.js';
+import { createStorage } from './select-storage.js';
 import { ZTS_SCRIPT } from './run-zts.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
@@ -64,7 +64,7 @@ export class VmTargetProvider implements TargetProvider {
     this.log = deps.log ?? createLogger('vm-target');
     this.cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
     this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
-    this.storage = deps.storage ?? new Qcow2Storage();
+    this.storage = deps.storage ?? createStorage();
     this.capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
   }
 

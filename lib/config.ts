@@ -94,8 +94,14 @@ export const ConfigSchema = z.strictObject({
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
   flavors: z.array(FlavorSchema).default([]),
-  /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
-  metrics: z.strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) }).prefault({}),
+  /** Prometheus /metrics endpoints; 0 turns one off. Loopback unless a Prometheus elsewhere scrapes them (0.0.0.0). */
+  metrics: z
+    .strictObject({
+      coordinatorPort: port.or(z.literal(0)).default(9464),
+      hostPort: port.or(z.literal(0)).default(9465),
+      bindAddress: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -122,6 +128,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_HOST_ZFS_DATASET: { path: ['host', 'zfsDataset'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
+  ZFSLAB_METRICS_BIND_ADDRESS: { path: ['metrics', 'bindAddress'], type: 'string' },
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
   ZFSLAB_RUN_HOST_WAIT_SECONDS: { path: ['run', 'hostWaitSeconds'], type: 'number' },
 };

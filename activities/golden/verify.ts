@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { PROVISIONED_MARKER } from '../../core/vm/cloud-init.js';
 import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVersion } from '../../core/vm/manifest.js';
 import { BOOT_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
-import { probeAccelerator } from '../vm/accel-probe.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
 import { withClone } from '../vm/lifecycle.js';
 import { sweepOrphanClones } from '../vm/sweeper.js';
 import { createStorage } from '../vm/select-storage.js';
-import { QemuHypervisor } from '../vm/qemu-hypervisor.js';
+import { hypervisorForKernel, type Hypervisor } from '../vm/hypervisor.js';
 import type { ReadyVm } from '../vm/lifecycle.js';
 import { readCheckpoint } from './checkpoint.js';
 import type { StepContext, StepData } from './step-context.js';
@@ -38,10 +37,8 @@ export async function stepVerify(ctx: StepContext): Promise<StepData> {
 }
 
 /** Picks KVM or TCG by booting the golden's kernel (TCG when the image boots its own bootloader). */
-export async function chooseHypervisor(ctx: StepContext, kernelPath: string | undefined): Promise<QemuHypervisor> {
-  if (!kernelPath) return new QemuHypervisor({ accel: 'tcg', log: ctx.log });
-  const probe = await probeAccelerator({ kernelPath, cacheFile: join(ctx.paths.buildDir, 'accel-probe.json'), log: ctx.log });
-  return new QemuHypervisor({ accel: probe.chosen, log: ctx.log });
+export function chooseHypervisor(ctx: StepContext, kernelPath: string | undefined): Promise<Hypervisor> {
+  return hypervisorForKernel(kernelPath, { probeCacheFile: join(ctx.paths.buildDir, 'accel-probe.json'), log: ctx.log });
 }
 
 /** Boots an overlay of the golden-to-be and records its readings plus how it boots and is reached. */

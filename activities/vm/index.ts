@@ -8,11 +8,11 @@ import { InfraError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import { withHeartbeats } from '../heartbeat.js';
-import { probeAccelerator } from './accel-probe.js';
 import { HostCapacity } from './capacity.js';
 import { loadGoldenRef, type GoldenRef } from './golden-ref.js';
 import { GuestCrash, withClone, type CloneOptions } from './lifecycle.js';
 import { createStorage } from './select-storage.js';
+import { hypervisorResolver } from './hypervisor.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { runRecipe, type RecipeRunResult } from './run-recipe.js';
 import { runZtsInVm, type ZtsRunOutcome, type ZtsRunRequest } from './run-zts.js';
@@ -75,21 +75,7 @@ export function createVmActivities(deps: VmActivityDeps) {
   const cloneRoot = deps.cloneRoot ?? defaultCloneDir();
   const storage = deps.storage ?? createStorage();
   const capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
-  const hypervisors = new Map<string, Promise<QemuHypervisor>>();
-
-  const hypervisorFor = (golden: GoldenRef): Promise<QemuHypervisor> => {
-    const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
-    let h = hypervisors.get(kernel);
-    if (!h) {
-      h = (
-        kernel
-          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(cacheDir, 'accel-probe.json'), log }).then((p) => p.chosen)
-          : Promise.resolve('tcg' as const)
-      ).then((accel) => new QemuHypervisor({ accel, log }));
-      hypervisors.set(kernel, h);
-    }
-    return h;
-  };
+  const hypervisorFor = hypervisorResolver(cacheDir, log);
 
   async function inClone<T>(
     runId: string,

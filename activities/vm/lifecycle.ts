@@ -9,7 +9,8 @@ import { createLogger, type Logger } from '../../lib/log.js';
 import { currentProcessIdentity } from '../../lib/process-identity.js';
 import type { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
-import { freeLocalPort, type QemuHypervisor, type VmHandle } from './qemu-hypervisor.js';
+import type { Hypervisor, VmHandle } from './hypervisor.js';
+import { freeLocalPort } from './qemu-hypervisor.js';
 import { runCommand } from '../../lib/exec/run-command.js';
 import { HostKeyMismatch, SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { CloneLabel, Storage } from './storage.js';
@@ -30,7 +31,7 @@ export interface CloneOptions {
   runId: string;
   golden: GoldenRef;
   storage: Storage;
-  hypervisor: QemuHypervisor;
+  hypervisor: Hypervisor;
   /** One dir per clone below this: label, overlay, vdevs, pid file, QMP socket, serial log. */
   cloneRoot: string;
   cpus: number;

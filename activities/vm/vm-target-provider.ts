@@ -8,7 +8,6 @@ import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
 import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
 import { sshCaptureShell } from '../fingerprint/shell.js';
-import { probeAccelerator } from './accel-probe.js';
 import { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
 import { copyTreeFromGuest } from './guest-files.js';
@@ -17,7 +16,7 @@ import { VmSizeSchema, findGolden, type VmSize } from './index.js';
 import { withClone, type ReadyVm } from './lifecycle.js';
 import { createStorage } from './select-storage.js';
 import { ZTS_SCRIPT } from './run-zts.js';
-import { QemuHypervisor } from './qemu-hypervisor.js';
+import { hypervisorResolver, type Hypervisor } from './hypervisor.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
 import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { Storage } from './storage.js';
@@ -58,7 +57,7 @@ export class VmTargetProvider implements TargetProvider {
   private readonly cloneRoot: string;
   private readonly storage: Storage;
   private readonly capacity: HostCapacity;
-  private readonly hypervisors = new Map<string, Promise<QemuHypervisor>>();
+  private readonly hypervisorFor: (golden: GoldenRef) => Promise<Hypervisor>;
 
   constructor(private readonly deps: VmTargetProviderDeps) {
     this.log = deps.log ?? createLogger('vm-target');
@@ -66,6 +65,7 @@ export class VmTargetProvider implements TargetProvider {
     this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
     this.storage = deps.storage ?? createStorage();
     this.capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
+    this.hypervisorFor = hypervisorResolver(this.cacheDir, this.log);
   }
 
   async open(request: OpenTargetRequest): Promise<OpenedTarget> {
@@ -138,20 +138,6 @@ export class VmTargetProvider implements TargetProvider {
       throw new TargetUnavailable(`${flavorId}: no ztest golden of its current recipe in ${this.cacheDir}; build it with \`zfslab golden-ztest ${flavorId}\``);
     }
     return golden;
-  }
-
-  private hypervisorFor(golden: GoldenRef): Promise<QemuHypervisor> {
-    const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
-    let h = this.hypervisors.get(kernel);
-    if (!h) {
-      h = (
-        kernel
-          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(this.cacheDir, 'accel-probe.json'), log: this.log }).then((p) => p.chosen)
-          : Promise.resolve('tcg' as const)
-      ).then((accel) => new QemuHypervisor({ accel, log: this.log }));
-      this.hypervisors.set(kernel, h);
-    }
-    return h;
   }
 }
 

@@ -4,6 +4,8 @@
  * TCG: `-accel tcg,thread=multi -cpu max` is what booted the goldens' kernels reliably (a debian13
  * and a debian12 golden, built and booted by hand first); KVM: `-accel kvm -cpu host`.
  */
+import { shellQuote } from '../text/shell-quote.js';
+
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface QemuDisk {
@@ -31,6 +33,8 @@ export interface QemuSpec {
   pidFilePath: string;
   /** Detach from the starting process (the clone outlives a crashed worker until swept). */
   daemonize: boolean;
+  /** Resume the machine saved in this file (qemu's migration stream) instead of booting it. */
+  incomingStateFile?: string;
   qemuBinary?: string;
 }
 
@@ -87,6 +91,7 @@ export function buildQemuArgv(spec: QemuSpec): string[] {
     if (spec.kernel.initrd) argv.push('-initrd', spec.kernel.initrd);
     argv.push('-append', spec.kernel.append);
   }
+  if (spec.incomingStateFile !== undefined) argv.push('-incoming', `exec:cat ${shellQuote(spec.incomingStateFile)}`);
   if (spec.daemonize) argv.push('-daemonize');
   return argv;
 }

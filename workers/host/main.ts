@@ -30,7 +30,7 @@ runMain(
     // Artifacts go up from the hosts, so upload retries are counted here too (same metric names).
     const metrics = createHostMetrics({ processMetrics: true });
     const artifacts = ArtifactStore.fromConfig(config, { log, onUpload: (upload) => recordArtifactUpload(metrics, upload) });
-    const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
+    const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log, config.metrics.bindAddress);
     const catalog = loadCatalog(config.flavors);
     // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.
     // One VM budget for the host: ZTS chunks and recipe/golden VM activities draw from the same RAM and CPUs.

@@ -68,6 +68,17 @@ export const ConfigSchema = z.strictObject({
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
       /** Opt in: clones restore the golden's saved running machine instead of booting (activities/vm/saved-state.ts). Off by default: a restored TCG guest's clock jumps hours ahead during a test (found 2026-12-03), so runner timeouts fire. */
       instantClones: z.boolean().default(false),
+      /** Where clone disks come from: qcow2 overlays of the golden (any host) or zvol clones under `zfsDataset` (a ZFS host). */
+      storage: z.enum(['qcow2', 'zfs']).default('qcow2'),
+      /** With `storage: zfs`: the existing dataset zfslab keeps its goldens and clones under, e.g. `tank/zfslab`. */
+      zfsDataset: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/, 'a ZFS dataset name (pool/path, no snapshot)')
+        .optional(),
+    })
+    .refine((host) => host.storage !== 'zfs' || host.zfsDataset !== undefined, {
+      path: ['zfsDataset'],
+      message: 'a ZFS dataset (e.g. tank/zfslab): host.storage is zfs',
     })
     .prefault({}),
   /** How runs end. */
@@ -116,6 +127,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_HOST_INSTANT_CLONES: { path: ['host', 'instantClones'], type: 'boolean' },
   ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
+  ZFSLAB_HOST_STORAGE: { path: ['host', 'storage'], type: 'string' },
+  ZFSLAB_HOST_ZFS_DATASET: { path: ['host', 'zfsDataset'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
   ZFSLAB_METRICS_BIND_ADDRESS: { path: ['metrics', 'bindAddress'], type: 'string' },

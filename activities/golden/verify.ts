@@ -5,7 +5,7 @@ import { BOOT_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
 import { withClone } from '../vm/lifecycle.js';
 import { sweepOrphanClones } from '../vm/sweeper.js';
-import { Qcow2Storage } from '../vm/qcow2-storage.js';
+import { createStorage } from '../vm/select-storage.js';
 import { hypervisorForKernel, type Hypervisor } from '../vm/hypervisor.js';
 import type { ReadyVm } from '../vm/lifecycle.js';
 import { readCheckpoint } from './checkpoint.js';
@@ -46,12 +46,13 @@ export async function verifyGolden(ctx: StepContext, golden: GoldenRef): Promise
   const hypervisor = await chooseHypervisor(ctx, golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : undefined);
   const cloneRoot = join(ctx.paths.buildDir, 'verify');
   // A retried verify (worker died mid-boot) first ends the VM and clone the dead attempt left.
-  await sweepOrphanClones({ cloneRoot, storages: [new Qcow2Storage()], hypervisor, isRunOpen: async () => false, minAgeMs: 0, log: ctx.log });
+  // Always a qcow2 overlay, whatever host.storage says: the golden-to-be is not published (nor imported into ZFS) yet.
+  await sweepOrphanClones({ cloneRoot, storages: [createStorage()], hypervisor, isRunOpen: async () => false, minAgeMs: 0, log: ctx.log });
   const readings = await withClone(
     {
       runId: `golden-verify-${ctx.name}`,
       golden,
-      storage: new Qcow2Storage(),
+      storage: createStorage(),
       hypervisor,
       cloneRoot,
       cpus: 2,

@@ -11,7 +11,7 @@ import { withHeartbeats } from '../heartbeat.js';
 import { HostCapacity } from './capacity.js';
 import { loadGoldenRef, type GoldenRef } from './golden-ref.js';
 import { GuestCrash, withClone, type CloneOptions } from './lifecycle.js';
-import { Qcow2Storage } from './qcow2-storage.js';
+import { createStorage } from './select-storage.js';
 import { hypervisorResolver } from './hypervisor.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { runRecipe, type RecipeRunResult } from './run-recipe.js';
@@ -75,7 +75,7 @@ export function createVmActivities(deps: VmActivityDeps) {
   const log = createLogger('vm');
   const cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
   const cloneRoot = deps.cloneRoot ?? defaultCloneDir();
-  const storage = deps.storage ?? new Qcow2Storage();
+  const storage = deps.storage ?? createStorage();
   const capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
   const hypervisorFor = hypervisorResolver(cacheDir, log);
 

@@ -5,17 +5,16 @@ import type { Catalog } from '../../core/catalog/index.js';
 import { GUEST_TRACER_ATTACH_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
-import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
+import type { RunnerInvocation, RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
 import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
 import { sshCaptureShell } from '../fingerprint/shell.js';
 import { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
 import { copyTreeFromGuest } from './guest-files.js';
-import { guestRunnerPlan } from './guest-runner-command.js';
+import { guestRunnerPlan, ZTS_SCRIPT } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
 import { withClone, type ReadyVm } from './lifecycle.js';
-import { Qcow2Storage } from './qcow2-storage.js';
-import { ZTS_SCRIPT } from './run-zts.js';
+import { createStorage } from './select-storage.js';
 import { hypervisorResolver, type Hypervisor } from './hypervisor.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
 import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
@@ -65,7 +64,7 @@ export class VmTargetProvider implements TargetProvider {
     this.log = deps.log ?? createLogger('vm-target');
     this.cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
     this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
-    this.storage = deps.storage ?? new Qcow2Storage();
+    this.storage = deps.storage ?? createStorage();
     this.capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
     this.hypervisorFor = hypervisorResolver(this.cacheDir, this.log);
   }
@@ -173,8 +172,8 @@ export class SshRunnerTarget implements RunnerTarget {
     return ls.stdout.split('\n').filter(Boolean);
   }
 
-  spawnRunner(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
-    const plan = guestRunnerPlan(argv, { disks: this.disks, env: options.env });
+  spawnRunner(invocation: RunnerInvocation, options: SpawnRunnerOptions): RunningRunner {
+    const plan = guestRunnerPlan(invocation, { disks: this.disks, env: options.env });
     this.outputBases.add(plan.outputBase);
     const stdout = new PassThrough();
     const stderr = new PassThrough();

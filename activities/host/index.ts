@@ -6,6 +6,8 @@ import { probeHost, type ProbeOptions } from './probe.js';
 export interface HostActivityDeps {
   hostId: string;
   imageDir: string;
+  /** Declared in the probe report for the host registry: `host.maxVms`, `host.tags`, the golden cache. */
+  registry?: { vmSlots: number; tags: readonly string[]; goldenCacheDir: string };
   /** ZTS runs on this host (resolve a selection, run chunks). */
   zts: Omit<ZtsHostActivityDeps, 'hostId'>;
   /** Golden builds in this host's golden cache. */
@@ -17,7 +19,7 @@ export interface HostActivityDeps {
 /** The activities a lab host runs on its own task queue. Workflows import only this type. */
 export function createHostActivities(deps: HostActivityDeps) {
   return {
-    probeHost: (options: ProbeOptions) => probeHost({ hostId: deps.hostId, imageDir: deps.imageDir }, options),
+    probeHost: (options: ProbeOptions) => probeHost({ hostId: deps.hostId, imageDir: deps.imageDir, ...deps.registry }, options),
     ...createZtsHostActivities({ hostId: deps.hostId, ...deps.zts }),
     ...createGoldenActivities(deps.golden),
     ...createVmActivities(deps.vm),

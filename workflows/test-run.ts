@@ -56,9 +56,10 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
       selection: describeRequest(input.request),
       target: targets.join(','),
       startedAt: new Date().toISOString(),
+      skipped: input.skipped,
     });
   }
-  const { targets: _all, ...common } = input;
+  const { targets: _all, skipped, ...common } = input;
   const settled = await Promise.allSettled(
     view.targets.map(({ target, workflowId }) => executeChild(targetRun, { workflowId, args: [{ ...common, target }] })),
   );
@@ -73,7 +74,7 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
     const reason = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason));
     if (reason) throw reason.reason;
   }
-  return { runId, outcome, dryRun: input.dryRun, targets: results };
+  return { runId, outcome, dryRun: input.dryRun, targets: results, skipped };
 }
 
 function childFailed(hostId: string, target: string, reason: unknown): TargetRunResult {

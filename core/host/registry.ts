@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { HostHealthRecordSchema, type HostHealthRecord } from './health.js';
 import { capabilitiesOf, type HostProbeReport } from './probe-report.js';
-import type { PlacementHost } from '../dispatch/placement.js';
+import type { Flavor } from '../catalog/schema.js';
+import { placeTarget, type PlacementHost, type PlacementRequirements } from '../dispatch/placement.js';
 
 /**
  * One entry of the fleet's host registry: what the host's last probe proved and what its worker
@@ -73,3 +74,35 @@ export function placementHostOf(entry: HostEntry, busyVmSlots = 0): PlacementHos
 }
 
 export type { HostHealthRecord };
+
+export interface RunnableTargets {
+  /** Flavor ids the host can run, in the order given. */
+  targets: string[];
+  /** Flavors it cannot run (no golden and no means to build one, or a required capability missing), with why. */
+  skipped: { flavorId: string; reason: string }[];
+}
+
+/**
+ * `zfslab test all` on one host: the flavors it can run and those it cannot. Health is left out on
+ * purpose: an `unknown` or `bad` host may be fit again by the time the run reaches it (health says
+ * when a host gets work, not whether a flavor can ever run there); a retired host runs nothing.
+ * A host never probed is not judged (its entry says nothing), so every flavor stays.
+ */
+export function runnableTargets(
+  flavors: readonly Pick<Flavor, 'id' | 'builder'>[],
+  entry: HostEntry | undefined,
+  requirements: PlacementRequirements = {},
+): RunnableTargets {
+  if (!entry?.facts) return { targets: flavors.map((f) => f.id), skipped: [] };
+  if (entry.health.state === 'retired') {
+    return { targets: [], skipped: flavors.map((f) => ({ flavorId: f.id, reason: `host ${entry.hostId} is retired` })) };
+  }
+  const host = { ...placementHostOf(entry), health: 'good' as const };
+  const out: RunnableTargets = { targets: [], skipped: [] };
+  for (const flavor of flavors) {
+    const placement = placeTarget(flavor, [host], requirements);
+    if (placement.hosts.length > 0) out.targets.push(flavor.id);
+    else out.skipped.push({ flavorId: flavor.id, reason: `${entry.hostId}: ${placement.rejected.flatMap((r) => r.reasons).join('; ')}` });
+  }
+  return out;
+}

@@ -49,6 +49,13 @@ export interface HostsTable {
   health: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** A flavor a `test all` run left out because no host could run it, and why. Added by 0007. */
+export interface RunSkippedTargetsTable {
+  run_id: string;
+  flavor_id: string;
+  reason: string;
+}
+
 /** Every change of a host's health, with who, why and when. Added by 0007. */
 export interface HostHealthTransitionsTable {
   host_id: string;
@@ -106,6 +113,7 @@ export interface StoreDatabase {
   flavors: FlavorsTable;
   hosts: HostsTable;
   host_health_transitions: HostHealthTransitionsTable;
+  run_skipped_targets: RunSkippedTargetsTable;
   run_flavors: RunFlavorsTable;
   test_results: TestResultsTable;
   artifact_keys: ArtifactKeysTable;

@@ -86,6 +86,18 @@ describe('zfslab host probe, end to end through real workers', () => {
     expect(statusReport.hosts.find((h) => h.hostId === world.hostId)?.entry?.health.state).toBe('maintenance');
   });
 
+  it('test all leaves out, and names, the flavors the probed host cannot run', async () => {
+    const result = await runCli(['test', 'all', '--suite', 'quick', '--dry-run', '--json'], world.env);
+    const printed = JSON.parse(result.stdout) as { skipped: { flavorId: string; reason: string }[]; targets: { target: string }[] };
+    // No `internet` tag on this host: the cloud-image flavors cannot be built here.
+    expect(printed.skipped.map((s) => s.flavorId)).toEqual(['debian13-cloud', 'ubuntu24', 'centos9', 'rocky9', 'fedora44']);
+    expect(printed.skipped[0]?.reason).toBe(`${world.hostId}: no debian13-cloud golden and cannot build one (lacks internet)`);
+    expect(printed.targets.map((t) => t.target)).not.toContain('ubuntu24');
+    const required = await runCli(['test', 'debian13', '--suite', 'quick', '--require', 'no-such-cap', '--dry-run'], world.env);
+    expect(required.code).toBe(2);
+    expect(required.stderr).toContain('lacks required no-such-cap');
+  });
+
   it('refuses clearly when no worker polls the host queue', async () => {
     const result = await runCli(['host', 'probe', '--host', 'no-such-host'], world.env);
     expect(result.code).toBe(3);

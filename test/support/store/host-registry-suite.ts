@@ -3,6 +3,7 @@ import { registrationOf, placementHostOf } from '../../../core/host/registry.js'
 import type { HostProbeReport } from '../../../core/host/probe-report.js';
 import { UsageError } from '../../../lib/errors.js';
 import { HostRegistry, openStore } from '../../../lib/store/index.js';
+import { recordSkippedTargets, skippedTargets } from '../../../lib/store/skipped-targets.js';
 import type { StoreEngine } from './engines.js';
 
 const quiet = { logger: (await import('pino')).default({ level: 'silent' }) };
@@ -96,6 +97,23 @@ export function hostRegistrySuite(engine: StoreEngine): void {
         expect((await registry.list()).map((h) => [h.hostId, h.health.state])).toEqual([['lab-a', 'retired']]);
         await expect(registry.applyHealth('lab-z', { kind: 'retire', at: '2026-12-03T20:03:00Z', by: 'x', why: 'y' })).rejects.toThrow(UsageError);
         await expect(registry.applyHealth('lab-z', { kind: 'retire', at: '2026-12-03T20:03:00Z', by: 'x', why: 'y' })).rejects.toThrow(/known: lab-a/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps the flavors a run skipped with the run, once each', async () => {
+      const store = await openStore(await engine.freshUrl(), quiet);
+      try {
+        await store.recordRun({ id: 'run-s', selection: 'suite:quick', target: 'debian13', startedAt: '2026-12-03T20:00:00Z' });
+        const skipped = [
+          { flavorId: 'ubuntu24', reason: 'lab-a: no ubuntu24 golden and cannot build one (lacks internet)' },
+          { flavorId: 'centos9', reason: 'lab-a: no centos9 golden and cannot build one (lacks internet)' },
+        ];
+        await recordSkippedTargets(store.db, 'run-s', skipped);
+        await recordSkippedTargets(store.db, 'run-s', skipped);
+        expect(await skippedTargets(store.db, 'run-s')).toEqual([skipped[1], skipped[0]]);
+        expect(await skippedTargets(store.db, 'run-other')).toEqual([]);
       } finally {
         await store.close();
       }

@@ -2,6 +2,7 @@ import { createGoldenActivities, type GoldenActivityDeps } from '../golden/index
 import { createVmActivities, type VmActivityDeps } from '../vm/index.js';
 import { createZtsHostActivities, type ZtsHostActivityDeps } from '../zts/index.js';
 import { probeHost, type ProbeOptions } from './probe.js';
+import { nativeSmokeTest } from './smoke.js';
 
 export interface HostActivityDeps {
   hostId: string;
@@ -19,6 +20,7 @@ export interface HostActivityDeps {
 /** The activities a lab host runs on its own task queue. Workflows import only this type. */
 export function createHostActivities(deps: HostActivityDeps) {
   return {
+    nativeSmokeTest: () => nativeSmokeTest({ hostId: deps.hostId, imageDir: deps.imageDir }),
     probeHost: (options: ProbeOptions) => probeHost({ hostId: deps.hostId, imageDir: deps.imageDir, ...deps.registry }, options),
     ...createZtsHostActivities({ hostId: deps.hostId, ...deps.zts }),
     ...createGoldenActivities(deps.golden),

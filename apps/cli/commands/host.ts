@@ -10,7 +10,10 @@ import { openStore } from '../../../lib/store/open.js';
 import { InfraError, rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
+import type { HostHealthCheckResult } from '../../../workflows/health-check.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { EXIT, ExitError } from '../exit.js';
 import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, paint, table, type Output } from '../output.js';
@@ -23,6 +26,16 @@ const ProbeFlags = z.object({
     .optional(),
   timeout: z.coerce.number().int().positive().default(600),
   diskSeconds: z.coerce.number().min(0).max(600).default(3),
+});
+
+const HealthCheckFlags = z.object({
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)')
+    .optional(),
+  flavor: z.string().min(1).optional(),
+  native: z.boolean().default(false),
+  timeout: z.coerce.number().int().positive().default(3600),
 });
 
 const HostIdArg = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)');
@@ -105,6 +118,54 @@ export function hostCommand(): Command {
       if (!entry) throw new UsageError(`host show: no host ${hostId} in the registry (known: ${known.join(', ') || 'none'})`);
       if (ctx.out.json) return ctx.out.data({ host: entry, transitions });
       printHostEntry(ctx.out, entry, transitions);
+    });
+  host
+    .command('health-check')
+    .description(
+      'probe a host, boot a clone of one of its goldens and run a ZFS smoke test there (native smoke test without a golden): pass → good, fail → bad',
+    )
+    .option('--host <id>', 'host id (default: this machine)')
+    .option('--flavor <id>', "the golden to boot (default: the first of the host's goldens in the registry)")
+    .option('--native', 'the native smoke test instead of a clone')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds', '3600')
+    .action(async (rawFlags: unknown, command: Command) => {
+      const ctx = contextFrom(command);
+      const parsed = HealthCheckFlags.safeParse(rawFlags);
+      if (!parsed.success) throw new UsageError(`host health-check: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const flags = parsed.data;
+      const loaded = ctx.loaded();
+      const hostId = flags.host ?? resolveHostId(loaded);
+      const catalog = loadCatalog(loaded.config.flavors);
+      const entry = await withRegistry(ctx, (registry) => registry.get(hostId));
+      const flavorId = flags.native ? undefined : (flags.flavor ?? entry?.facts?.goldens.find((g) => catalog.has(g)));
+      if (flavorId !== undefined && !catalog.has(flavorId)) throw new UsageError(`host health-check: --flavor ${flavorId}: not in the catalog`);
+      const client = await connectOrExplain(loaded.config);
+      try {
+        await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
+        const workflowId = `host-health-check-${hostId}-${Date.now()}`;
+        const handle = await client.workflow.start('hostHealthCheck', {
+          taskQueue: loaded.config.temporal.taskQueue,
+          workflowId,
+          args: [{ hostId, ...(flavorId ? { flavor: catalog.get(flavorId) } : {}), hostWaitSeconds: loaded.config.run.hostWaitSeconds }],
+          workflowExecutionTimeout: `${flags.timeout}s`,
+        });
+        const settled = await waitForWorkflow<HostHealthCheckResult>(client, handle, {
+          ...commandWaitSpec(loaded.config, ctx.out, `health check of host ${hostId}`, hostId),
+          timeoutSeconds: flags.timeout + 30,
+        });
+        if ('error' in settled) throw new InfraError(`health check ${workflowId} failed: ${rootCauseMessage(settled.error)}`);
+        const result = settled.value;
+        if (ctx.out.json) return ctx.out.data({ ...result, workflowId, temporalUi: temporalUiUrl(loaded.config, workflowId) });
+        for (const part of result.parts)
+          ctx.out.line(`${part.passed ? paint(ctx.out, 'green', 'pass') : paint(ctx.out, 'red', 'FAIL')}  ${part.name}: ${part.detail}`);
+        const t = result.transition;
+        ctx.out.line(t ? `host ${hostId}: ${t.from} → ${t.to}` : `host ${hostId}: stays ${result.record.state}`);
+        ctx.out.line(`workflow     ${temporalUiUrl(loaded.config, workflowId)}`);
+        // A host that fails its check is an infrastructure problem, not a test failure.
+        if (!result.passed) throw new ExitError(EXIT.infra);
+      } finally {
+        await closeClient(client);
+      }
     });
   host.addCommand(healthCommand('maintenance', 'take a host out of placement for maintenance (no new work until `host recheck`)'));
   host.addCommand(healthCommand('retire', 'retire a host for good (it never gets work again)'));

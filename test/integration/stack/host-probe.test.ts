@@ -67,13 +67,27 @@ describe('zfslab host probe, end to end through real workers', () => {
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as { hosts: HostEntry[] }).hosts.map((h) => h.hostId)).toContain(world.hostId);
 
+    // This host has no golden in the test's registry entry: the health check is probe + native smoke test.
+    const check = await runCli(['host', 'health-check', '--native', '--json'], world.env);
+    expect(check.code).toBe(0);
+    const checked = JSON.parse(check.stdout) as { passed: boolean; parts: { name: string; passed: boolean }[]; transition?: { from: string; to: string } };
+    expect(checked.parts.map((p) => [p.name, p.passed])).toEqual([
+      ['probe', true],
+      ['native smoke test', true],
+    ]);
+    expect(checked.transition).toMatchObject({ from: 'unknown', to: 'good' });
+
     const maintenance = await runCli(['host', 'maintenance', world.hostId, '--why', 'swapping a disk', '--by', 'operator:test'], world.env);
     expect(maintenance.code).toBe(0);
-    expect(maintenance.stdout).toContain(`host ${world.hostId}: unknown → maintenance (operator:test: swapping a disk)`);
+    expect(maintenance.stdout).toContain(`host ${world.hostId}: good → maintenance (operator:test: swapping a disk)`);
     const show = await runCli(['host', 'show', world.hostId, '--json'], world.env);
-    const shown = JSON.parse(show.stdout) as { host: HostEntry; transitions: { from: string; to: string }[] };
+    const shown = JSON.parse(show.stdout) as { host: HostEntry; transitions: { from: string; to: string; by: string }[] };
     expect(shown.host.health.state).toBe('maintenance');
-    expect(shown.transitions[0]).toMatchObject({ from: 'unknown', to: 'maintenance' });
+    expect(shown.transitions.map((t) => `${t.from}>${t.to} ${t.by}`)).toEqual(['good>maintenance operator:test', 'unknown>good system']);
+    // A host in maintenance gets no verdict from a check: the workflow says so and the state stays.
+    const refused = await runCli(['host', 'health-check', '--native'], world.env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('is maintenance: cannot record a health check');
 
     const unknownHost = await runCli(['host', 'retire', 'no-such-host', '--why', 'x'], world.env);
     expect(unknownHost.code).toBe(2);

@@ -81,6 +81,13 @@ export const ConfigSchema = z.strictObject({
       hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
     })
     .prefault({}),
+  /** How often a `good` host is health-checked again anyway (core/host/health.ts healthCheckDue); unset: only after a failure. */
+  health: z
+    .strictObject({
+      everyHours: z.number().positive().max(8760).optional(),
+      everyJobs: z.number().int().min(1).max(100_000).optional(),
+    })
+    .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { userInfo } from 'node:os';
-import type { HealthEvent, HealthTransition } from '../../../core/host/health.js';
+import { healthCheckDue, type HealthEvent, type HealthTransition } from '../../../core/host/health.js';
 import type { HostProbeReport } from '../../../core/host/probe-report.js';
 import type { HostEntry } from '../../../core/host/registry.js';
 import { storeUrlOf } from '../../../lib/config.js';
@@ -94,12 +94,15 @@ export function hostCommand(): Command {
     .action(async (_opts, command: Command) => {
       const ctx = contextFrom(command);
       const hosts = await withRegistry(ctx, (registry) => registry.list());
-      if (ctx.out.json) return ctx.out.data({ hosts });
+      const now = new Date().toISOString();
+      // Due: `unknown`, or `good` past the `health` cadence (every N hours / N jobs).
+      const due = (h: HostEntry) => healthCheckDue(h.health, now, ctx.loaded().config.health);
+      if (ctx.out.json) return ctx.out.data({ hosts: hosts.map((h) => ({ ...h, healthCheckDue: due(h) })) });
       if (hosts.length === 0) return ctx.out.line('no hosts registered yet (`zfslab host probe` registers this one)');
       ctx.out.line(
         table(
-          hosts.map((h) => hostRow(ctx.out, h)),
-          ['host', 'health', 'capabilities', 'slots', 'goldens', 'probed'],
+          hosts.map((h) => [...hostRow(ctx.out, h), due(h) ? 'due' : '-']),
+          ['host', 'health', 'capabilities', 'slots', 'goldens', 'probed', 'check'],
         ),
       );
     });

@@ -32,3 +32,11 @@ describe('redactStoreUrl', () => {
     expect(redactStoreUrl('sqlite:/srv/results.db')).toBe('sqlite:/srv/results.db');
   });
 });
+
+describe('health cadence', () => {
+  it('takes every N hours and every N jobs, and names a bad value', () => {
+    expect(validateConfig({ health: { everyHours: 24, everyJobs: 50 } }, env({})).config.health).toEqual({ everyHours: 24, everyJobs: 50 });
+    expect(validateConfig({}, env({})).config.health).toEqual({});
+    expect(() => validateConfig({ health: { everyJobs: 0 } }, env({}))).toThrow(/health\.everyJobs/);
+  });
+});

@@ -77,7 +77,8 @@ async function mustRun(vm: ReadyVm, command: string, timeoutMs = 300_000): Promi
 
 async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
   const kernelRelease = (await mustRun(vm, 'uname -r')).trim();
-  const zfsVersion = parseZfsVersion(await mustRun(vm, 'sudo -n modprobe zfs && zfs version'));
+  // As root: bullseye keeps zfs in /sbin, which is not on the test user's PATH.
+  const zfsVersion = parseZfsVersion(await mustRun(vm, "sudo -n sh -c 'modprobe zfs && zfs version'"));
   const kmod = zfsNumericVersion(zfsVersion.kmod);
   // A --zfs-source build is whatever the tree is; the catalog's expectation is for the distro package.
   if (!ctx.zfsSource && !versionMatchesPrefix(kmod, ctx.flavor.expectedZfsVersion)) {

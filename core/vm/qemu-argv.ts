@@ -43,6 +43,12 @@ export function escapeQemuValue(value: string): string {
   return value.replace(/,/g, ',,');
 }
 
+/**
+ * Bumped whenever buildQemuArgv changes the machine's device set: a saved machine state only loads
+ * into the same devices, so this is part of every saved state's key.
+ */
+export const QEMU_DEVICE_MODEL_VERSION = 1;
+
 export function buildQemuArgv(spec: QemuSpec): string[] {
   if (spec.disks.length === 0) throw new Error('a VM needs a root disk');
   const argv = [
@@ -70,6 +76,10 @@ export function buildQemuArgv(spec: QemuSpec): string[] {
     spec.pidFilePath,
     '-device',
     'virtio-rng-pci',
+    // A new generation id on every start, restores included: the guest kernel reseeds its RNG when
+    // it changes, so two clones restored from one saved state do not share random numbers.
+    '-device',
+    'vmgenid,guid=auto',
     '-netdev',
     `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.sshHostPort}-:22`,
     '-device',

@@ -66,6 +66,8 @@ export const ConfigSchema = z.strictObject({
       sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
       /** How long a clone may take from qemu start to SSH (seconds). Default by accelerator: core/vm/timeouts.ts. */
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
+      /** Labels placement matches like proven capabilities (`--require TAG`): `bare-metal`, `multipath`, `internet`, … */
+      tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a tag (a-z 0-9 -)')).default([]),
       /** Opt in: clones restore the golden's saved running machine instead of booting (activities/vm/saved-state.ts). Off by default: a restored TCG guest's clock jumps hours ahead during a test (found 2026-12-03), so runner timeouts fire. */
       instantClones: z.boolean().default(false),
       /** Where clone disks come from: qcow2 overlays of the golden (any host) or zvol clones under `zfsDataset` (a ZFS host). */
@@ -90,6 +92,13 @@ export const ConfigSchema = z.strictObject({
        * as an infrastructure error naming the host, with what finished kept.
        */
       hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
+    })
+    .prefault({}),
+  /** How often a `good` host is health-checked again anyway (core/host/health.ts healthCheckDue); unset: only after a failure. */
+  health: z
+    .strictObject({
+      everyHours: z.number().positive().max(8760).optional(),
+      everyJobs: z.number().int().min(1).max(100_000).optional(),
     })
     .prefault({}),
   /** The results store: `sqlite:/path/results.db` or `postgres://user@host:port/db`; default sqlite:<stateDir>/results.db (storeUrlOf). */
@@ -222,6 +231,29 @@ export function validateConfig(raw: Record<string, unknown>, env: NodeJS.Process
 /** The results store URL: the configured one, else a SQLite file in the state dir. */
 export function storeUrlOf(loaded: LoadedConfig): string {
   return loaded.config.store.url ?? `sqlite:${join(loaded.paths.stateDir, 'results.db')}`;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):\d+$/;
+
+/**
+ * Why this process may not run as a fleet worker with this config, or undefined. A worker whose
+ * Temporal is not the embedded one on this machine serves a fleet: other machines' workers and
+ * CLIs use the same server, so a SQLite file here would split the results across machines.
+ */
+export function fleetStoreProblem(loaded: LoadedConfig): string | undefined {
+  const { config } = loaded;
+  if (config.temporal.embedded || LOOPBACK.test(config.temporal.address)) return undefined;
+  const url = storeUrlOf(loaded);
+  if (!url.startsWith('sqlite:')) return undefined;
+  return (
+    `store.url: got ${JSON.stringify(url)}, expected postgres://…: this worker serves the fleet on Temporal ${config.temporal.address} ` +
+    '(temporal.embedded: false), and a local SQLite file would keep its results apart from every other host; set store.url or ZFSLAB_STORE_URL to the shared PostgreSQL'
+  );
+}
+
+/** A store URL fit to print: the password of a postgres:// URL replaced by `***`. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 
 /** A host id derived from the machine's name: lowercase, safe for a task-queue name. */

@@ -1,5 +1,5 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadConfig, type LoadedConfig } from '../lib/config.js';
+import { fleetStoreProblem, loadConfig, type LoadedConfig } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/log.js';
 
@@ -18,6 +18,12 @@ export function bootWorkerProcess(name: string): { loaded: LoadedConfig; log: Lo
       process.exit(2);
     }
     throw err;
+  }
+  // Refused before anything connects: a fleet worker on a local SQLite file would split the results.
+  const problem = fleetStoreProblem(loaded);
+  if (problem) {
+    process.stderr.write(`zfslab ${name}: ${problem}\n`);
+    process.exit(2);
   }
   const log = createLogger(name, loaded.config.log.level);
   const sdkLog = log.child({ component: 'temporal-sdk' });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { HostActivities } from '../activities/host/index.js';
 import type { HostProbeReport } from '../core/host/probe-report.js';
+import type { HostEntry } from '../core/host/registry.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
 import { parseInput } from './failures.js';
@@ -19,14 +20,16 @@ export type HostProbeInput = z.input<typeof HostProbeInputSchema>;
 export interface HostProbeResult {
   report: HostProbeReport;
   uri: string;
+  /** The host's registry entry after the probe: proven capabilities, facts, health. */
+  host: HostEntry;
 }
 
-const { storeProbeReport } = proxyActivities<CoordinatorActivities>({
+const { storeProbeReport, registerHost } = proxyActivities<CoordinatorActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-/** Probes one lab host on its own queue and stores the report in S3. */
+/** Probes one lab host on its own queue, keeps the report in S3 and registers what it proved in the host registry. */
 export async function hostProbe(rawInput: HostProbeInput): Promise<HostProbeResult> {
   const input = parseInput(HostProbeInputSchema, rawInput);
   upsertSearchAttributes([
@@ -41,6 +44,7 @@ export async function hostProbe(rawInput: HostProbeInput): Promise<HostProbeResu
   });
   const report = await probeHost({ diskBenchmarkSeconds: input.diskBenchmarkSeconds });
   const { uri } = await storeProbeReport(report);
+  const host = await registerHost(report);
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: 'ok' }]);
-  return { report, uri };
+  return { report, uri, host };
 }

@@ -5,3 +5,4 @@ export { targetRun } from './target-run.js';
 export { goldenBuild } from './golden.js';
 export { recipeRun } from './recipe-run.js';
 export { scheduledTestRun } from './scheduled-run.js';
+export { hostHealthCheck } from './health-check.js';

@@ -8,6 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { emptyCounts } from '../core/test-run/chunk-results.js';
@@ -25,6 +26,7 @@ export const runProgressQuery = defineQuery<RunProgressView>(RUN_PROGRESS_QUERY)
 
 /** Opens and closes the run's row in the results store (coordinator activities). */
 const resultsStore = proxyActivities<TestRunActivities>({ startToCloseTimeout: '5m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+const registry = proxyActivities<CoordinatorActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 
 /**
  * One ZTS run over targets (× shards): opens the run in the results store, runs one child workflow
@@ -57,14 +59,16 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
       selection: describeRequest(input.request),
       target: targets.join(','),
       startedAt: new Date().toISOString(),
+      skipped: input.skipped,
     });
   }
-  const { targets: _all, ...common } = input;
+  const { targets: _all, skipped, ...common } = input;
   const settled = await Promise.allSettled(
     view.targets.map(({ target, workflowId }) => executeChild(targetRun, { workflowId, args: [{ ...common, target }] })),
   );
   const results = settled.map((s, i): TargetRunResult => (s.status === 'fulfilled' ? s.value : childFailed(input.hostId, targets[i]!, s.reason)));
   const cancelled = CancellationScope.current().consideredCancelled;
+  if (!input.dryRun) await markInfraFailures(results);
   const outcome = cancelled ? 'cancelled' : runOutcome(results.map((r) => r.outcome));
   view.phase = 'finishing';
   if (!input.dryRun) await CancellationScope.nonCancellable(() => resultsStore.closeZtsRun({ runId, outcome }));
@@ -74,7 +78,25 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
     const reason = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason));
     if (reason) throw reason.reason;
   }
-  return { runId, outcome, dryRun: input.dryRun, targets: results };
+  return { runId, outcome, dryRun: input.dryRun, targets: results, skipped };
+}
+
+/**
+ * A target that ended in an infrastructure error makes its host `unknown` in the registry, so it is
+ * health-checked before new work. Best effort: the run's verdict never waits on the registry.
+ */
+async function markInfraFailures(results: readonly TargetRunResult[]): Promise<void> {
+  const hosts = new Map<string, string>();
+  for (const r of results) if (r.outcome === 'infra-error' && r.hostId) hosts.set(r.hostId, r.error ?? r.totals.infraErrors[0] ?? 'infrastructure error');
+  for (const [hostId, why] of hosts) {
+    try {
+      await CancellationScope.nonCancellable(() =>
+        registry.applyHostHealth({ hostId, event: { kind: 'infra-failure', at: new Date().toISOString(), why: why.slice(0, 500) } }),
+      );
+    } catch {
+      // The registry is not the run's business: a failed update leaves the host as it was.
+    }
+  }
 }
 
 function childFailed(hostId: string, target: string, reason: unknown): TargetRunResult {

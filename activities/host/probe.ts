@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,12 +12,19 @@ import {
   type ProbeSectionName,
   type ProbeSections,
 } from '../../core/host/probe-report.js';
+import { readGoldenManifest } from '../golden/build.js';
 import { withHeartbeats } from '../heartbeat.js';
+import { bootOnce } from '../vm/accel-probe.js';
 import { run } from './exec.js';
 
 export interface ProbeDeps {
   hostId: string;
   imageDir: string;
+  /** Where this host's goldens are (the ztest goldens present go into the registry; a golden's kernel proves KVM). */
+  goldenCacheDir?: string;
+  /** `host.maxVms` and `host.tags`, declared to the registry beside what was measured. */
+  vmSlots?: number;
+  tags?: readonly string[];
 }
 
 export interface ProbeOptions {
@@ -43,7 +50,7 @@ export async function probeHost(deps: ProbeDeps, options: ProbeOptions): Promise
   const collectors: { [K in ProbeSectionName]: Collector<K> } = {
     system: collectSystem,
     disk: (stamp) => collectDisk(stamp, deps.imageDir),
-    kvm: collectKvm,
+    kvm: (stamp) => collectKvm(stamp, deps.goldenCacheDir),
     qemu: collectQemu,
     zfs: collectZfs,
     tools: collectTools,
@@ -68,7 +75,50 @@ export async function probeHost(deps: ProbeDeps, options: ProbeOptions): Promise
     hostId: deps.hostId,
     probedAt: new Date().toISOString(),
     sections: ProbeSectionsSchema.parse(checkpoint),
+    worker: { vmSlots: deps.vmSlots ?? 0, tags: [...(deps.tags ?? [])], goldens: deps.goldenCacheDir ? ztestGoldensIn(deps.goldenCacheDir) : [] },
   });
+}
+
+/** Flavor ids of the published ztest goldens in a golden cache (a dir with a valid manifest). */
+export function ztestGoldensIn(cacheDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir).filter((n) => !n.startsWith('.'));
+  } catch {
+    return [];
+  }
+  const flavors = new Set<string>();
+  for (const name of names) {
+    const manifest = readGoldenManifest(join(cacheDir, name));
+    if (manifest && manifest.lineage === 'ztest') flavors.add(manifest.flavorId);
+  }
+  return [...flavors].sort();
+}
+
+/**
+ * A guest kernel to boot under KVM: a golden's own (what clones will boot), else the host's
+ * (`/boot/vmlinuz-<release>`, readable as root), else none and KVM stays unproven.
+ */
+function guestKernel(cacheDir: string | undefined): string | undefined {
+  if (cacheDir) {
+    try {
+      for (const name of readdirSync(cacheDir).sort()) {
+        const kernel = join(cacheDir, name, 'vmlinuz');
+        if (!name.startsWith('.') && existsSync(kernel)) return kernel;
+      }
+    } catch {
+      // no cache yet
+    }
+  }
+  try {
+    const host = readdirSync('/boot')
+      .filter((n) => n.startsWith('vmlinuz-'))
+      .sort()
+      .at(-1);
+    return host ? join('/boot', host) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function collectSystem(stamp: Stamp): Promise<ProbeSections['system']> {
@@ -122,7 +172,7 @@ async function measureDiskSpeed(stamp: Stamp, imageDir: string, seconds: number)
   return { ...stamp, measured: true, seconds: elapsed, bytesWritten: written, writeMiBPerSecond: written / (1 << 20) / elapsed };
 }
 
-async function collectKvm(stamp: Stamp): Promise<ProbeSections['kvm']> {
+async function collectKvm(stamp: Stamp, goldenCacheDir: string | undefined): Promise<ProbeSections['kvm']> {
   const devicePresent = existsSync('/dev/kvm');
   if (!devicePresent) return { ...stamp, devicePresent, usable: false, reason: '/dev/kvm does not exist' };
   // A device node can exist while the CPU offers no virtualisation: ask qemu to bring up the KVM accelerator.
@@ -131,8 +181,14 @@ async function collectKvm(stamp: Stamp): Promise<ProbeSections['kvm']> {
     timeoutMs: 15_000,
   });
   if (probe.missing) return { ...stamp, devicePresent, usable: false, reason: 'qemu-system-x86_64 is not installed; KVM untested' };
-  if (probe.ok) return { ...stamp, devicePresent, usable: true };
-  return { ...stamp, devicePresent, usable: false, reason: lastLine(probe.stderr) || `qemu exited ${probe.code}` };
+  if (!probe.ok) return { ...stamp, devicePresent, usable: false, reason: lastLine(probe.stderr) || `qemu exited ${probe.code}` };
+  // The accelerator came up; whether a guest runs under it is only known by booting one.
+  const kernel = guestKernel(goldenCacheDir);
+  if (!kernel) return { ...stamp, devicePresent, usable: false, reason: 'KVM initialises but no guest kernel was found to boot; KVM unproven' };
+  const boot = await bootOnce(kernel, 'kvm', 60_000);
+  const guestBoot = { kernel, booted: boot.ok, seconds: boot.seconds, detail: boot.ok ? 'reached the root-fs panic' : boot.detail || 'no root-fs panic' };
+  if (boot.ok) return { ...stamp, devicePresent, usable: true, guestBoot };
+  return { ...stamp, devicePresent, usable: false, reason: `KVM initialises but a guest kernel did not boot under it: ${guestBoot.detail}`, guestBoot };
 }
 
 async function collectQemu(stamp: Stamp): Promise<ProbeSections['qemu']> {

@@ -6,6 +6,7 @@ import { recordRunOutcome } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../../lib/store/store.js';
+import { recordSkippedTargets, type SkippedTarget } from '../../lib/store/skipped-targets.js';
 import { planAndFileTarget, type PlanTargetInput } from './plan.js';
 import { finishZtsTarget, recordZtsChunk, type FinishTargetInput, type RecordChunkInput } from './record.js';
 
@@ -24,6 +25,8 @@ export interface OpenRunInput {
   /** What the user targeted: a flavor id, `native`, or `all`. */
   target: string;
   startedAt: string;
+  /** Flavors `all` left out, kept with the run (`run_skipped_targets`). */
+  skipped?: SkippedTarget[];
 }
 
 /**
@@ -45,6 +48,7 @@ export function createTestRunActivities(deps: TestRunActivityDeps) {
           status: 'running',
         }),
       );
+      if (input.skipped?.length) await validated(() => recordSkippedTargets(deps.store.db, input.runId, input.skipped ?? []));
     },
 
     async planZtsTarget(input: PlanTargetInput): Promise<PlannedTarget> {

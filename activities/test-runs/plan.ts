@@ -5,6 +5,7 @@ import { planTarget } from '../../core/test-run/plan.js';
 import { plannedTarget, type PlannedTarget, type ResolvedTarget } from '../../core/test-run/types.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../../lib/store/store.js';
+import { HostRegistry } from '../../lib/store/host-registry.js';
 import { planningHistory } from './durations.js';
 
 export interface PlanTargetInput {
@@ -47,9 +48,8 @@ export async function planAndFileTarget(
 
 async function fileTarget(store: ResultsStore, input: PlanTargetInput, shardCount: number, now: Date): Promise<void> {
   const { resolved } = input;
-  const known = await store.db.selectFrom('hosts').select('id').where('id', '=', resolved.hostId).executeTakeFirst();
-  // A host's row is the fleet's business (name, capabilities); only make sure it exists.
-  if (!known) await store.upsertHost({ id: resolved.hostId, hostname: resolved.hostId, capabilities: {}, lastSeenAt: now.toISOString() });
+  // A host's row is the registry's (a probe fills it); a run only makes sure the row exists.
+  await new HostRegistry(store.db).ensure(resolved.hostId, now.toISOString());
   await store.upsertFlavor(
     {
       id: resolved.flavorId,

@@ -26,7 +26,8 @@ export type AccelProbe = z.infer<typeof AccelProbeSchema>;
 
 const BOOTED = /Kernel panic - not syncing: VFS: Unable to mount root fs/;
 
-async function bootOnce(kernelPath: string, accel: Accelerator, timeoutMs: number): Promise<{ ok: boolean; seconds: number; detail: string }> {
+/** Boots `kernelPath` once under `accel`; `ok` when the kernel got as far as its root-fs panic. */
+export async function bootOnce(kernelPath: string, accel: Accelerator, timeoutMs: number): Promise<{ ok: boolean; seconds: number; detail: string }> {
   const log = join(tmpdir(), `zfslab-accel-probe-${process.pid}-${accel}.log`);
   rmSync(log, { force: true });
   const started = performance.now();

@@ -22,9 +22,15 @@ export const ProbeSectionsSchema = z.object({
   disk: Section.extend({ imageDir: z.string(), freeBytes: z.number().nonnegative(), totalBytes: z.number().nonnegative() }),
   kvm: Section.extend({
     devicePresent: z.boolean(),
-    /** KVM_GET_API_VERSION answered and KVM_CREATE_VM succeeded. */
+    /**
+     * A guest kernel really booted under KVM (`guestBoot`). Reports older than that check said true
+     * as soon as qemu brought the KVM accelerator up, which is not enough: on some hosts the guest
+     * then stops at its first instructions ("KVM internal error. Suberror: 1").
+     */
     usable: z.boolean(),
     reason: z.string().optional(),
+    /** The boot that proved (or disproved) KVM: a guest kernel with no root disk must reach its root-fs panic. */
+    guestBoot: z.object({ kernel: z.string(), booted: z.boolean(), seconds: z.number().nonnegative(), detail: z.string() }).optional(),
   }),
   qemu: Section.extend({ system: ToolVersion, img: ToolVersion }),
   zfs: Section.extend({
@@ -56,14 +62,25 @@ export const HostProbeReportSchema = z.object({
   hostId: z.string(),
   probedAt: z.string(),
   sections: ProbeSectionsSchema,
+  /** What the host's worker declares beside what it measured: VM slots, config tags, goldens present. */
+  worker: z
+    .object({
+      vmSlots: z.number().int().min(0),
+      tags: z.array(z.string().min(1)),
+      goldens: z.array(z.string().min(1)),
+    })
+    .optional(),
 });
 export type HostProbeReport = z.infer<typeof HostProbeReportSchema>;
 
-/** The capabilities a host advertises to placement, derived from its probe. */
+/**
+ * The capabilities a host advertises to placement: only what its probe proved. `kvm` needs a guest
+ * that booted under KVM, not a device node or an accelerator that initialises.
+ */
 export function capabilitiesOf(report: HostProbeReport): string[] {
   const s = report.sections;
   const caps: string[] = [];
-  if (s.kvm.usable) caps.push('kvm');
+  if (s.kvm.usable && s.kvm.guestBoot?.booted === true) caps.push('kvm');
   if (s.qemu.system.present && s.qemu.img.present) caps.push('qemu');
   if (s.zfs.kmodVersion && s.zfs.zfs.present) caps.push('zfs-storage');
   if (s.tools.debootstrap.present) caps.push('debootstrap');

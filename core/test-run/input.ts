@@ -67,6 +67,8 @@ export const MatrixRunInputSchema = z.strictObject({
     .array(TargetSchema)
     .min(1)
     .refine((t) => new Set(t).size === t.length, 'a target is named twice'),
+  /** Flavors `all` left out because the run's host cannot run them: named in the output and the run's record. */
+  skipped: z.array(z.strictObject({ flavorId: z.string().min(1), reason: z.string().min(1) })).default([]),
 });
 export type MatrixRunInput = z.input<typeof MatrixRunInputSchema>;
 export type MatrixRunSpec = z.output<typeof MatrixRunInputSchema>;

@@ -156,4 +156,6 @@ export interface MatrixRunResult {
   outcome: RunOutcome;
   dryRun: boolean;
   targets: TargetRunResult[];
+  /** Flavors `all` left out (no host could run them), with why. */
+  skipped?: { flavorId: string; reason: string }[];
 }

@@ -7,3 +7,5 @@ export { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
 export * from './types.js';
 export type * from './history.js';
 export type { RunStatus, StoreDatabase } from './schema.js';
+export { HostRegistry, HostRegistrationSchema, UnknownHostError } from './host-registry.js';
+export type { HostRegistration } from './host-registry.js';

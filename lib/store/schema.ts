@@ -37,9 +37,33 @@ export interface FlavorsTable {
 export interface HostsTable {
   id: string;
   hostname: string;
-  /** JSON text: the capabilities the host's worker advertised. */
+  /** JSON text: the capabilities the host's probe proved (a string array; `{}` in rows older than 0007). */
   capabilities: string;
   last_seen_at: string;
+  /** JSON text: CPUs, RAM, VM slots, goldens present, tags (core/host/registry.ts HostFacts). Added by 0007. */
+  facts: ColumnType<string | null, string | null | undefined, string | null>;
+  probed_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** good | unknown | bad | maintenance | retired. Added by 0007. */
+  health_state: ColumnType<string, string | undefined, string>;
+  /** JSON text: the whole HostHealthRecord (core/host/health.ts). Added by 0007. */
+  health: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A flavor a `test all` run left out because no host could run it, and why. Added by 0007. */
+export interface RunSkippedTargetsTable {
+  run_id: string;
+  flavor_id: string;
+  reason: string;
+}
+
+/** Every change of a host's health, with who, why and when. Added by 0007. */
+export interface HostHealthTransitionsTable {
+  host_id: string;
+  at: string;
+  from_state: string;
+  to_state: string;
+  by: string;
+  why: string;
 }
 
 /** What one flavor of one run actually ran on: the versions can differ from today's catalog row. */
@@ -88,6 +112,8 @@ export interface StoreDatabase {
   runs: RunsTable;
   flavors: FlavorsTable;
   hosts: HostsTable;
+  host_health_transitions: HostHealthTransitionsTable;
+  run_skipped_targets: RunSkippedTargetsTable;
   run_flavors: RunFlavorsTable;
   test_results: TestResultsTable;
   artifact_keys: ArtifactKeysTable;

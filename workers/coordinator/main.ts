@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCoordinatorActivities } from '../../activities/coordinator/index.js';
+import { HostRegistry } from '../../lib/store/host-registry.js';
 import { openStore } from '../../lib/store/open.js';
 import { createTestRunActivities } from '../../activities/test-runs/index.js';
 import { storeUrlOf } from '../../lib/config.js';
@@ -32,7 +33,10 @@ runMain(
       ...(existsSync(bundlePath)
         ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: fileURLToPath(new URL('../../workflows/index.js', import.meta.url)) }),
-      activities: { ...createCoordinatorActivities({ artifacts }), ...createTestRunActivities({ store, artifacts, metrics }) },
+      activities: {
+        ...createCoordinatorActivities({ artifacts, registry: new HostRegistry(store.db) }),
+        ...createTestRunActivities({ store, artifacts, metrics }),
+      },
       maxConcurrentActivityTaskExecutions: 8,
     });
     const metricsServer = serveMetrics(metrics.registry, config.metrics.coordinatorPort, log, config.metrics.bindAddress);

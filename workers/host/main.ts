@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultGoldenCacheDir } from '../../activities/golden/paths.js';
 import { createHostActivities } from '../../activities/host/index.js';
 import { HostCapacity } from '../../activities/vm/capacity.js';
 import { runLivenessOf } from '../../activities/vm/run-liveness.js';
@@ -51,6 +52,7 @@ runMain(
     const activities = createHostActivities({
       hostId,
       imageDir: paths.imageDir,
+      registry: { vmSlots: config.host.maxVms, tags: config.host.tags, goldenCacheDir: defaultGoldenCacheDir() },
       zts,
       golden: {},
       vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, storage, instantClones: config.host.instantClones, isRunOpen: runLivenessOf(client, log) },

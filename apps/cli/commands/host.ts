@@ -1,13 +1,22 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import { userInfo } from 'node:os';
+import { healthCheckDue, type HealthEvent, type HealthTransition } from '../../../core/host/health.js';
 import type { HostProbeReport } from '../../../core/host/probe-report.js';
+import type { HostEntry } from '../../../core/host/registry.js';
+import { storeUrlOf } from '../../../lib/config.js';
+import { HostRegistry } from '../../../lib/store/host-registry.js';
+import { openStore } from '../../../lib/store/open.js';
 import { InfraError, rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
+import type { HostHealthCheckResult } from '../../../workflows/health-check.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
-import { contextFrom } from '../context.js';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { EXIT, ExitError } from '../exit.js';
+import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
-import { formatBytes, table, type Output } from '../output.js';
+import { formatBytes, paint, table, type Output } from '../output.js';
 import { commandWaitSpec, waitForWorkflow } from '../wait.js';
 
 const ProbeFlags = z.object({
@@ -19,8 +28,151 @@ const ProbeFlags = z.object({
   diskSeconds: z.coerce.number().min(0).max(600).default(3),
 });
 
+const HealthCheckFlags = z.object({
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)')
+    .optional(),
+  flavor: z.string().min(1).optional(),
+  native: z.boolean().default(false),
+  timeout: z.coerce.number().int().positive().default(3600),
+});
+
+const HostIdArg = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)');
+const ReasonFlags = z.object({ why: z.string().min(1, 'say why (--why TEXT)'), by: z.string().min(1).optional() });
+
+async function withRegistry<T>(ctx: CliContext, work: (registry: HostRegistry) => Promise<T>): Promise<T> {
+  const store = await openStore(storeUrlOf(ctx.loaded()), { logger: ctx.log() });
+  try {
+    return await work(new HostRegistry(store.db));
+  } finally {
+    await store.close();
+  }
+}
+
+function parseHostId(raw: string, what: string): string {
+  const parsed = HostIdArg.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`host ${what}: <host> ${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+/** Who asked, for the health record: `--by`, else `operator:<login>`. */
+function operator(by: string | undefined): string {
+  if (by) return by;
+  try {
+    return `operator:${userInfo().username}`;
+  } catch {
+    return 'operator';
+  }
+}
+
+/** An operator's health event (maintenance, retire, recheck) on one host of the registry. */
+function healthCommand(name: 'maintenance' | 'retire' | 'recheck', description: string): Command {
+  return new Command(name)
+    .description(description)
+    .argument('<host>', 'host id')
+    .requiredOption('--why <text>', 'why (kept with who and when)')
+    .option('--by <who>', 'who asks (default: operator:<login>)')
+    .action(async (rawHost: string, rawFlags: unknown, command: Command) => {
+      const ctx = contextFrom(command);
+      const hostId = parseHostId(rawHost, name);
+      const flags = ReasonFlags.safeParse(rawFlags);
+      if (!flags.success) throw new UsageError(`host ${name}: ${flags.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const event: HealthEvent = { kind: name, at: new Date().toISOString(), by: operator(flags.data.by), why: flags.data.why };
+      const result = await withRegistry(ctx, (registry) => registry.applyHealth(hostId, event));
+      if (ctx.out.json) return ctx.out.data({ hostId, ...result });
+      const t = result.transition;
+      ctx.out.line(t ? `host ${hostId}: ${t.from} → ${t.to} (${t.by}: ${t.why})` : `host ${hostId}: already ${result.record.state}`);
+    });
+}
+
 export function hostCommand(): Command {
-  const host = new Command('host').description('lab hosts: probe what a host can do');
+  const host = new Command('host').description('lab hosts: the fleet registry, health, and probing what a host can do');
+  host
+    .command('list')
+    .description('every host of the fleet registry: health, proven capabilities, VM slots, goldens')
+    .action(async (_opts, command: Command) => {
+      const ctx = contextFrom(command);
+      const hosts = await withRegistry(ctx, (registry) => registry.list());
+      const now = new Date().toISOString();
+      // Due: `unknown`, or `good` past the `health` cadence (every N hours / N jobs).
+      const due = (h: HostEntry) => healthCheckDue(h.health, now, ctx.loaded().config.health);
+      if (ctx.out.json) return ctx.out.data({ hosts: hosts.map((h) => ({ ...h, healthCheckDue: due(h) })) });
+      if (hosts.length === 0) return ctx.out.line('no hosts registered yet (`zfslab host probe` registers this one)');
+      ctx.out.line(
+        table(
+          hosts.map((h) => [...hostRow(ctx.out, h), due(h) ? 'due' : '-']),
+          ['host', 'health', 'capabilities', 'slots', 'goldens', 'probed', 'check'],
+        ),
+      );
+    });
+  host
+    .command('show')
+    .description('one host: facts from its last probe, its health with who/why/when, and its health history')
+    .argument('<host>', 'host id')
+    .action(async (rawHost: string, _opts, command: Command) => {
+      const ctx = contextFrom(command);
+      const hostId = parseHostId(rawHost, 'show');
+      const { entry, transitions, known } = await withRegistry(ctx, async (registry) => ({
+        entry: await registry.get(hostId),
+        transitions: await registry.transitions(hostId),
+        known: (await registry.list()).map((h) => h.hostId),
+      }));
+      if (!entry) throw new UsageError(`host show: no host ${hostId} in the registry (known: ${known.join(', ') || 'none'})`);
+      if (ctx.out.json) return ctx.out.data({ host: entry, transitions });
+      printHostEntry(ctx.out, entry, transitions);
+    });
+  host
+    .command('health-check')
+    .description(
+      'probe a host, boot a clone of one of its goldens and run a ZFS smoke test there (native smoke test without a golden): pass → good, fail → bad',
+    )
+    .option('--host <id>', 'host id (default: this machine)')
+    .option('--flavor <id>', "the golden to boot (default: the first of the host's goldens in the registry)")
+    .option('--native', 'the native smoke test instead of a clone')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds', '3600')
+    .action(async (rawFlags: unknown, command: Command) => {
+      const ctx = contextFrom(command);
+      const parsed = HealthCheckFlags.safeParse(rawFlags);
+      if (!parsed.success) throw new UsageError(`host health-check: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const flags = parsed.data;
+      const loaded = ctx.loaded();
+      const hostId = flags.host ?? resolveHostId(loaded);
+      const catalog = loadCatalog(loaded.config.flavors);
+      const entry = await withRegistry(ctx, (registry) => registry.get(hostId));
+      const flavorId = flags.native ? undefined : (flags.flavor ?? entry?.facts?.goldens.find((g) => catalog.has(g)));
+      if (flavorId !== undefined && !catalog.has(flavorId)) throw new UsageError(`host health-check: --flavor ${flavorId}: not in the catalog`);
+      const client = await connectOrExplain(loaded.config);
+      try {
+        await requireHostWorker(client, loaded.config.temporal.namespace, hostId);
+        const workflowId = `host-health-check-${hostId}-${Date.now()}`;
+        const handle = await client.workflow.start('hostHealthCheck', {
+          taskQueue: loaded.config.temporal.taskQueue,
+          workflowId,
+          args: [{ hostId, ...(flavorId ? { flavor: catalog.get(flavorId) } : {}), hostWaitSeconds: loaded.config.run.hostWaitSeconds }],
+          workflowExecutionTimeout: `${flags.timeout}s`,
+        });
+        const settled = await waitForWorkflow<HostHealthCheckResult>(client, handle, {
+          ...commandWaitSpec(loaded.config, ctx.out, `health check of host ${hostId}`, hostId),
+          timeoutSeconds: flags.timeout + 30,
+        });
+        if ('error' in settled) throw new InfraError(`health check ${workflowId} failed: ${rootCauseMessage(settled.error)}`);
+        const result = settled.value;
+        if (ctx.out.json) return ctx.out.data({ ...result, workflowId, temporalUi: temporalUiUrl(loaded.config, workflowId) });
+        for (const part of result.parts)
+          ctx.out.line(`${part.passed ? paint(ctx.out, 'green', 'pass') : paint(ctx.out, 'red', 'FAIL')}  ${part.name}: ${part.detail}`);
+        const t = result.transition;
+        ctx.out.line(t ? `host ${hostId}: ${t.from} → ${t.to}` : `host ${hostId}: stays ${result.record.state}`);
+        ctx.out.line(`workflow     ${temporalUiUrl(loaded.config, workflowId)}`);
+        // A host that fails its check is an infrastructure problem, not a test failure.
+        if (!result.passed) throw new ExitError(EXIT.infra);
+      } finally {
+        await closeClient(client);
+      }
+    });
+  host.addCommand(healthCommand('maintenance', 'take a host out of placement for maintenance (no new work until `host recheck`)'));
+  host.addCommand(healthCommand('retire', 'retire a host for good (it never gets work again)'));
+  host.addCommand(healthCommand('recheck', 'mark a host `unknown`, so it is health-checked before new work (ends maintenance, retries a `bad` host)'));
   host
     .command('probe')
     .description('inspect a lab host for real (CPU, RAM, disk, KVM, qemu, ZFS, debootstrap, bpftrace) and store the report in S3')
@@ -53,6 +205,7 @@ export function hostCommand(): Command {
         if (ctx.out.json) return ctx.out.data({ ...result, workflowId, temporalUi: temporalUiUrl(loaded.config, workflowId) });
         printProbe(ctx.out, result.report);
         ctx.out.line();
+        ctx.out.line(`registered   ${result.host.hostId}: ${result.host.health.state}; capabilities ${result.host.capabilities.join(', ') || 'none proven'}`);
         ctx.out.line(`report       ${result.uri}`);
         ctx.out.line(`workflow     ${temporalUiUrl(loaded.config, workflowId)}`);
       } finally {
@@ -60,6 +213,45 @@ export function hostCommand(): Command {
       }
     });
   return host;
+}
+
+function hostRow(out: Output, h: HostEntry): string[] {
+  const colour = h.health.state === 'good' ? 'green' : h.health.state === 'bad' ? 'red' : h.health.state === 'retired' ? 'dim' : 'yellow';
+  return [
+    h.hostId,
+    paint(out, colour, h.health.state),
+    h.capabilities.join(',') || '-',
+    String(h.facts?.vmSlots ?? 0),
+    h.facts?.goldens.join(',') || '-',
+    h.probedAt ?? 'never',
+  ];
+}
+
+export function printHostEntry(out: Output, h: HostEntry, transitions: readonly HealthTransition[]): void {
+  const f = h.facts;
+  out.line(
+    table([
+      ['host', h.hostId],
+      ['health', `${h.health.state} since ${h.health.last.at} (${h.health.last.by}: ${h.health.last.why})`],
+      ['last check', h.health.lastCheck ? `${h.health.lastCheck.at}, ${h.health.lastCheck.passed ? 'passed' : 'failed'}` : 'never'],
+      ['capabilities', h.capabilities.join(', ') || 'none proven'],
+      ['accelerator', f?.accelerator ?? 'unknown (never probed)'],
+      ['machine', f ? `${f.hostname}: ${f.cpus} CPUs, ${formatBytes(f.memoryBytes)} RAM, ${f.os}, kernel ${f.kernel}` : 'unknown (never probed)'],
+      ['VM slots', String(f?.vmSlots ?? 0)],
+      ['goldens', f?.goldens.join(', ') || 'none'],
+      ['tags', f?.tags.join(', ') || 'none'],
+      ['probed', h.probedAt ?? 'never'],
+      ['last seen', h.lastSeenAt],
+    ]),
+  );
+  if (transitions.length === 0) return;
+  out.line();
+  out.line(
+    table(
+      transitions.map((t) => [t.at, `${t.from} → ${t.to}`, t.by, t.why]),
+      ['when', 'change', 'who', 'why'],
+    ),
+  );
 }
 
 export function printProbe(out: Output, report: HostProbeReport): void {
@@ -72,7 +264,7 @@ export function printProbe(out: Output, report: HostProbeReport): void {
       ['CPU', `${s.system.cpus} × ${s.system.cpuModel}`],
       ['memory', formatBytes(s.system.memoryBytes)],
       ['image dir', `${s.disk.imageDir}: ${formatBytes(s.disk.freeBytes)} free of ${formatBytes(s.disk.totalBytes)}`],
-      ['KVM', s.kvm.usable ? 'usable' : `not usable (${s.kvm.reason ?? 'unknown'})`],
+      ['KVM', s.kvm.usable ? `usable (a guest kernel booted in ${s.kvm.guestBoot?.seconds ?? '?'} s)` : `not usable (${s.kvm.reason ?? 'unknown'})`],
       ['qemu', `system ${tool(s.qemu.system)}, img ${tool(s.qemu.img)}`],
       ['ZFS', `zfs ${tool(s.zfs.zfs)}, zpool ${tool(s.zfs.zpool)}, module ${s.zfs.kmodVersion ?? 'not loaded'}`],
       [

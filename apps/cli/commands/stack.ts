@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { artifactKeys } from '../../../core/artifact-keys.js';
-import { HostProbeReportSchema, capabilitiesOf, type HostProbeReport } from '../../../core/host/probe-report.js';
+import { HostProbeReportSchema, type HostProbeReport } from '../../../core/host/probe-report.js';
+import type { HostEntry } from '../../../core/host/registry.js';
+import { redactStoreUrl, storeUrlOf, type LoadedConfig } from '../../../lib/config.js';
+import { rootCauseMessage } from '../../../lib/errors.js';
+import { HostRegistry } from '../../../lib/store/host-registry.js';
+import { openStore } from '../../../lib/store/open.js';
 import { hostIdFromQueue, hostTaskQueue } from '../../../core/queues.js';
 import { stackDown, stackHealth, stackUp, stackUrls, type ServiceHealth } from '../../../infra/stack.js';
 import { resolveHostId } from '../../../lib/host-id.js';
@@ -46,7 +51,12 @@ export interface StatusReport {
   services: ServiceHealth[];
   urls: ReturnType<typeof stackUrls>;
   queues: QueuePollers[];
-  hosts: { hostId: string; probe?: HostProbeReport; probeUri?: string; capabilities: string[] }[];
+  /** What this CLI talks to: the fleet's Temporal, results store and S3 (a laptop's CLI names the lab's). */
+  talkingTo: { temporal: string; namespace: string; store: string; s3: string };
+  /** Registry entries (the store's `hosts` table) with the probe report behind each, from S3. */
+  hosts: { hostId: string; entry?: HostEntry; probe?: HostProbeReport; probeUri?: string; capabilities: string[] }[];
+  /** Why the registry could not be read, when it could not. */
+  registryError?: string;
   goldens: GoldenListing[];
 }
 
@@ -61,19 +71,29 @@ export function statusCommand(): Command {
       const temporalUp = services.find((s) => s.name === 'temporal')?.healthy ?? false;
       const minioUp = services.find((s) => s.name === 'minio')?.healthy ?? false;
       const hostIds = new Set<string>([resolveHostId(loaded)]);
-      const report: StatusReport = { services, urls: stackUrls(loaded), queues: [], hosts: [], goldens: await listGoldens(loaded) };
-      let artifacts: ArtifactStore | undefined;
-      if (minioUp || !config.s3.embedded) {
-        artifacts = ArtifactStore.fromConfig(config, { retryForMs: 0 });
+      const report: StatusReport = {
+        services,
+        urls: stackUrls(loaded),
+        talkingTo: talkingTo(loaded),
+        queues: [],
+        hosts: [],
+        goldens: await listGoldens(loaded),
+      };
+      // The registry is the one list of hosts; S3 keeps each probe report behind an entry.
+      const entries = new Map<string, HostEntry>();
+      try {
+        const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
         try {
-          for (const { key } of await artifacts.list('hosts/')) {
-            const id = /^hosts\/([^/]+)\/probe\/latest\.json$/.exec(key)?.[1];
-            if (id) hostIds.add(id);
-          }
-        } catch {
-          // reported through the service table
+          for (const entry of await new HostRegistry(store.db).list()) entries.set(entry.hostId, entry);
+        } finally {
+          await store.close();
         }
+      } catch (err) {
+        report.registryError = rootCauseMessage(err);
       }
+      for (const id of entries.keys()) hostIds.add(id);
+      let artifacts: ArtifactStore | undefined;
+      if (minioUp || !config.s3.embedded) artifacts = ArtifactStore.fromConfig(config, { retryForMs: 0 });
       if (temporalUp) {
         const client = await connectClient(config);
         try {
@@ -86,10 +106,12 @@ export function statusCommand(): Command {
       for (const hostId of hostIds) {
         const text = await artifacts?.getText(artifactKeys.probeLatest(hostId)).catch(() => undefined);
         const parsed = text ? HostProbeReportSchema.safeParse(JSON.parse(text)) : undefined;
+        const entry = entries.get(hostId);
         report.hosts.push({
           hostId,
+          ...(entry ? { entry } : {}),
           ...(parsed?.success ? { probe: parsed.data, probeUri: artifacts?.uri(artifactKeys.probeLatest(hostId)) } : {}),
-          capabilities: parsed?.success ? capabilitiesOf(parsed.data) : [],
+          capabilities: entry?.capabilities ?? [],
         });
       }
       artifacts?.destroy();
@@ -99,7 +121,27 @@ export function statusCommand(): Command {
     });
 }
 
+/** Where this CLI's Temporal, results store and S3 are, as configured (a postgres password is not printed). */
+export function talkingTo(loaded: LoadedConfig): StatusReport['talkingTo'] {
+  const { config } = loaded;
+  return {
+    temporal: config.temporal.address,
+    namespace: config.temporal.namespace,
+    store: redactStoreUrl(storeUrlOf(loaded)),
+    s3: `${config.s3.endpoint}/${config.s3.bucket}`,
+  };
+}
+
 function printStatus(out: ReturnType<typeof contextFrom>['out'], report: StatusReport): void {
+  out.line(paint(out, 'bold', 'talking to'));
+  out.line(
+    table([
+      ['Temporal', `${report.talkingTo.temporal} (namespace ${report.talkingTo.namespace})`],
+      ['results store', report.talkingTo.store],
+      ['artifacts', report.talkingTo.s3],
+    ]),
+  );
+  out.line();
   out.line(paint(out, 'bold', 'services'));
   out.line(
     table(
@@ -124,16 +166,19 @@ function printStatus(out: ReturnType<typeof contextFrom>['out'], report: StatusR
     ),
   );
   out.line();
-  out.line(paint(out, 'bold', 'hosts'));
+  out.line(paint(out, 'bold', 'fleet'));
+  if (report.registryError) out.line(`  ${paint(out, 'red', 'host registry unreadable')}: ${report.registryError}`);
   for (const host of report.hosts) {
+    const health = host.entry ? `${host.entry.health.state} (${host.entry.health.last.by}: ${host.entry.health.last.why})` : 'not registered';
     if (!host.probe) {
-      out.line(`  ${host.hostId}: no probe report yet (run \`zfslab host probe --host ${host.hostId}\`)`);
+      out.line(`  ${host.hostId}: ${health}; no probe report yet (run \`zfslab host probe --host ${host.hostId}\`)`);
       continue;
     }
     const s = host.probe.sections;
     out.line(
-      `  ${host.hostId}: probed ${host.probe.probedAt}; ${s.system.cpus} CPUs, ${formatBytes(s.system.memoryBytes)} RAM, ` +
-        `${formatBytes(s.disk.freeBytes)} free; kernel ${s.system.kernel}; capabilities: ${host.capabilities.join(', ') || 'none'}`,
+      `  ${host.hostId}: ${health}; probed ${host.probe.probedAt}; ${s.system.cpus} CPUs, ${formatBytes(s.system.memoryBytes)} RAM, ` +
+        `${formatBytes(s.disk.freeBytes)} free, ${host.entry?.facts?.vmSlots ?? 0} VM slots; kernel ${s.system.kernel}; ` +
+        `capabilities: ${host.capabilities.join(', ') || 'none proven'}`,
     );
   }
   out.line();

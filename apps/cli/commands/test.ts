@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
+import { HostRegistry } from '../../../lib/store/host-registry.js';
 import { openStore } from '../../../lib/store/open.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
-import { loadCatalog } from '../../../core/catalog/index.js';
+import { loadCatalog, type Catalog } from '../../../core/catalog/index.js';
+import { runnableTargets, type HostEntry } from '../../../core/host/registry.js';
+import { NATIVE_TARGET } from '../../../core/test-run/input.js';
 import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';
 import { newRunId, runWorkflowId, targetWorkflowId } from '../../../core/test-run/ids.js';
 import { MatrixRunInputSchema, suiteOf } from '../../../core/test-run/input.js';
@@ -50,10 +53,12 @@ export function testCommand(): Command {
       const flags = parseTestFlags(ztsFlags);
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
-      const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
+      const catalog = loadCatalog(loaded.config.flavors);
+      const { targets, skipped } = await placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, flags.require ?? []);
       const input = MatrixRunInputSchema.parse({
         runId: newRunId(new Date(), Math.random),
         ...runTemplateFrom(flags, targets, hostId),
+        skipped,
         hostWaitSeconds: loaded.config.run.hostWaitSeconds,
         dryRun: flags.dryRun,
       } satisfies MatrixRunInput);
@@ -65,6 +70,50 @@ export function testCommand(): Command {
         await closeClient(client);
       }
     });
+}
+
+/**
+ * What the host's registry entry says it can run. `all` keeps the flavors it can run and names the
+ * others (no golden and no means to build one, a `--require`d capability missing); named flavors it
+ * cannot run are bad input, said before anything starts.
+ */
+async function placeOnHost(
+  ctx: CliContext,
+  loaded: LoadedConfig,
+  catalog: Catalog,
+  target: string,
+  targets: string[],
+  hostId: string,
+  require: string[],
+): Promise<{ targets: string[]; skipped: { flavorId: string; reason: string }[] }> {
+  const flavorTargets = targets.filter((t) => t !== NATIVE_TARGET);
+  if (flavorTargets.length === 0) return { targets, skipped: [] };
+  const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
+  let entry: HostEntry | undefined;
+  try {
+    entry = await new HostRegistry(store.db).get(hostId);
+  } finally {
+    await store.close();
+  }
+  if (!entry?.facts) {
+    if (require.length > 0)
+      throw new UsageError(`--require ${require.join(',')}: host ${hostId} was never probed, so nothing is proven (\`zfslab host probe --host ${hostId}\`)`);
+    if (target === 'all')
+      process.stderr.write(`host ${hostId} was never probed: running every flavor (\`zfslab host probe\` lets \`all\` skip those it cannot run)\n`);
+    return { targets, skipped: [] };
+  }
+  const placed = runnableTargets(
+    flavorTargets.map((id) => catalog.get(id)),
+    entry,
+    { require },
+  );
+  if (target !== 'all') {
+    if (placed.skipped.length > 0) throw new UsageError(`cannot run here: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
+    return { targets, skipped: [] };
+  }
+  if (placed.targets.length === 0)
+    throw new UsageError(`all: host ${hostId} can run no flavor of the catalog: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
+  return { targets: placed.targets, skipped: placed.skipped };
 }
 
 async function requirePollers(client: Client, loaded: LoadedConfig, hostId: string): Promise<void> {
@@ -121,8 +170,11 @@ async function runTest(
   if (flags.dryRun) {
     if ('error' in followed) throw new InfraError(`planning failed: ${(followed.error as Error).message}`);
     const plan = planJson(followed.value, workflowId);
-    if (ctx.out.json) ctx.out.data(plan);
-    else printPlan(ctx.out, plan, { all: flags.all });
+    if (ctx.out.json) ctx.out.data({ ...plan, skipped: input.skipped });
+    else {
+      printPlan(ctx.out, plan, { all: flags.all });
+      printSkipped(ctx.out, input.skipped);
+    }
     const usage = followed.value.targets.find((t) => t.error?.startsWith('usage: '));
     if (usage) throw new UsageError(usage.error!.slice('usage: '.length));
     if (followed.value.targets.some((t) => !t.plan)) throw new ExitError(EXIT.infra);
@@ -146,13 +198,24 @@ async function runTest(
       view,
       files: { junit: flags.junit, markdown: flags.markdown },
     });
-    if (ctx.out.json) ctx.out.data(json);
-    else printRunResult(ctx.out, json, view, { all: flags.all });
+    if (ctx.out.json) ctx.out.data({ ...json, skipped: input.skipped });
+    else {
+      printRunResult(ctx.out, json, view, { all: flags.all });
+      printSkipped(ctx.out, input.skipped);
+    }
     const code = exitCodeOf(outcome, json.totals.unexpected);
     if (code !== EXIT.ok) throw new ExitError(code);
   } finally {
     await store.close();
   }
+}
+
+/** The flavors `all` left out, after the matrix: each with why no host could run it. */
+function printSkipped(out: CliContext['out'], skipped: readonly { flavorId: string; reason: string }[]): void {
+  if (skipped.length === 0) return;
+  out.line();
+  out.line(`skipped ${skipped.length} flavor${skipped.length === 1 ? '' : 's'} no host can run:`);
+  for (const s of skipped) out.line(`  ${s.flavorId}: ${s.reason}`);
 }
 
 function wasCancelled(err: unknown): boolean {

@@ -104,6 +104,7 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
   const recorded: ChunkCall[] = [];
   const ran: ChunkCall[] = [];
   const closed: string[] = [];
+  const health: { hostId: string; event: { kind: string; why: string } }[] = [];
   const tests = options.shards.reduce((n, c) => n + c, 0);
   const flavorId = `native-${options.hostId}`;
   const host: Activities = {
@@ -168,8 +169,12 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
     async closeZtsRun(input: { outcome: string }) {
       closed.push(input.outcome);
     },
+    async applyHostHealth(input: { hostId: string; event: { kind: string; why: string } }) {
+      health.push(input);
+      return { record: {} };
+    },
   };
-  return { host, coordinator, recorded, ran, closed };
+  return { host, coordinator, recorded, ran, closed, health };
 }
 
 function matrixInput(hostId: string, extra: Partial<MatrixRunInput> = {}): MatrixRunInput {
@@ -280,6 +285,8 @@ describe('a host that never polls', () => {
     expect(errors).toContain('shard 1: stopped, 2 chunk(s) not run');
     expect(Date.now() - startedAt).toBeLessThan(3 * 2 * 1000 + 15_000);
     expect(mocks.closed).toEqual(['infra-error']);
+    // The host goes `unknown` in the registry, once, with why.
+    expect(mocks.health.map((h) => [h.hostId, h.event.kind])).toEqual([[hostId, 'infra-failure']]);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStoreUrl } from '../../../lib/store/index.js';
 import { UsageError } from '../../../lib/errors.js';
 import { sqliteEngine } from '../../support/store/engines.js';
+import { hostRegistrySuite } from '../../support/store/host-registry-suite.js';
 import { resultsStoreSuite } from '../../support/store/results-store-suite.js';
 
 describe('parseStoreUrl', () => {
@@ -16,3 +17,4 @@ describe('parseStoreUrl', () => {
 
 // The same suite runs on PostgreSQL in test/integration/store/postgres-store.test.ts.
 resultsStoreSuite(sqliteEngine());
+hostRegistrySuite(sqliteEngine());

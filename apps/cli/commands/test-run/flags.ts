@@ -34,6 +34,8 @@ export const TestFlagsSchema = z
     shards: z.coerce.number().int().min(1).max(64).default(1),
     chunkSize: z.coerce.number().int().min(1).max(100_000).default(50),
     host: HostIdSchema.optional(),
+    /** Capabilities the run's host must have proven (`kvm`) or carry as tags: `--require kvm,multipath`. */
+    require: list.optional(),
     baseline: z
       .string()
       .regex(/^\d+\.\d+(\.\d+)?$/, 'an OpenZFS version like 2.3 or 2.3.2')
@@ -134,6 +136,7 @@ export function addRunOptions(command: Command): Command {
     .option('--shards <n>', 'split over n shards, balanced by historical durations', '1')
     .option('--chunk-size <n>', 'tests per chunk (the unit of retry)', '50')
     .option('--host <id>', 'the lab host to run on (default: this machine)')
+    .option('--require <caps>', 'capabilities the host must have proven (kvm, zfs-storage, …) or carry as tags, comma-separated')
     .option('--baseline <version>', 'classify against the known/flaky baseline of this OpenZFS version')
     .option('--heartbeat-timeout <seconds>', 'retry a chunk whose worker went silent this long', '10');
 }

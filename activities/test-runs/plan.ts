@@ -3,9 +3,18 @@ import { NATIVE_TARGET } from '../../core/test-run/input.js';
 import { runKeys } from '../../core/test-run/keys.js';
 import { planTarget } from '../../core/test-run/plan.js';
 import { plannedTarget, type PlannedTarget, type ResolvedTarget } from '../../core/test-run/types.js';
+import { applyTimeouts, DEFAULT_TIMEOUT_POLICY } from '../../core/test-run/timeouts.js';
+import type { TimeoutBasis } from '../../core/test-run/timeouts.js';
+import type { Logger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../../lib/store/store.js';
-import { planningHistory } from './durations.js';
+import { planningHistory, shippedHistory, storedSamples } from './durations.js';
+
+function countBases(bases: readonly TimeoutBasis[]): Record<TimeoutBasis, number> {
+  const counts: Record<TimeoutBasis, number> = { own: 0, reference: 0, runfile: 0 };
+  for (const basis of bases) counts[basis] += 1;
+  return counts;
+}
 
 export interface PlanTargetInput {
   runId: string;
@@ -23,12 +32,19 @@ export interface PlanTargetInput {
  */
 export async function planAndFileTarget(
   input: PlanTargetInput,
-  deps: { store: ResultsStore | undefined; artifacts: ArtifactStore | undefined; now: () => Date },
+  deps: { store: ResultsStore | undefined; artifacts: ArtifactStore | undefined; now: () => Date; log?: Logger },
 ): Promise<PlannedTarget> {
   const { resolved } = input;
   const { history, source } = await planningHistory(deps.store, resolved.flavorId);
   const parallel = resolved.target !== NATIVE_TARGET;
-  const plan = planTarget(parseRunfile(resolved.runfileText, `${resolved.flavorId}.run`), history, {
+  const policy = DEFAULT_TIMEOUT_POLICY[resolved.speedClass ?? 'kvm'];
+  const own = deps.store ? await storedSamples(deps.store, resolved.flavorId) : {};
+  const timed = applyTimeouts(parseRunfile(resolved.runfileText, `${resolved.flavorId}.run`), { own, reference: shippedHistory() }, policy);
+  deps.log?.info(
+    { flavorId: resolved.flavorId, speedClass: resolved.speedClass ?? 'kvm', bases: countBases(timed.tests.map((t) => t.basis)) },
+    'per-test timeouts written into the runfile',
+  );
+  const plan = planTarget(timed.doc, history, {
     shardCount: input.shards,
     chunkSize: input.chunkSize,
     parallel,

@@ -1,3 +1,4 @@
+import type { RunfileDocument } from '../../core/runfile/document.js';
 import { parseRunfile } from '../../core/runfile/parse.js';
 import { NATIVE_TARGET } from '../../core/test-run/input.js';
 import { runKeys } from '../../core/test-run/keys.js';
@@ -37,14 +38,10 @@ export async function planAndFileTarget(
   const { resolved } = input;
   const { history, source } = await planningHistory(deps.store, resolved.flavorId);
   const parallel = resolved.target !== NATIVE_TARGET;
-  const policy = DEFAULT_TIMEOUT_POLICY[resolved.speedClass ?? 'kvm'];
-  const own = deps.store ? await storedSamples(deps.store, resolved.flavorId) : {};
-  const timed = applyTimeouts(parseRunfile(resolved.runfileText, `${resolved.flavorId}.run`), { own, reference: shippedHistory() }, policy);
-  deps.log?.info(
-    { flavorId: resolved.flavorId, speedClass: resolved.speedClass ?? 'kvm', bases: countBases(timed.tests.map((t) => t.basis)) },
-    'per-test timeouts written into the runfile',
-  );
-  const plan = planTarget(timed.doc, history, {
+  const selected = parseRunfile(resolved.runfileText, `${resolved.flavorId}.run`);
+  // A runfile the user wrote keeps the timeouts the user chose.
+  const runfile = resolved.runfileGenerated ? await withHostTimeouts(selected, resolved, deps) : selected;
+  const plan = planTarget(runfile, history, {
     shardCount: input.shards,
     chunkSize: input.chunkSize,
     parallel,
@@ -59,6 +56,18 @@ export async function planAndFileTarget(
   }
   if (!input.dryRun && deps.store) await fileTarget(deps.store, input, plan.shards.length, deps.now());
   return plannedTarget(plan, { historySource: source, parallel, runfileKey: (index) => runfileKeys.get(index) });
+}
+
+async function withHostTimeouts(
+  doc: RunfileDocument,
+  resolved: ResolvedTarget,
+  deps: { store: ResultsStore | undefined; log?: Logger },
+): Promise<RunfileDocument> {
+  const speedClass = resolved.speedClass ?? 'kvm';
+  const own = deps.store ? await storedSamples(deps.store, resolved.flavorId) : {};
+  const timed = applyTimeouts(doc, { own, reference: shippedHistory() }, DEFAULT_TIMEOUT_POLICY[speedClass]);
+  deps.log?.info({ flavorId: resolved.flavorId, speedClass, bases: countBases(timed.tests.map((t) => t.basis)) }, 'per-test timeouts written into the runfile');
+  return timed.doc;
 }
 
 async function fileTarget(store: ResultsStore, input: PlanTargetInput, shardCount: number, now: Date): Promise<void> {

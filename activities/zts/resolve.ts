@@ -58,7 +58,18 @@ export async function resolveTarget(input: ResolveTargetInput, deps: ResolveDeps
   deps.log.info({ target: input.target, flavorId, selectedTests, source: runfileSource }, 'target resolved');
   // A clone runs under KVM where this host can, else under TCG (activities/vm/accel-probe.ts); the native host is real hardware.
   const speedClass = input.target === NATIVE_TARGET || kvmDeviceUsable() ? 'kvm' : 'tcg';
-  return { target: input.target, flavorId, hostId: input.hostId, flavor, runfileText, testDir, runfileSource, selectedTests, speedClass };
+  return {
+    target: input.target,
+    flavorId,
+    hostId: input.hostId,
+    flavor,
+    runfileText,
+    testDir,
+    runfileSource,
+    selectedTests,
+    speedClass,
+    runfileGenerated: input.request.kind !== 'runfile',
+  };
 }
 
 async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Promise<{ suite: SuiteLocation; flavor: FlavorMeta }> {

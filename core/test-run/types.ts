@@ -29,6 +29,8 @@ export interface ResolvedTarget {
   selectedTests: number;
   /** How fast the target runs tests: the timeout rule's defaults (core/test-run/timeouts.ts). Absent: as fast as KVM. */
   speedClass?: SpeedClass | undefined;
+  /** The runfile was cut from the suite's own (a selection), not given by the user: its timeouts may be replaced. */
+  runfileGenerated?: boolean | undefined;
 }
 
 export interface PlannedShard {

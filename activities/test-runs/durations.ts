@@ -49,3 +49,24 @@ export async function planningHistory(store: ResultsStore | undefined, flavorId:
     source: count > 0 ? `${SHIPPED_LABEL} + ${count} scripts from our runs of ${flavorId}` : SHIPPED_LABEL,
   };
 }
+
+/**
+ * Every recorded running time of each script of one flavor that ended on its own (PASS, FAIL, SKIP:
+ * a KILLED script's time is its old timeout, not its duration), for the timeout rule (core/test-run/timeouts.ts).
+ */
+export async function storedSamples(store: ResultsStore, flavorId: string): Promise<Record<string, number[]>> {
+  const rows = await store.db
+    .selectFrom('test_results')
+    .select(['test_id', 'duration_seconds'])
+    .where('flavor_id', '=', flavorId)
+    .where('infra_error', 'is', null)
+    .where('kind', '!=', 'failsafe')
+    .where('outcome', 'in', ['PASS', 'FAIL', 'SKIP'])
+    .execute();
+  const samples: Record<string, number[]> = {};
+  for (const row of rows) {
+    const seconds = Number(row.duration_seconds);
+    if (Number.isFinite(seconds)) (samples[row.test_id] ??= []).push(seconds);
+  }
+  return samples;
+}

@@ -12,6 +12,7 @@ import type { RunRequest } from '../../core/test-run/input.js';
 import type { ResolvedTarget } from '../../core/test-run/types.js';
 import { UsageError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { kvmDeviceUsable } from '../vm/accel-probe.js';
 import { nativeFlavorMeta } from './host-facts.js';
 import { flavorSuite, nativeSuite } from './suite-location.js';
 import type { SuiteLocation } from './suite-location.js';
@@ -55,7 +56,20 @@ export async function resolveTarget(input: ResolveTargetInput, deps: ResolveDeps
   const selectedTests = listTests(parseRunfile(runfileText)).length;
   if (selectedTests === 0) throw new UsageError(`the selection holds no test (${runfileSource})`);
   deps.log.info({ target: input.target, flavorId, selectedTests, source: runfileSource }, 'target resolved');
-  return { target: input.target, flavorId, hostId: input.hostId, flavor, runfileText, testDir, runfileSource, selectedTests };
+  // A clone runs under KVM where this host can, else under TCG (activities/vm/accel-probe.ts); the native host is real hardware.
+  const speedClass = input.target === NATIVE_TARGET || kvmDeviceUsable() ? 'kvm' : 'tcg';
+  return {
+    target: input.target,
+    flavorId,
+    hostId: input.hostId,
+    flavor,
+    runfileText,
+    testDir,
+    runfileSource,
+    selectedTests,
+    speedClass,
+    runfileGenerated: input.request.kind !== 'runfile',
+  };
 }
 
 async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Promise<{ suite: SuiteLocation; flavor: FlavorMeta }> {

@@ -1,3 +1,4 @@
+import type { SpeedClass } from './timeouts.js';
 import type { FlavorMeta } from '../matrix/matrix.js';
 import type { Classification } from '../results/types.js';
 import type { CostBasis } from '../shard/cost.js';
@@ -26,6 +27,10 @@ export interface ResolvedTarget {
   /** Where the runfiles came from (installed suite, unpacked Debian package …), for people. */
   runfileSource: string;
   selectedTests: number;
+  /** How fast the target runs tests: the timeout rule's defaults (core/test-run/timeouts.ts). Absent: as fast as KVM. */
+  speedClass?: SpeedClass | undefined;
+  /** The runfile was cut from the suite's own (a selection), not given by the user: its timeouts may be replaced. */
+  runfileGenerated?: boolean | undefined;
 }
 
 export interface PlannedShard {

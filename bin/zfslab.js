@@ -25,8 +25,7 @@ if (major < 24) {
       // Die of the same signal, as a shell expects: without our handler, which would swallow it.
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
-    }
-    else process.exit(code ?? 1);
+    } else process.exit(code ?? 1);
   });
 } else {
   const entry = new URL('../dist/apps/cli/main.js', import.meta.url);

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Every top-level folder of ours that code can import from. */
-const LAYERS = ['activities', 'apps', 'bench', 'bin', 'core', 'infra', 'lib', 'test', 'workers', 'workflows'];
+const LAYERS = ['activities', 'apps', 'bench', 'bin', 'core', 'dashboards', 'infra', 'lib', 'test', 'workers', 'workflows'];
 
 function everyLayerBut(...allowed) {
   return LAYERS.filter((layer) => !allowed.includes(layer));
@@ -81,6 +81,15 @@ export default tseslint.config(
           selector: 'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(parse|parseAsync)$/]',
           message: 'workflows/ validate through parseInput (workflows/failures.ts): a bare .parse throws a ZodError, which fails the workflow task forever',
         },
+      ],
+    },
+  },
+  {
+    files: ['dashboards/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [layerPattern(everyLayerBut('core', 'dashboards'), 'dashboards/ are data built from code: they import core/ and the Grafana SDK only')] },
       ],
     },
   },

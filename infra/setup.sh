@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything a fresh clone needs, idempotent and quick when already done:
 #   1. the Debian packages listed in infra/host-packages.txt (root; apt-get update only when one is missing)
-#   2. node modules (npm ci, only when package-lock.json changed since the last install)
+#   2. Node.js 24 (infra/node-runtime.sh: a pinned one into .tools/ where the machine's is older), and
+#      node modules (npm ci, only when package-lock.json or the Node version changed since the last install)
 #   3. the TypeScript build and the prebuilt workflow bundle
 #   4. the pinned Temporal CLI and MinIO, built with `go install` into .tools/ (skipped when present)
 set -euo pipefail
@@ -24,10 +25,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! cmp -s package-lock.json node_modules/.zfslab-installed-lock 2>/dev/null; then
+# shellcheck source=infra/node-runtime.sh
+. infra/node-runtime.sh
+log "node $(node --version) ($(command -v node))"
+
+# The install is for one lock file and one Node ABI (better-sqlite3 is built for it).
+installed_marker() { printf 'node-modules %s\n' "$(node -p process.versions.modules)"; cat package-lock.json; }
+if ! installed_marker | cmp -s - node_modules/.zfslab-installed-lock 2>/dev/null; then
   log "npm ci"
   npm ci --no-audit --no-fund --prefer-offline
-  cp package-lock.json node_modules/.zfslab-installed-lock
+  installed_marker > node_modules/.zfslab-installed-lock
 fi
 
 log "build"

@@ -66,6 +66,19 @@ export const ConfigSchema = z.strictObject({
       sweepIntervalSeconds: z.number().int().min(0).max(86_400).default(600),
       /** How long a clone may take from qemu start to SSH (seconds). Default by accelerator: core/vm/timeouts.ts. */
       bootTimeoutSeconds: z.number().int().min(10).max(7_200).optional(),
+      /** Opt in: clones restore the golden's saved running machine instead of booting (activities/vm/saved-state.ts). Off by default: a restored TCG guest's clock jumps hours ahead during a test (found 2026-12-03), so runner timeouts fire. */
+      instantClones: z.boolean().default(false),
+      /** Where clone disks come from: qcow2 overlays of the golden (any host) or zvol clones under `zfsDataset` (a ZFS host). */
+      storage: z.enum(['qcow2', 'zfs']).default('qcow2'),
+      /** With `storage: zfs`: the existing dataset zfslab keeps its goldens and clones under, e.g. `tank/zfslab`. */
+      zfsDataset: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/, 'a ZFS dataset name (pool/path, no snapshot)')
+        .optional(),
+    })
+    .refine((host) => host.storage !== 'zfs' || host.zfsDataset !== undefined, {
+      path: ['zfsDataset'],
+      message: 'a ZFS dataset (e.g. tank/zfslab): host.storage is zfs',
     })
     .prefault({}),
   /** How runs end. */
@@ -83,8 +96,14 @@ export const ConfigSchema = z.strictObject({
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
   flavors: z.array(FlavorSchema).default([]),
-  /** Prometheus /metrics endpoints on 127.0.0.1; 0 turns one off. */
-  metrics: z.strictObject({ coordinatorPort: port.or(z.literal(0)).default(9464), hostPort: port.or(z.literal(0)).default(9465) }).prefault({}),
+  /** Prometheus /metrics endpoints; 0 turns one off. Loopback unless a Prometheus elsewhere scrapes them (0.0.0.0). */
+  metrics: z
+    .strictObject({
+      coordinatorPort: port.or(z.literal(0)).default(9464),
+      hostPort: port.or(z.literal(0)).default(9465),
+      bindAddress: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -105,10 +124,14 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_S3_SECRET_ACCESS_KEY: { path: ['s3', 'secretAccessKey'], type: 'string' },
   ZFSLAB_S3_BUCKET: { path: ['s3', 'bucket'], type: 'string' },
   ZFSLAB_S3_EMBEDDED: { path: ['s3', 'embedded'], type: 'boolean' },
+  ZFSLAB_HOST_INSTANT_CLONES: { path: ['host', 'instantClones'], type: 'boolean' },
   ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
+  ZFSLAB_HOST_STORAGE: { path: ['host', 'storage'], type: 'string' },
+  ZFSLAB_HOST_ZFS_DATASET: { path: ['host', 'zfsDataset'], type: 'string' },
   ZFSLAB_METRICS_COORDINATOR_PORT: { path: ['metrics', 'coordinatorPort'], type: 'number' },
   ZFSLAB_METRICS_HOST_PORT: { path: ['metrics', 'hostPort'], type: 'number' },
+  ZFSLAB_METRICS_BIND_ADDRESS: { path: ['metrics', 'bindAddress'], type: 'string' },
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
   ZFSLAB_RUN_HOST_WAIT_SECONDS: { path: ['run', 'hostWaitSeconds'], type: 'number' },
 };

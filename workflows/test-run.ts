@@ -23,7 +23,8 @@ import { targetRun } from './target-run.js';
 
 export const runProgressQuery = defineQuery<RunProgressView>(RUN_PROGRESS_QUERY);
 
-const books = proxyActivities<TestRunActivities>({ startToCloseTimeout: '5m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+/** Opens and closes the run's row in the results store (coordinator activities). */
+const resultsStore = proxyActivities<TestRunActivities>({ startToCloseTimeout: '5m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
 /**
  * One ZTS run over targets (× shards): opens the run in the results store, runs one child workflow
@@ -50,7 +51,7 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
   setHandler(runProgressQuery, () => view);
 
   if (!input.dryRun) {
-    await books.openZtsRun({
+    await resultsStore.openZtsRun({
       runId,
       workflowId: workflowInfo().workflowId,
       selection: describeRequest(input.request),
@@ -66,7 +67,7 @@ export async function matrixRun(rawInput: MatrixRunInput): Promise<MatrixRunResu
   const cancelled = CancellationScope.current().consideredCancelled;
   const outcome = cancelled ? 'cancelled' : runOutcome(results.map((r) => r.outcome));
   view.phase = 'finishing';
-  if (!input.dryRun) await CancellationScope.nonCancellable(() => books.closeZtsRun({ runId, outcome }));
+  if (!input.dryRun) await CancellationScope.nonCancellable(() => resultsStore.closeZtsRun({ runId, outcome }));
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
   view.phase = 'done';
   if (cancelled) {

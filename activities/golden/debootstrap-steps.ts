@@ -47,7 +47,7 @@ export async function stepKernel(ctx: StepContext): Promise<StepData> {
   writeFileSync(join(ctx.paths.rootfs, 'etc/apt/sources.list'), lines.join('\n') + '\n');
   await withChroot(ctx.paths.rootfs, ctx.log, async (run) => {
     await run('dpkg --configure -a; apt-get update', ctx.runOptions);
-    await aptInstall(ctx, run, b.kernelPackages, true);
+    await aptInstall(ctx, run, b.kernelPackages, b.kernelFrom !== 'suite');
   });
   return { kernelRelease: guestKernelRelease(ctx.paths.rootfs) };
 }

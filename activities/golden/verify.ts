@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { PROVISIONED_MARKER } from '../../core/vm/cloud-init.js';
 import { parsePackageList, parseZfsVersion, versionMatchesPrefix, zfsNumericVersion } from '../../core/vm/manifest.js';
 import { BOOT_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
-import { probeAccelerator } from '../vm/accel-probe.js';
 import type { GoldenRef } from '../vm/golden-ref.js';
 import { withClone } from '../vm/lifecycle.js';
 import { sweepOrphanClones } from '../vm/sweeper.js';
-import { Qcow2Storage } from '../vm/qcow2-storage.js';
-import { QemuHypervisor } from '../vm/qemu-hypervisor.js';
+import { createStorage } from '../vm/select-storage.js';
+import { hypervisorForKernel, type Hypervisor } from '../vm/hypervisor.js';
 import type { ReadyVm } from '../vm/lifecycle.js';
 import { readCheckpoint } from './checkpoint.js';
 import type { StepContext, StepData } from './step-context.js';
@@ -38,10 +37,8 @@ export async function stepVerify(ctx: StepContext): Promise<StepData> {
 }
 
 /** Picks KVM or TCG by booting the golden's kernel (TCG when the image boots its own bootloader). */
-export async function chooseHypervisor(ctx: StepContext, kernelPath: string | undefined): Promise<QemuHypervisor> {
-  if (!kernelPath) return new QemuHypervisor({ accel: 'tcg', log: ctx.log });
-  const probe = await probeAccelerator({ kernelPath, cacheFile: join(ctx.paths.buildDir, 'accel-probe.json'), log: ctx.log });
-  return new QemuHypervisor({ accel: probe.chosen, log: ctx.log });
+export function chooseHypervisor(ctx: StepContext, kernelPath: string | undefined): Promise<Hypervisor> {
+  return hypervisorForKernel(kernelPath, { probeCacheFile: join(ctx.paths.buildDir, 'accel-probe.json'), log: ctx.log });
 }
 
 /** Boots an overlay of the golden-to-be and records its readings plus how it boots and is reached. */
@@ -49,12 +46,13 @@ export async function verifyGolden(ctx: StepContext, golden: GoldenRef): Promise
   const hypervisor = await chooseHypervisor(ctx, golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : undefined);
   const cloneRoot = join(ctx.paths.buildDir, 'verify');
   // A retried verify (worker died mid-boot) first ends the VM and clone the dead attempt left.
-  await sweepOrphanClones({ cloneRoot, storages: [new Qcow2Storage()], hypervisor, isRunOpen: async () => false, minAgeMs: 0, log: ctx.log });
+  // Always a qcow2 overlay, whatever host.storage says: the golden-to-be is not published (nor imported into ZFS) yet.
+  await sweepOrphanClones({ cloneRoot, storages: [createStorage()], hypervisor, isRunOpen: async () => false, minAgeMs: 0, log: ctx.log });
   const readings = await withClone(
     {
       runId: `golden-verify-${ctx.name}`,
       golden,
-      storage: new Qcow2Storage(),
+      storage: createStorage(),
       hypervisor,
       cloneRoot,
       cpus: 2,
@@ -80,7 +78,8 @@ async function mustRun(vm: ReadyVm, command: string, timeoutMs = 300_000): Promi
 
 async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
   const kernelRelease = (await mustRun(vm, 'uname -r')).trim();
-  const zfsVersion = parseZfsVersion(await mustRun(vm, 'sudo -n modprobe zfs && zfs version'));
+  // As root: bullseye keeps zfs in /sbin, which is not on the test user's PATH.
+  const zfsVersion = parseZfsVersion(await mustRun(vm, "sudo -n sh -c 'modprobe zfs && zfs version'"));
   const kmod = zfsNumericVersion(zfsVersion.kmod);
   // A --zfs-source build is whatever the tree is; the catalog's expectation is for the distro package.
   if (!ctx.zfsSource && !versionMatchesPrefix(kmod, ctx.flavor.expectedZfsVersion)) {

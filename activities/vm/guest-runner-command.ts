@@ -1,10 +1,12 @@
-import { ZTS_SCRIPT } from './run-zts.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
+import type { RunnerInvocation } from '../zts/runner-target.js';
+
+/** Where the zfs-test package installs zfs-tests.sh in every golden. */
+export const ZTS_SCRIPT = '/usr/share/zfs/zfs-tests.sh';
 
 /**
- * The chunk code (activities/zts/run-chunk.ts) starts test-runner.py directly:
- *   [python, <runner>, -c <runfile>, -i <testDir>, -o <outputBase>, (-T <tags>)]
- * A guest cannot run that as is: the tests need what zfs-tests.sh sets up around the runner (STF_*
+ * The chunk code (activities/zts/run-chunk.ts) plans one test-runner.py run (RunnerInvocation); on
+ * this host that is test-runner.py itself. A guest cannot run it that way: the tests need what zfs-tests.sh sets up around the runner (STF_*
  * variables, the constrained PATH, DISKS, refusing root, `sudo -E` for the tests). So in a VM clone the
  * same request becomes `zfs-tests.sh -v -r <runfile> (-T <tags>)` as the test user: zfs-tests.sh runs
  * the same runner on the same runfile (whose `outputdir` the chunk code already set to `-o`), and the
@@ -27,8 +29,8 @@ export interface GuestRunnerPlan {
   tags: string[];
 }
 
-export class UnsupportedRunnerArgv extends Error {
-  override name = 'UnsupportedRunnerArgv';
+export class UnsupportedRunnerEnv extends Error {
+  override name = 'UnsupportedRunnerEnv';
 }
 
 /** test-runner.py's BASEDIR: where it makes the run's dir when not given `-o`. */
@@ -38,31 +40,16 @@ export const RUNNER_DEFAULT_BASE = '/var/tmp/test_results';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function guestRunnerPlan(
-  argv: readonly string[],
+  invocation: RunnerInvocation,
   options: { disks: readonly string[]; env?: Record<string, string>; zfsTestsScript?: string },
 ): GuestRunnerPlan {
-  const [, runner, ...rest] = argv;
-  if (!runner || !/test-runner(\.py)?$/.test(runner)) {
-    throw new UnsupportedRunnerArgv(`a VM target runs test-runner.py only (through zfs-tests.sh); got ${JSON.stringify(argv.slice(0, 2))}`);
-  }
-  const flags = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const flag = rest[i]!;
-    const value = rest[i + 1];
-    if (!['-c', '-i', '-o', '-T'].includes(flag)) throw new UnsupportedRunnerArgv(`test-runner flag ${flag} has no zfs-tests.sh equivalent in a VM target`);
-    if (value === undefined) throw new UnsupportedRunnerArgv(`test-runner flag ${flag} without a value`);
-    flags.set(flag, value);
-  }
-  const runfile = flags.get('-c');
-  const outputBase = flags.get('-o');
-  if (!runfile || !outputBase) throw new UnsupportedRunnerArgv('test-runner argv without -c <runfile> or -o <outputBase>');
-  const tags = flags.get('-T')?.split(',').filter(Boolean) ?? [];
-
+  const { runfile, outputBase } = invocation;
+  const tags = [...invocation.tags];
   const env: Record<string, string> = { ...options.env };
-  // zfs-tests.sh's DISKS: the clone's extra virtio disks (as run-zts.ts does).
+  // zfs-tests.sh's DISKS: the clone's extra virtio disks.
   if (options.disks.length > 0) env.DISKS = options.disks.join(' ');
   const assignments = Object.entries(env).map(([name, value]) => {
-    if (!ENV_NAME.test(name)) throw new UnsupportedRunnerArgv(`not an environment variable name: ${name}`);
+    if (!ENV_NAME.test(name)) throw new UnsupportedRunnerEnv(`not an environment variable name: ${name}`);
     return `${name}=${shellQuote(value)}`;
   });
   const args = ['-v', '-r', runfile, ...(tags.length > 0 ? ['-T', tags.join(',')] : [])];

@@ -8,11 +8,11 @@ import { InfraError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import { withHeartbeats } from '../heartbeat.js';
-import { probeAccelerator } from './accel-probe.js';
 import { HostCapacity } from './capacity.js';
 import { loadGoldenRef, type GoldenRef } from './golden-ref.js';
 import { GuestCrash, withClone, type CloneOptions } from './lifecycle.js';
-import { Qcow2Storage } from './qcow2-storage.js';
+import { createStorage } from './select-storage.js';
+import { hypervisorResolver } from './hypervisor.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { runRecipe, type RecipeRunResult } from './run-recipe.js';
 import { runZtsInVm, type ZtsRunOutcome, type ZtsRunRequest } from './run-zts.js';
@@ -40,6 +40,8 @@ export interface VmActivityDeps {
   /** For the sweeper: is this run still open (its workflow running)? */
   isRunOpen?: (runId: string) => Promise<boolean>;
   bootTimeoutMs?: number;
+  /** Restore clones from the golden's saved running machine (default false). */
+  instantClones?: boolean;
 }
 
 export interface CloneRunInfo {
@@ -73,23 +75,9 @@ export function createVmActivities(deps: VmActivityDeps) {
   const log = createLogger('vm');
   const cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
   const cloneRoot = deps.cloneRoot ?? defaultCloneDir();
-  const storage = deps.storage ?? new Qcow2Storage();
+  const storage = deps.storage ?? createStorage();
   const capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
-  const hypervisors = new Map<string, Promise<QemuHypervisor>>();
-
-  const hypervisorFor = (golden: GoldenRef): Promise<QemuHypervisor> => {
-    const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
-    let h = hypervisors.get(kernel);
-    if (!h) {
-      h = (
-        kernel
-          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(cacheDir, 'accel-probe.json'), log }).then((p) => p.chosen)
-          : Promise.resolve('tcg' as const)
-      ).then((accel) => new QemuHypervisor({ accel, log }));
-      hypervisors.set(kernel, h);
-    }
-    return h;
-  };
+  const hypervisorFor = hypervisorResolver(cacheDir, log);
 
   async function inClone<T>(
     runId: string,
@@ -110,6 +98,7 @@ export function createVmActivities(deps: VmActivityDeps) {
       cloneRoot,
       ...vm,
       bootTimeoutMs: deps.bootTimeoutMs,
+      instant: deps.instantClones ?? false,
       artifactsDir,
       capacity,
       signal: Context.current().cancellationSignal,

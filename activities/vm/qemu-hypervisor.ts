@@ -1,22 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { buildQemuArgv, type Accelerator, type QemuSpec } from '../../core/vm/qemu-argv.js';
+import { buildQemuArgv, type Accelerator } from '../../core/vm/qemu-argv.js';
+import { shellQuote } from '../../core/text/shell-quote.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger } from '../../lib/log.js';
 import { InfraError } from '../../lib/errors.js';
 import { QmpClient } from './qmp.js';
 import { runCommand } from '../../lib/exec/run-command.js';
+import type { Hypervisor, VmHandle, VmRef, VmStartSpec } from './hypervisor.js';
 
-/** A started VM, as data: enough to find and stop it again from another activity or after a crash. */
-export interface VmHandle {
-  name: string;
-  pid: number;
-  qmpSocketPath: string;
-  pidFilePath: string;
-  serialLogPath: string;
-  sshHostPort: number;
-  accel: Accelerator;
-}
+export type { VmHandle } from './hypervisor.js';
 
 /** Reads a pid file and checks the pid is still the qemu that wrote it (its argv names the pid file). */
 export function livePidFromFile(pidFilePath: string): number | undefined {
@@ -51,7 +44,8 @@ export interface QemuHypervisorOptions {
 }
 
 /** Starts qemu detached (-daemonize), stops it through QMP, kills it by pid when QMP does not answer. */
-export class QemuHypervisor {
+export class QemuHypervisor implements Hypervisor {
+  readonly kind = 'qemu' as const;
   readonly accel: Accelerator;
   private readonly qemuBinary: string;
   private readonly log: Logger;
@@ -62,7 +56,12 @@ export class QemuHypervisor {
     this.log = options.log ?? createLogger('qemu');
   }
 
-  async start(spec: Omit<QemuSpec, 'accel' | 'daemonize' | 'qemuBinary'>): Promise<VmHandle> {
+  /** With `incomingStateFile`, returns once the saved machine is loaded and running again (or throws). */
+  async start(spec: VmStartSpec, restoreTimeoutMs = 300_000): Promise<VmHandle> {
+    // qemu would wait for a stream that never comes rather than fail.
+    if (spec.incomingStateFile !== undefined && !existsSync(spec.incomingStateFile)) {
+      throw new InfraError(`${spec.name}: no saved state at ${spec.incomingStateFile}`);
+    }
     const argv = buildQemuArgv({ ...spec, accel: this.accel, daemonize: true, qemuBinary: this.qemuBinary });
     this.log.debug({ argv }, 'starting qemu');
     try {
@@ -71,7 +70,11 @@ export class QemuHypervisor {
       throw new InfraError(`qemu did not start: ${(err as Error).message}`, { cause: err });
     }
     const pid = livePidFromFile(spec.pidFilePath);
-    if (!pid) throw new InfraError(`qemu started but ${spec.pidFilePath} names no live qemu`);
+    if (!pid) {
+      if (spec.incomingStateFile !== undefined) throw new InfraError(`${spec.name}: qemu exited at once loading the saved state ${spec.incomingStateFile}`);
+      throw new InfraError(`qemu started but ${spec.pidFilePath} names no live qemu`);
+    }
+    if (spec.incomingStateFile !== undefined) await this.resume(spec, restoreTimeoutMs);
     return {
       name: spec.name,
       pid,
@@ -125,6 +128,73 @@ export class QemuHypervisor {
       }
       await this.waitForExit(vm, 5_000);
     }
+  }
+
+  /**
+   * A machine saved paused comes back paused once the stream is read: wait for that, then `cont`.
+   * A stream qemu cannot read (missing, another qemu's device set) ends qemu or fails the migration.
+   */
+  private async resume(vm: VmRef & { name: string }, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.isRunning(vm)) throw new InfraError(`${vm.name}: qemu exited while loading its saved state`);
+      const migration = (await this.command(vm, 'query-migrate').catch(() => ({}))) as { status?: string; 'error-desc'?: string };
+      if (migration.status === 'failed') {
+        await this.kill(vm);
+        throw new InfraError(`${vm.name}: the saved state did not load: ${migration['error-desc'] ?? 'migration failed'}`);
+      }
+      const { status } = (await this.command(vm, 'query-status').catch(() => ({ status: 'unknown' }))) as { status: string };
+      if (status === 'running') return;
+      if (status === 'paused' || status === 'postmigrate' || migration.status === 'completed') {
+        await this.command(vm, 'cont');
+        return;
+      }
+      if (Date.now() > deadline) {
+        await this.kill(vm);
+        throw new InfraError(`${vm.name}: the saved state did not load in ${Math.round(timeoutMs / 1000)} s (status ${status})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  serialLog(vm: Pick<VmHandle, 'serialLogPath'>): string {
+    return existsSync(vm.serialLogPath) ? readFileSync(vm.serialLogPath, 'utf8') : '';
+  }
+
+  async command(vm: VmRef, name: string, args?: Record<string, unknown>, timeoutMs = 5_000): Promise<unknown> {
+    const qmp = await QmpClient.connect(vm.qmpSocketPath, timeoutMs);
+    try {
+      return await qmp.execute(name, args, timeoutMs);
+    } finally {
+      qmp.close();
+    }
+  }
+
+  /**
+   * `stop`, then qemu's migration stream into `file` (through `exec:`, which every qemu has; the
+   * `file:` URI is newer than Debian 12's 7.2), polled until it completes. A start with
+   * `incomingStateFile` reads it back.
+   */
+  async saveState(vm: VmRef, file: string, timeoutMs = 600_000): Promise<{ bytes: number; seconds: number }> {
+    const started = Date.now();
+    const qmp = await QmpClient.connect(vm.qmpSocketPath);
+    try {
+      await qmp.execute('stop');
+      await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(file)}` });
+      for (;;) {
+        const info = (await qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+        if (info.status === 'completed') break;
+        if (info.status === 'failed' || info.status === 'cancelled') throw new InfraError(`saving the VM state failed: ${info['error-desc'] ?? info.status}`);
+        if (Date.now() - started > timeoutMs) {
+          await qmp.execute('migrate_cancel').catch(() => undefined);
+          throw new InfraError(`saving the VM state did not finish in ${Math.round(timeoutMs / 1000)} s`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      qmp.close();
+    }
+    return { bytes: statSync(file).size, seconds: (Date.now() - started) / 1000 };
   }
 
   private async waitForExit(vm: Pick<VmHandle, 'pidFilePath'>, timeoutMs: number): Promise<boolean> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from '../../lib/process-identity.js';
 import { readCloneLabel } from './qcow2-storage.js';
-import type { QemuHypervisor } from './qemu-hypervisor.js';
+import type { Hypervisor } from './hypervisor.js';
 import type { CloneLabel, Storage } from './storage.js';
 
 /**
@@ -15,7 +15,7 @@ import type { CloneLabel, Storage } from './storage.js';
 export interface SweepOptions {
   cloneRoot: string;
   storages: readonly Storage[];
-  hypervisor: QemuHypervisor;
+  hypervisor: Hypervisor;
   /** True while the run that owns a clone may still use it (e.g. its workflow is running). */
   isRunOpen: (runId: string) => Promise<boolean>;
   /** Clones younger than this are left alone (they may be booting for a run not yet visible). */

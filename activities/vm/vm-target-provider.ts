@@ -5,19 +5,17 @@ import type { Catalog } from '../../core/catalog/index.js';
 import { GUEST_TRACER_ATTACH_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
-import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
+import type { RunnerInvocation, RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from '../zts/runner-target.js';
 import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
 import { sshCaptureShell } from '../fingerprint/shell.js';
-import { probeAccelerator } from './accel-probe.js';
 import { HostCapacity } from './capacity.js';
 import type { GoldenRef } from './golden-ref.js';
 import { copyTreeFromGuest } from './guest-files.js';
-import { guestRunnerPlan } from './guest-runner-command.js';
+import { guestRunnerPlan, ZTS_SCRIPT } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
 import { withClone, type ReadyVm } from './lifecycle.js';
-import { Qcow2Storage } from './qcow2-storage.js';
-import { ZTS_SCRIPT } from './run-zts.js';
-import { QemuHypervisor } from './qemu-hypervisor.js';
+import { createStorage } from './select-storage.js';
+import { hypervisorResolver, type Hypervisor } from './hypervisor.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
 import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { Storage } from './storage.js';
@@ -38,6 +36,8 @@ export interface VmTargetProviderDeps {
   size?: VmSize;
   /** Default: by accelerator (core/vm/timeouts.ts), or config `host.bootTimeoutSeconds`. */
   bootTimeoutMs?: number;
+  /** Restore clones from the golden's saved running machine (default false). */
+  instantClones?: boolean;
   log?: Logger;
 }
 
@@ -58,14 +58,15 @@ export class VmTargetProvider implements TargetProvider {
   private readonly cloneRoot: string;
   private readonly storage: Storage;
   private readonly capacity: HostCapacity;
-  private readonly hypervisors = new Map<string, Promise<QemuHypervisor>>();
+  private readonly hypervisorFor: (golden: GoldenRef) => Promise<Hypervisor>;
 
   constructor(private readonly deps: VmTargetProviderDeps) {
     this.log = deps.log ?? createLogger('vm-target');
     this.cacheDir = deps.cacheDir ?? defaultGoldenCacheDir();
     this.cloneRoot = deps.cloneRoot ?? defaultCloneDir();
-    this.storage = deps.storage ?? new Qcow2Storage();
+    this.storage = deps.storage ?? createStorage();
     this.capacity = deps.capacity ?? new HostCapacity({ maxVms: deps.maxVms });
+    this.hypervisorFor = hypervisorResolver(this.cacheDir, this.log);
   }
 
   async open(request: OpenTargetRequest): Promise<OpenedTarget> {
@@ -91,6 +92,7 @@ export class VmTargetProvider implements TargetProvider {
         cloneRoot: this.cloneRoot,
         ...size,
         bootTimeoutMs: this.deps.bootTimeoutMs,
+        instant: this.deps.instantClones ?? false,
         capacity: this.capacity,
         signal: request.signal,
         log,
@@ -139,20 +141,6 @@ export class VmTargetProvider implements TargetProvider {
     }
     return golden;
   }
-
-  private hypervisorFor(golden: GoldenRef): Promise<QemuHypervisor> {
-    const kernel = golden.boot.kernel ? join(golden.dir, golden.boot.kernel) : '';
-    let h = this.hypervisors.get(kernel);
-    if (!h) {
-      h = (
-        kernel
-          ? probeAccelerator({ kernelPath: kernel, cacheFile: join(this.cacheDir, 'accel-probe.json'), log: this.log }).then((p) => p.chosen)
-          : Promise.resolve('tcg' as const)
-      ).then((accel) => new QemuHypervisor({ accel, log: this.log }));
-      this.hypervisors.set(kernel, h);
-    }
-    return h;
-  }
 }
 
 /**
@@ -184,8 +172,8 @@ export class SshRunnerTarget implements RunnerTarget {
     return ls.stdout.split('\n').filter(Boolean);
   }
 
-  spawnRunner(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
-    const plan = guestRunnerPlan(argv, { disks: this.disks, env: options.env });
+  spawnRunner(invocation: RunnerInvocation, options: SpawnRunnerOptions): RunningRunner {
+    const plan = guestRunnerPlan(invocation, { disks: this.disks, env: options.env });
     this.outputBases.add(plan.outputBase);
     const stdout = new PassThrough();
     const stderr = new PassThrough();

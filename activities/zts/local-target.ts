@@ -4,7 +4,14 @@ import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalExecutor } from '../../lib/exec/local.js';
-import type { RunnerProcessExit, RunnerTarget, RunningRunner, SpawnRunnerOptions } from './runner-target.js';
+import {
+  testRunnerArgv,
+  type RunnerInvocation,
+  type RunnerProcessExit,
+  type RunnerTarget,
+  type RunningRunner,
+  type SpawnRunnerOptions,
+} from './runner-target.js';
 
 /**
  * Runs test-runner.py on this host, for the native target, through the local Executor. The runner
@@ -34,8 +41,13 @@ export class LocalRunnerTarget implements RunnerTarget {
     }
   }
 
-  spawnRunner(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
-    if (argv.length === 0) throw new Error('spawnRunner: empty argv');
+  spawnRunner(invocation: RunnerInvocation, options: SpawnRunnerOptions): RunningRunner {
+    return this.spawnArgv(testRunnerArgv(invocation), options);
+  }
+
+  /** Starts any argv the way the runner is started (ParentDeathTarget wraps the runner's). */
+  spawnArgv(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
+    if (argv.length === 0) throw new Error('spawnArgv: empty argv');
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const stopper = new AbortController();

@@ -1,4 +1,5 @@
-import type { RunnerTarget, RunningRunner, SpawnRunnerOptions } from './runner-target.js';
+import type { LocalRunnerTarget } from './local-target.js';
+import { testRunnerArgv, type RunnerInvocation, type RunnerTarget, type RunningRunner, type SpawnRunnerOptions } from './runner-target.js';
 
 /**
  * A local runner that dies with the worker. The runner leads a process group of its own (so that a
@@ -10,7 +11,7 @@ import type { RunnerTarget, RunningRunner, SpawnRunnerOptions } from './runner-t
  */
 export class ParentDeathTarget implements RunnerTarget {
   constructor(
-    private readonly inner: RunnerTarget,
+    private readonly inner: Pick<LocalRunnerTarget, 'writeFile' | 'listDir' | 'spawnArgv'>,
     private readonly signal = 'KILL',
   ) {}
 
@@ -22,7 +23,7 @@ export class ParentDeathTarget implements RunnerTarget {
     return this.inner.listDir(path);
   }
 
-  spawnRunner(argv: readonly string[], options: SpawnRunnerOptions): RunningRunner {
-    return this.inner.spawnRunner(['setpriv', `--pdeathsig=${this.signal}`, '--', ...argv], options);
+  spawnRunner(invocation: RunnerInvocation, options: SpawnRunnerOptions): RunningRunner {
+    return this.inner.spawnArgv(['setpriv', `--pdeathsig=${this.signal}`, '--', ...testRunnerArgv(invocation)], options);
   }
 }

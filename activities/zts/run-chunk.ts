@@ -11,7 +11,7 @@ import { renderRunfile } from '../../core/runfile/render.js';
 import { resolveRunfiles } from '../../core/runfile/resolve.js';
 import { withOutputDir } from '../../core/runfile/select.js';
 import type { Logger } from '../../lib/log.js';
-import type { RunnerTarget } from './runner-target.js';
+import type { RunnerInvocation, RunnerTarget } from './runner-target.js';
 
 /**
  * Runs one chunk of the ZTS with the real test-runner.py and reports each finished script as it
@@ -87,9 +87,14 @@ export async function runTestRunner(rawInput: TestRunnerInput, deps: TestRunnerD
 
   const runfilePath = `${input.outputBase}/chunk.run`;
   await target.writeFile(runfilePath, renderRunfile(doc));
-  // No -q: quiet mode hides PASS lines, and every line is a checkpoint.
-  const argv = [input.python, input.runnerPath, '-c', runfilePath, '-i', input.testDir, '-o', input.outputBase];
-  if (input.tags && input.tags.length > 0) argv.push('-T', input.tags.join(','));
+  const invocation: RunnerInvocation = {
+    python: input.python,
+    runnerPath: input.runnerPath,
+    runfile: runfilePath,
+    testDir: input.testDir,
+    outputBase: input.outputBase,
+    tags: input.tags ?? [],
+  };
 
   const attempt: TestResult[] = [];
   const heartbeat = (): void => {
@@ -98,8 +103,8 @@ export async function runTestRunner(rawInput: TestRunnerInput, deps: TestRunnerD
   };
   if (deps.signal.aborted) return finish(undefined, true);
 
-  log.info({ argv, previous: input.previous.length }, 'starting test-runner');
-  const runner = target.spawnRunner(argv, { env: { TMPDIR: input.tmpDir, ...input.env }, cwd: input.outputBase });
+  log.info({ invocation, previous: input.previous.length }, 'starting test-runner');
+  const runner = target.spawnRunner(invocation, { env: { TMPDIR: input.tmpDir, ...input.env }, cwd: input.outputBase });
   let cancelled = false;
   const onAbort = (): void => {
     cancelled = true;

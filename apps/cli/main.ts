@@ -5,6 +5,7 @@ import { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { goldenCommand, goldenZtestCommand } from './commands/golden.js';
 import { hostCommand } from './commands/host.js';
+import { reportCommand } from './commands/report.js';
 import { resultsCommands } from './commands/results.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { downCommand, statusCommand, upCommand } from './commands/stack.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     testCommand(),
     scheduleCommand(),
     ...resultsCommands(),
+    reportCommand(),
     fingerprintCommand({
       loadConfig: () => (loaded ??= loadConfig({ file: program.opts<{ config?: string }>().config })),
       uploadArtifact: async (key, body, contentType) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { probeAccelerator } from '../../activities/vm/accel-probe.js';
 import { loadGoldenRef } from '../../activities/vm/golden-ref.js';
 import { withClone } from '../../activities/vm/lifecycle.js';
-import { Qcow2Storage } from '../../activities/vm/qcow2-storage.js';
+import { createStorage } from '../../activities/vm/select-storage.js';
 import { QemuHypervisor } from '../../activities/vm/qemu-hypervisor.js';
 import { createLogger } from '../../lib/log.js';
 
@@ -31,7 +31,7 @@ for (let i = 0; i < Number(countText); i++) {
     {
       runId: `boot-timing-${i}`,
       golden,
-      storage: new Qcow2Storage(),
+      storage: createStorage(),
       hypervisor,
       cloneRoot: mkdtempSync(join(tmpdir(), 'zfslab-boot-')),
       cpus: 2,

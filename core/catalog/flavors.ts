@@ -48,6 +48,9 @@ const debianZtestPayload = [
 ];
 const debianLeanPayload = ['zfs-zed', 'fio'];
 
+/** Bullseye has no util-linux-extra yet: its tools are still in util-linux, which the base has. */
+const bullseyeZtestPayload = debianZtestPayload.filter((p) => p !== 'util-linux-extra');
+
 const rpmZtestPayload = ['zfs-test', 'ksh', 'fio', 'bpftrace', 'sudo', 'curl', 'jq', 'python3', 'rsync', 'lsscsi', 'mdadm', 'parted', 'sysstat'];
 
 export const SHIPPED_FLAVORS: readonly FlavorInput[] = [
@@ -97,6 +100,59 @@ export const SHIPPED_FLAVORS: readonly FlavorInput[] = [
       suite: 'bookworm',
       components: ['main', 'contrib'],
       backports: 'bookworm-backports',
+      basePackages: debianBase,
+      kernelPackages: ['linux-image-amd64', 'linux-headers-amd64', 'dkms'],
+      zfsPackages: ['zfs-dkms', 'zfsutils-linux'],
+    },
+    lineages: { lean: { packages: debianLeanPayload }, ztest: { packages: debianZtestPayload } },
+  },
+  {
+    id: 'debian13-bpo',
+    name: 'Debian 13 (trixie) with OpenZFS from trixie-backports on the trixie kernel, debootstrap',
+    os: 'debian',
+    release: '13',
+    kernelPackage: 'linux-image-amd64',
+    expectedZfsVersion: '2.4',
+    builder: {
+      kind: 'debootstrap',
+      suite: 'trixie',
+      components: ['main', 'contrib'],
+      backports: 'trixie-backports',
+      kernelFrom: 'suite',
+      basePackages: debianBase,
+      kernelPackages: ['linux-image-amd64', 'linux-headers-amd64', 'dkms'],
+      zfsPackages: ['zfs-dkms', 'zfsutils-linux'],
+    },
+    lineages: { lean: { packages: debianLeanPayload }, ztest: { packages: debianZtestPayload } },
+  },
+  {
+    id: 'debian11',
+    name: 'Debian 11 (bullseye), debootstrap',
+    os: 'debian',
+    release: '11',
+    kernelPackage: 'linux-image-amd64',
+    expectedZfsVersion: '2.0',
+    builder: {
+      kind: 'debootstrap',
+      suite: 'bullseye',
+      components: ['main', 'contrib'],
+      basePackages: debianBase,
+      kernelPackages: ['linux-image-amd64', 'linux-headers-amd64', 'dkms'],
+      zfsPackages: ['zfs-dkms', 'zfsutils-linux'],
+    },
+    lineages: { lean: { packages: debianLeanPayload }, ztest: { packages: bullseyeZtestPayload } },
+  },
+  {
+    id: 'debian-sid',
+    name: 'Debian unstable (sid): the newest kernel Debian ships, debootstrap',
+    os: 'debian',
+    release: 'sid',
+    kernelPackage: 'linux-image-amd64',
+    expectedZfsVersion: '2.4',
+    builder: {
+      kind: 'debootstrap',
+      suite: 'sid',
+      components: ['main', 'contrib'],
       basePackages: debianBase,
       kernelPackages: ['linux-image-amd64', 'linux-headers-amd64', 'dkms'],
       zfsPackages: ['zfs-dkms', 'zfsutils-linux'],

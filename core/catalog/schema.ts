@@ -21,7 +21,8 @@ export const LineagePayloadSchema = z.strictObject({
 
 /**
  * debootstrap: build from a Debian mirror on any Debian host. `backports` names a suite that is
- * added for the build and that the kernel and OpenZFS are taken from (apt -t).
+ * added for the build and that OpenZFS, and unless `kernelFrom: suite` the kernel too, are taken
+ * from (apt -t).
  */
 export const DebootstrapInputsSchema = z.strictObject({
   kind: z.literal('debootstrap'),
@@ -36,6 +37,8 @@ export const DebootstrapInputsSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9-]*$/)
     .optional(),
+  /** With `backports`: where the kernel comes from (default `backports`). No default value, so the recipe hash of a flavor without it is unchanged. */
+  kernelFrom: z.enum(['suite', 'backports']).optional(),
   /** Packages debootstrap includes in the base rootfs. */
   basePackages: z.array(packageName).min(1),
   /** Installed in the kernel step (image + headers; DKMS builds against these headers). */

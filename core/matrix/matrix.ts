@@ -78,11 +78,14 @@ export function buildMatrix(input: readonly FlavorResults[]): Matrix {
   for (const { flavor, results } of input) {
     for (const result of results) {
       if (!groupOrder.has(result.group)) groupOrder.set(result.group, groupOrder.size);
-      let row = rows.get(result.testId);
+      // The store keys a failsafe by the test it followed: it is a row of its own, or the first
+      // of the two to arrive would name the row's kind and the test could vanish as a failsafe.
+      const key = result.kind === 'failsafe' ? `${result.testId}\u0000failsafe` : result.testId;
+      let row = rows.get(key);
       if (!row) {
         row = { testId: result.testId, group: result.group, kind: result.kind, cells: {} };
-        rows.set(result.testId, row);
-        rowOrder.set(result.testId, rowOrder.size);
+        rows.set(key, row);
+        rowOrder.set(key, rowOrder.size);
       }
       row.cells[flavor.id] = mergeCell(row.cells[flavor.id], result);
     }
@@ -92,9 +95,13 @@ export function buildMatrix(input: readonly FlavorResults[]): Matrix {
     (a, b) =>
       (groupOrder.get(a.group) as number) - (groupOrder.get(b.group) as number) ||
       KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
-      (rowOrder.get(a.testId) as number) - (rowOrder.get(b.testId) as number),
+      (rowOrder.get(keyOf(a)) as number) - (rowOrder.get(keyOf(b)) as number),
   );
   return { flavors: input.map((i) => i.flavor), rows: sorted };
+}
+
+function keyOf(row: MatrixRow): string {
+  return row.kind === 'failsafe' ? `${row.testId}\u0000failsafe` : row.testId;
 }
 
 function mergeCell(existing: MatrixCell | undefined, result: ClassifiedResult): MatrixCell {

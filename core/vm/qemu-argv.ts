@@ -4,6 +4,8 @@
  * TCG: `-accel tcg,thread=multi -cpu max` is what booted the goldens' kernels reliably (a debian13
  * and a debian12 golden, built and booted by hand first); KVM: `-accel kvm -cpu host`.
  */
+import { shellQuote } from '../text/shell-quote.js';
+
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface QemuDisk {
@@ -31,6 +33,8 @@ export interface QemuSpec {
   pidFilePath: string;
   /** Detach from the starting process (the clone outlives a crashed worker until swept). */
   daemonize: boolean;
+  /** Resume the machine saved in this file (qemu's migration stream) instead of booting it. */
+  incomingStateFile?: string;
   qemuBinary?: string;
 }
 
@@ -38,6 +42,12 @@ export interface QemuSpec {
 export function escapeQemuValue(value: string): string {
   return value.replace(/,/g, ',,');
 }
+
+/**
+ * Bumped whenever buildQemuArgv changes the machine's device set: a saved machine state only loads
+ * into the same devices, so this is part of every saved state's key.
+ */
+export const QEMU_DEVICE_MODEL_VERSION = 1;
 
 export function buildQemuArgv(spec: QemuSpec): string[] {
   if (spec.disks.length === 0) throw new Error('a VM needs a root disk');
@@ -66,6 +76,10 @@ export function buildQemuArgv(spec: QemuSpec): string[] {
     spec.pidFilePath,
     '-device',
     'virtio-rng-pci',
+    // A new generation id on every start, restores included: the guest kernel reseeds its RNG when
+    // it changes, so two clones restored from one saved state do not share random numbers.
+    '-device',
+    'vmgenid,guid=auto',
     '-netdev',
     `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.sshHostPort}-:22`,
     '-device',
@@ -87,6 +101,7 @@ export function buildQemuArgv(spec: QemuSpec): string[] {
     if (spec.kernel.initrd) argv.push('-initrd', spec.kernel.initrd);
     argv.push('-append', spec.kernel.append);
   }
+  if (spec.incomingStateFile !== undefined) argv.push('-incoming', `exec:cat ${shellQuote(spec.incomingStateFile)}`);
   if (spec.daemonize) argv.push('-daemonize');
   return argv;
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { buildGolden } from '../../activities/golden/build.js';
 import { probeAccelerator } from '../../activities/vm/accel-probe.js';
 import { goldenRefFromManifest, type GoldenRef } from '../../activities/vm/golden-ref.js';
+import type { Hypervisor } from '../../activities/vm/hypervisor.js';
 import { QemuHypervisor } from '../../activities/vm/qemu-hypervisor.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import type { GoldenManifest } from '../../core/vm/manifest.js';
@@ -12,7 +13,7 @@ import type { Logger } from '../../lib/log.js';
  * /var/cache/zfslab/goldens, outside any clone of the repo), reused afterwards; and the hypervisor
  * with the accelerator that really boots here (found by booting, see docs/vm-timings.md).
  */
-export async function debian13Golden(log: Logger): Promise<{ manifest: GoldenManifest; golden: GoldenRef; hypervisor: QemuHypervisor }> {
+export async function debian13Golden(log: Logger): Promise<{ manifest: GoldenManifest; golden: GoldenRef; hypervisor: Hypervisor }> {
   const built = await buildGolden({ flavor: loadCatalog().get('debian13'), lineage: 'ztest' }, { log });
   const golden = goldenRefFromManifest(built.plan.goldenDir, built.manifest);
   const probe = await probeAccelerator({ kernelPath: join(golden.dir, golden.boot.kernel!), log });

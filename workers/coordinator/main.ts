@@ -35,7 +35,7 @@ runMain(
       activities: { ...createCoordinatorActivities({ artifacts }), ...createTestRunActivities({ store, artifacts, metrics }) },
       maxConcurrentActivityTaskExecutions: 8,
     });
-    const metricsServer = serveMetrics(metrics.registry, config.metrics.coordinatorPort, log);
+    const metricsServer = serveMetrics(metrics.registry, config.metrics.coordinatorPort, log, config.metrics.bindAddress);
     log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, pid: process.pid }, 'coordinator worker polling');
     try {
       await worker.run();

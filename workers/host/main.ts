@@ -4,6 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/index.js';
 import { HostCapacity } from '../../activities/vm/capacity.js';
+import { runLivenessOf } from '../../activities/vm/run-liveness.js';
+import { openStorage } from '../../activities/vm/select-storage.js';
+import { startOrphanSweeps } from '../../activities/vm/sweep-schedule.js';
 import { VmTargetProvider } from '../../activities/vm/vm-target-provider.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { hostTaskQueue } from '../../core/queues.js';
@@ -12,32 +15,6 @@ import { createHostMetrics, recordArtifactUpload } from '../../lib/metrics.js';
 import { serveMetrics } from '../../lib/metrics-server.js';
 import { ArtifactStore } from '../../lib/s3.js';
 import { bootWorkerProcess, runMain } from '../runtime.js';
-
-/** Runs an activity function at start-up, outside any activity context; logs instead of failing the worker. */
-async function activitiesOutsideTemporal<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (err) {
-    log.warn({ err }, 'orphan sweep failed; continuing');
-    return undefined;
-  }
-}
-
-/**
- * A clone is labelled with its run id; its run is open while a running workflow's id contains it.
- * When Temporal cannot be asked, the run counts as open: the sweeper never destroys on a guess.
- */
-async function isRunOpen(client: Client, runId: string): Promise<boolean> {
-  try {
-    for await (const execution of client.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
-      if (execution.workflowId.includes(runId)) return true;
-    }
-    return false;
-  } catch (err) {
-    log.warn({ err, runId }, 'cannot tell whether a run is open; keeping its clone');
-    return true;
-  }
-}
 
 /** A lab host's worker: activities only, on the host's own queue `zfslab-host-<hostId>`. */
 const { loaded, log } = bootWorkerProcess('host-worker');
@@ -53,13 +30,22 @@ runMain(
     // Artifacts go up from the hosts, so upload retries are counted here too (same metric names).
     const metrics = createHostMetrics({ processMetrics: true });
     const artifacts = ArtifactStore.fromConfig(config, { log, onUpload: (upload) => recordArtifactUpload(metrics, upload) });
-    const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log);
+    const metricsServer = serveMetrics(metrics.registry, config.metrics.hostPort, log, config.metrics.bindAddress);
     const catalog = loadCatalog(config.flavors);
     // ZTS on a flavor target runs in a fresh clone of the flavor's ztest golden per chunk attempt.
     // One VM budget for the host: ZTS chunks and recipe/golden VM activities draw from the same RAM and CPUs.
     const capacity = new HostCapacity({ maxVms: config.host.maxVms });
     const bootTimeoutMs = config.host.bootTimeoutSeconds === undefined ? undefined : config.host.bootTimeoutSeconds * 1000;
-    const vmProvider = new VmTargetProvider({ catalog, maxVms: config.host.maxVms, capacity, bootTimeoutMs });
+    // host.storage: qcow2 overlays or zvol clones; a missing ZFS dataset stops the worker here, by name.
+    const storage = await openStorage(config.host);
+    const vmProvider = new VmTargetProvider({
+      catalog,
+      maxVms: config.host.maxVms,
+      capacity,
+      bootTimeoutMs,
+      storage,
+      instantClones: config.host.instantClones,
+    });
     const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
@@ -67,26 +53,10 @@ runMain(
       imageDir: paths.imageDir,
       zts,
       golden: {},
-      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, isRunOpen: (runId) => isRunOpen(client, runId) },
+      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, storage, instantClones: config.host.instantClones, isRunOpen: runLivenessOf(client, log) },
     });
-    // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work.
-    const swept = await activitiesOutsideTemporal(() => activities.sweepOrphanClones());
-    if (swept) log.info({ swept }, 'orphan sweep at start');
-    // And on a schedule: a run closed while its clone's destroy failed, a clone of a run cancelled from outside.
-    let sweeping = false;
-    const sweepTimer =
-      config.host.sweepIntervalSeconds > 0
-        ? setInterval(() => {
-            if (sweeping) return;
-            sweeping = true;
-            void activitiesOutsideTemporal(() => activities.sweepOrphanClones())
-              .then((report) => {
-                if (report && report.destroyed.length > 0) log.info({ swept: report }, 'scheduled orphan sweep');
-              })
-              .finally(() => (sweeping = false));
-          }, config.host.sweepIntervalSeconds * 1000)
-        : undefined;
-    sweepTimer?.unref();
+    // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work, then on a schedule.
+    const sweeps = await startOrphanSweeps(() => activities.sweepOrphanClones(), config.host.sweepIntervalSeconds, log);
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -103,7 +73,7 @@ runMain(
     try {
       await worker.run();
     } finally {
-      if (sweepTimer) clearInterval(sweepTimer);
+      sweeps.stop();
       metricsServer?.close();
       await client.connection.close();
       artifacts.destroy();

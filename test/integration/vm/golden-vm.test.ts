@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenRef } from '../../../activities/vm/golden-ref.js';
 import { withClone, type CloneOptions } from '../../../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
-import { livePidFromFile, type QemuHypervisor } from '../../../activities/vm/qemu-hypervisor.js';
+import type { Hypervisor } from '../../../activities/vm/hypervisor.js';
+import { livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
 import { runRecipe } from '../../../activities/vm/run-recipe.js';
 import { runZtsInVm } from '../../../activities/vm/run-zts.js';
 import { HostKeyMismatch, SshExecutor } from '../../../lib/exec/ssh-executor.js';
@@ -62,7 +63,7 @@ echo recipe-ok
 describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
   let manifest: GoldenManifest;
   let golden: GoldenRef;
-  let hypervisor: QemuHypervisor;
+  let hypervisor: Hypervisor;
   const cloneRoot = mkdtempSync(join(tmpdir(), 'zfslab-clones-'));
   const options = (runId: string, artifactsDir: string): CloneOptions => ({
     runId,

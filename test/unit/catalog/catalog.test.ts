@@ -10,7 +10,7 @@ describe('shipped catalog', () => {
         .filter((f) => f.builder.kind === kind)
         .map((f) => f.id)
         .sort();
-    expect(byBuilder('debootstrap')).toEqual(['debian12', 'debian12-bpo', 'debian13']);
+    expect(byBuilder('debootstrap')).toEqual(['debian-sid', 'debian11', 'debian12', 'debian12-bpo', 'debian13', 'debian13-bpo']);
     expect(byBuilder('cloud-image')).toEqual(['centos9', 'debian13-cloud', 'fedora44', 'rocky9', 'ubuntu24']);
   });
 
@@ -22,8 +22,18 @@ describe('shipped catalog', () => {
     expect(bpo.lineages.lean.packages).not.toContain('zfs-test');
   });
 
+  it('takes OpenZFS from trixie-backports but the kernel from trixie for debian13-bpo, and drops util-linux-extra on bullseye', () => {
+    const catalog = loadCatalog();
+    const bpo = catalog.get('debian13-bpo');
+    expect(bpo.builder.kind === 'debootstrap' && [bpo.builder.backports, bpo.builder.kernelFrom]).toEqual(['trixie-backports', 'suite']);
+    const d12 = catalog.get('debian12-bpo');
+    expect(d12.builder.kind === 'debootstrap' && d12.builder.kernelFrom).toBeUndefined();
+    expect(catalog.get('debian11').lineages.ztest.packages).not.toContain('util-linux-extra');
+    expect(catalog.get('debian13').lineages.ztest.packages).toContain('util-linux-extra');
+  });
+
   it('names an unknown flavor and lists the known ones', () => {
-    expect(() => loadCatalog().get('debian11')).toThrow(/unknown flavor "debian11"; known: debian13, debian12/);
+    expect(() => loadCatalog().get('debian10')).toThrow(/unknown flavor "debian10"; known: debian13, debian12/);
   });
 });
 
@@ -86,6 +96,6 @@ describe('user flavors', () => {
 
   it('exports the config key schema (flavors: defaults to none)', () => {
     expect(FlavorListSchema.parse(undefined)).toEqual([]);
-    expect(SHIPPED_FLAVORS.length).toBe(8);
+    expect(SHIPPED_FLAVORS.length).toBe(11);
   });
 });

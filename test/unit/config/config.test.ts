@@ -85,6 +85,23 @@ describe('config', () => {
     expect(issuesOf(() => validateConfig({ run: { hostWaitSeconds: 0 } }, {}))).toEqual([expect.objectContaining({ key: 'run.hostWaitSeconds', value: 0 })]);
   });
 
+  it('host.storage: qcow2 by default; zfs needs host.zfsDataset, from the file or the environment', () => {
+    expect(validateConfig({}, {}).config.host).toMatchObject({ storage: 'qcow2' });
+    expect(validateConfig({}, {}).config.host.zfsDataset).toBeUndefined();
+    expect(validateConfig({ host: { storage: 'zfs', zfsDataset: 'tank/zfslab' } }, {}).config.host).toMatchObject({
+      storage: 'zfs',
+      zfsDataset: 'tank/zfslab',
+    });
+    expect(validateConfig({}, { ZFSLAB_HOST_STORAGE: 'zfs', ZFSLAB_HOST_ZFS_DATASET: 'rpool/lab' }).config.host).toMatchObject({
+      storage: 'zfs',
+      zfsDataset: 'rpool/lab',
+    });
+    const missing = issuesOf(() => validateConfig({ host: { storage: 'zfs' } }, {}));
+    expect(missing).toEqual([{ key: 'host.zfsDataset', value: undefined, expected: expect.stringContaining('host.storage is zfs') }]);
+    expect(issuesOf(() => validateConfig({ host: { storage: 'btrfs' } }, {}))[0]).toMatchObject({ key: 'host.storage', value: 'btrfs' });
+    expect(issuesOf(() => validateConfig({ host: { storage: 'zfs', zfsDataset: 'tank/zfslab@golden' } }, {}))[0]).toMatchObject({ key: 'host.zfsDataset' });
+  });
+
   it('derives a queue-safe host id from a hostname', () => {
     expect(deriveHostId('Lab-Box_01.example.org')).toBe('lab-box-01-example-org');
     expect(deriveHostId('___')).toBe('host');

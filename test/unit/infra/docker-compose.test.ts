@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -25,6 +25,7 @@ const Service = z.object({
     .object({ test: z.array(z.string()) })
     .passthrough()
     .optional(),
+  extra_hosts: z.array(z.string()).optional(),
   restart: z.string().optional(),
 });
 const Compose = z.object({
@@ -41,7 +42,7 @@ const Compose = z.object({
   volumes: z.record(z.string(), z.unknown()),
 });
 
-const compose = Compose.parse(parse(readFileSync(join(projectRoot, 'infra', 'docker-compose.yml'), 'utf8')));
+const compose = Compose.parse(parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8')));
 const s = compose.services;
 
 describe('the fleet docker-compose file', () => {
@@ -78,7 +79,43 @@ describe('the fleet docker-compose file', () => {
   it('mounts a Prometheus config that exists and scrapes zfslab', () => {
     const mount = s.prometheus.volumes?.find((v) => v.includes('prometheus.yml'));
     expect(mount).toBeDefined();
-    const text = readFileSync(join(projectRoot, 'infra', mount!.split(':')[0]!), 'utf8');
-    expect(parse(text).scrape_configs.map((c: { job_name: string }) => c.job_name)).toContain('zfslab-coordinator');
+    const text = readFileSync(join(projectRoot, mount!.split(':')[0]!), 'utf8');
+    const config = parse(text) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[]; rule_files: string[] };
+    expect(config.scrape_configs.map((c) => c.job_name)).toEqual(expect.arrayContaining(['zfslab-coordinator', 'zfslab-hosts']));
+    // The workers on the Docker host are reached through host-gateway, which the service must map.
+    const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
+    if (targets.some((t) => t.startsWith('host.docker.internal:'))) expect(s.prometheus.extra_hosts).toContain('host.docker.internal:host-gateway');
+    // Its rule files are the ones mounted from dashboards/alerts.
+    const rulesMount = s.prometheus.volumes?.find((v) => v.startsWith('./dashboards/alerts:'));
+    expect(rulesMount).toBeDefined();
+    const inContainer = rulesMount!.split(':')[1]!;
+    for (const file of config.rule_files) {
+      expect(file.startsWith(`${inContainer}/`), file).toBe(true);
+      expect(existsSync(join(projectRoot, 'dashboards/alerts', file.slice(inContainer.length + 1))), file).toBe(true);
+    }
+  });
+
+  it('gives Grafana the provisioning folder and the generated dashboards where the provider reads them', () => {
+    const provisioning = s.grafana.volumes?.find((v) => v.startsWith('./dashboards/provisioning:'));
+    expect(provisioning?.split(':')[1]).toBe('/etc/grafana/provisioning');
+    const provider = parse(readFileSync(join(projectRoot, 'dashboards/provisioning/dashboards/zfslab.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    const jsonMount = s.grafana.volumes?.find((v) => v.startsWith('./dashboards/json:'));
+    expect(jsonMount?.split(':')[1]).toBe(provider.providers[0]!.options.path);
+  });
+
+  it('makes the results-store database and Grafana role on first start', () => {
+    const init = s.postgresql.volumes?.find((v) => v.includes('/docker-entrypoint-initdb.d/'));
+    expect(init).toBeDefined();
+    expect(existsSync(join(projectRoot, init!.split(':')[0]!))).toBe(true);
+  });
+
+  it('has a health check on every long-running service, none relying on curl (absent from the MinIO image)', () => {
+    for (const name of ['postgresql', 'temporal', 'minio', 'prometheus', 'grafana'] as const) {
+      const test = s[name].healthcheck?.test;
+      expect(test, name).toBeDefined();
+      expect(test!.join(' '), name).not.toMatch(/\bcurl\b/);
+    }
   });
 });

@@ -44,6 +44,15 @@ describe('import boundaries', () => {
     expect(errors).toEqual([]);
   });
 
+  it('dashboards/ may not read the results store through lib/ (panels hold their own queries)', async () => {
+    const errors = await boundaryErrors(
+      'dashboards/boards/boundary-probe.ts',
+      "import { openStore } from '../../lib/store/index.js';\nexport const o = openStore;\n",
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('dashboards/ are data built from code');
+  });
+
   it('workflows/ may not import an activity value', async () => {
     const errors = await boundaryErrors(
       'workflows/boundary-probe.ts',

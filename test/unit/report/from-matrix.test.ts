@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnoseMatrix } from '../../../core/matrix/diagnose.js';
 import { buildMatrix } from '../../../core/matrix/matrix.js';
 import { renderMarkdownSummary, renderTerminalMatrix, reportFromMatrix } from '../../../core/report/index.js';
+import { attributeFailsafes } from '../../../lib/store/index.js';
 import { DEMO_FLAVORS } from './report-data.js';
 
 describe('reportFromMatrix', () => {
@@ -32,5 +33,16 @@ describe('reportFromMatrix', () => {
     expect(terminal).toContain('functional/hang/hang_001_pos        KILLED!    KILLED!        KILLED!    KILLED!');
     for (const line of report.diagnoses) expect(terminal).toContain(`  - ${line}`);
     expect(renderMarkdownSummary(report)).toContain('### Diagnosis');
+  });
+
+  it('keeps a killed test whose failsafe the store keys by the same test id (the failsafe comes first)', () => {
+    const results = attributeFailsafes(DEMO_FLAVORS['debian-13']!.results);
+    const failsafe = results.findIndex((r) => r.kind === 'failsafe');
+    const killed = results.findIndex((r) => r.testId === 'functional/hang/hang_001_pos' && r.kind === 'test');
+    expect(results[failsafe]!.testId).toBe('functional/hang/hang_001_pos');
+    expect(failsafe).toBeLessThan(killed);
+    const matrix = buildMatrix([{ flavor: { id: 'debian-13', os: 'debian', release: '13', kernel: '6.12.48+deb13-amd64', openzfsVersion: '2.3.9' }, results }]);
+    const report = reportFromMatrix(matrix, diagnoseMatrix(matrix), { title: 'store view' });
+    expect(report.rows.find((r) => r.testId === 'functional/hang/hang_001_pos')?.cells['debian-13']?.outcome).toBe('KILLED');
   });
 });

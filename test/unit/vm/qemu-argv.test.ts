@@ -71,6 +71,12 @@ describe('buildQemuArgv', () => {
     expect(noKernel).not.toContain('-daemonize');
   });
 
+  it('resumes a saved machine through -incoming only when asked, the file quoted for the shell qemu runs it in', () => {
+    expect(buildQemuArgv(spec)).not.toContain('-incoming');
+    const argv = buildQemuArgv({ ...spec, incomingStateFile: "/var/cache/golden's state" });
+    expect(argv[argv.indexOf('-incoming') + 1]).toBe(`exec:cat '/var/cache/golden'\\''s state'`);
+  });
+
   it('doubles commas inside option values', () => {
     expect(escapeQemuValue('/a,b/disk')).toBe('/a,,b/disk');
     const drives = optionAfter(buildQemuArgv({ ...spec, disks: [{ path: '/x,y.qcow2', format: 'qcow2' }] }), '-drive');

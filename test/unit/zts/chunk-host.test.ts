@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ChunkJournal } from '../../../activities/zts/journal.js';
 import { killMarked, processesWithMarker } from '../../../activities/zts/leftovers.js';
 import { ParentDeathTarget } from '../../../activities/zts/parent-death.js';
-import type { RunnerTarget, RunningRunner } from '../../../activities/zts/runner-target.js';
+import type { RunningRunner } from '../../../activities/zts/runner-target.js';
 import { parseResultLines } from '../../../core/results/result-line.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'zfslab-chunk-host-'));
@@ -61,17 +61,17 @@ describe('leftovers of an earlier attempt', () => {
 describe('ParentDeathTarget', () => {
   it('runs the runner under setpriv --pdeathsig, leaving everything else to the wrapped target', async () => {
     const seen: string[][] = [];
-    const inner: RunnerTarget = {
+    const inner = {
       writeFile: async () => undefined,
       listDir: async () => ['x'],
-      spawnRunner: (argv) => {
+      spawnArgv: (argv: readonly string[]) => {
         seen.push([...argv]);
         return {} as RunningRunner;
       },
     };
     const target = new ParentDeathTarget(inner);
-    target.spawnRunner(['python3', '/r/test-runner.py', '-c', 'x.run'], {});
-    expect(seen).toEqual([['setpriv', '--pdeathsig=KILL', '--', 'python3', '/r/test-runner.py', '-c', 'x.run']]);
+    target.spawnRunner({ python: 'python3', runnerPath: '/r/test-runner.py', runfile: 'x.run', testDir: '/t', outputBase: '/o', tags: [] }, {});
+    expect(seen).toEqual([['setpriv', '--pdeathsig=KILL', '--', 'python3', '/r/test-runner.py', '-c', 'x.run', '-i', '/t', '-o', '/o']]);
     expect(await target.listDir('/')).toEqual(['x']);
   });
 

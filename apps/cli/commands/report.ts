@@ -1,0 +1,96 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { loadRunView } from '../../../activities/test-runs/run-view.js';
+import { renderHtmlReport } from '../../../core/report/html.js';
+import type { DurationPoint, HtmlReportInput } from '../../../core/report/html.js';
+import { storeUrlOf } from '../../../lib/config.js';
+import { UsageError } from '../../../lib/errors.js';
+import { openStore } from '../../../lib/store/open.js';
+import { temporalUiUrl } from '../../../lib/temporal.js';
+import { contextFrom } from '../context.js';
+import { runMatrix } from './test-run/matrix-view.js';
+
+const Flags = z.strictObject({
+  html: z.string().min(1, 'a file to write'),
+  last: z.coerce.number().int().min(2).max(1000).default(30),
+  artifactsUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/** The ECharts build the report inlines, so the file needs no network when opened. */
+function chartLibrary(): string {
+  return readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
+}
+
+/**
+ * `zfslab report <run> --html FILE`: one self-contained HTML file for a run (a campaign over many
+ * flavors is one run), with the pass-rate trend of each flavor's last `--last` runs.
+ */
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('write one self-contained HTML report of a run: matrix, diagnosis, durations against history, trend, artifacts')
+    .argument('<run>', 'run id')
+    .requiredOption('--html <file>', 'the HTML file to write')
+    .option('--last <n>', 'runs per flavor in the pass-rate trend', '30')
+    .option('--artifacts-url <url>', 'base URL an artifact key is appended to (default: the S3 endpoint, path-style)')
+    .action(async (runId: string, raw: unknown, command: Command) => {
+      const ctx = contextFrom(command);
+      const parsed = Flags.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`report: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const flags = parsed.data;
+      const { config } = ctx.loaded();
+      const store = await openStore(storeUrlOf(ctx.loaded()), { logger: ctx.log() });
+      let input: HtmlReportInput;
+      try {
+        const view = await loadRunView(store, runId);
+        if (!view) throw new UsageError(`no run ${runId} in the results store`);
+        const links = view.run.workflowId ? [{ label: 'Temporal UI', url: temporalUiUrl(config, view.run.workflowId) }] : [];
+        const flavorIds = new Set(view.flavors.map((f) => f.meta.id));
+        const drift = await store.durationDrift({ runId, all: true, lastRuns: flags.last, minBaselineSeconds: 0 });
+        const trend = await store.passRateTrend({ lastRuns: flags.last });
+        const base = flags.artifactsUrl ?? `${config.s3.endpoint.replace(/\/$/, '')}/${config.s3.bucket}`;
+        input = {
+          matrix: runMatrix(view, links).report,
+          generatedAt: new Date().toISOString(),
+          run: {
+            id: view.run.id,
+            status: view.run.status,
+            startedAt: view.run.startedAt,
+            selection: view.run.selection,
+            ...(view.run.endedAt === undefined ? {} : { endedAt: view.run.endedAt }),
+          },
+          flavors: view.flavors.map((f) => ({
+            id: f.meta.id,
+            kernel: f.meta.kernel,
+            openzfsVersion: f.meta.openzfsVersion,
+            ...(f.hostId === undefined ? {} : { hostId: f.hostId }),
+          })),
+          durations: drift.map((d): DurationPoint => ({
+            flavorId: d.flavorId,
+            testId: d.subject,
+            seconds: d.seconds,
+            samples: d.samples,
+            ...(d.medianSeconds === undefined ? {} : { medianSeconds: d.medianSeconds }),
+          })),
+          trend: [...flavorIds].map((flavorId) => ({
+            flavorId,
+            points: trend
+              .filter((p) => p.flavorId === flavorId && p.passRate !== undefined)
+              .map((p) => ({ runId: p.runId, startedAt: p.startedAt, passRate: p.passRate as number }))
+              .reverse(),
+          })),
+          heatmap: { missing: 'No zio latency histograms were recorded for this run: the in-guest probes are not captured yet.' },
+          artifacts: view.artifacts.map((a) => ({ flavorId: a.flavorId, shard: a.shard, name: a.name, url: `${base}/${a.s3Key}` })),
+        };
+      } finally {
+        await store.close();
+      }
+      // Written whole or not at all: a reader never sees half a report.
+      const partial = `${flags.html}.partial`;
+      writeFileSync(partial, renderHtmlReport(input, chartLibrary()));
+      renameSync(partial, flags.html);
+      if (ctx.out.json) return ctx.out.data({ run: runId, file: flags.html });
+      ctx.out.line(`wrote ${flags.html}`);
+    });
+}

@@ -1,0 +1,1 @@
+arc-pressure.sh

@@ -1,0 +1,1 @@
+replication-chaos.sh

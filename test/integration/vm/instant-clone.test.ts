@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultGoldenCacheDir } from '../../../activities/golden/paths.js';
+import { hypervisorResolver, type Hypervisor } from '../../../activities/vm/hypervisor.js';
+import { findGolden, VmSizeSchema } from '../../../activities/vm/index.js';
+import { saveGoldenState, withClone, type CloneOptions, type ReadyVm } from '../../../activities/vm/lifecycle.js';
+import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
+import { runZtsInVm } from '../../../activities/vm/run-zts.js';
+import { findSavedState } from '../../../activities/vm/saved-state.js';
+import { loadCatalog } from '../../../core/catalog/index.js';
+import { parseResultLines } from '../../../core/results/result-line.js';
+import { createLogger } from '../../../lib/log.js';
+
+const log = createLogger('instant-clone-test', 'warn');
+// The debian13 ztest golden of the current recipe, when this machine has built it (the demo and the
+// slow tier build it; goldens live outside the clone). Without one this file says so and skips.
+const golden = findGolden(defaultGoldenCacheDir(), loadCatalog().get('debian13'), 'ztest');
+if (!golden) process.stderr.write('instant-clone: no debian13 golden cached on this machine: the real-VM check is SKIPPED\n');
+
+const RUNFILE = `[DEFAULT]
+pre = setup
+quiet = False
+pre_user = root
+user = root
+timeout = 900
+post_user = root
+post = cleanup
+failsafe_user = root
+failsafe = callbacks/zfs_failsafe
+outputdir = /var/tmp/test_results
+tags = ['functional']
+[tests/functional/cli_root/zpool_create]
+tests = ['zpool_create_001_pos']
+tags = ['functional', 'cli_root', 'zpool_create']
+`;
+
+/** What a clone tells about itself: the things two restored clones must not share. */
+async function identity(vm: ReadyVm): Promise<{ hostname: string; uuid: string; clockSkewSeconds: number }> {
+  const r = await vm.ssh.exec('hostname; cat /proc/sys/kernel/random/uuid; date +%s.%N', { timeoutMs: 60_000 });
+  const [hostname, uuid, clock] = r.stdout.trim().split('\n');
+  return { hostname: hostname!, uuid: uuid!, clockSkewSeconds: Math.abs(Number(clock) - Date.now() / 1000) };
+}
+
+// The main path checked on every change where a golden exists: clones restored from the golden's
+// saved running machine (no boot), two at once, each its own machine, each running a real ZTS test.
+// Slow tier for now: the restore works (about 10 s to SSH against 66 s and more cold here), but the
+// restored guest's clock jumps hours ahead during the test, so the runner kills it (KILLED after a
+// 13551 s 'duration'). Until that is fixed instant clones are opt-in (host.instantClones).
+describe.skipIf(!golden || process.env.ZFSLAB_SLOW !== '1')('instant clones of the cached debian13 golden', () => {
+  let hypervisor: Hypervisor;
+  const cloneRoot = mkdtempSync(join(tmpdir(), 'zfslab-instant-'));
+  const options = (runId: string): CloneOptions => ({
+    runId,
+    golden: golden!,
+    storage: new Qcow2Storage(),
+    hypervisor,
+    cloneRoot,
+    ...VmSizeSchema.parse({}),
+    instant: true,
+    log,
+  });
+
+  beforeAll(async () => {
+    hypervisor = await hypervisorResolver(defaultGoldenCacheDir(), log)(golden!);
+    // The first use on a machine saves the state (one cold boot); every later run only restores.
+    const existing = await findSavedState(golden!, { accel: hypervisor.accel, ...VmSizeSchema.parse({}) });
+    if (!('dir' in existing)) expect(await saveGoldenState(options('instant-save'), log)).toBeDefined();
+  }, 30 * 60_000);
+
+  afterAll(() => rmSync(cloneRoot, { recursive: true, force: true }));
+
+  it(
+    'two clones restored at once are each their own machine, and each runs a real ZTS test',
+    async () => {
+      const one = async (runId: string) =>
+        withClone(options(runId), async (vm) => {
+          const who = await identity(vm);
+          const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 20 * 60_000 }, { localResultsDir: join(cloneRoot, `${runId}-results`) });
+          process.stderr.write(`instant-clone: ${vm.cloneId} ${vm.start.kind} ready in ${vm.bootSeconds}s, zts ${zts.durationSeconds}s\n`);
+          return { vm: { cloneId: vm.cloneId, start: vm.start, bootSeconds: vm.bootSeconds }, who, results: parseResultLines(zts.console) };
+        });
+      const [a, b] = await Promise.all([one('instant-a'), one('instant-b')]);
+      for (const clone of [a, b]) {
+        expect(clone.vm.start.kind, JSON.stringify(clone.vm.start)).toBe('restored');
+        expect(clone.who.hostname).toBe(`zfslab-${clone.vm.cloneId}`);
+        expect(clone.who.clockSkewSeconds).toBeLessThan(120);
+        const test = clone.results.find((r) => r.testId.endsWith('zpool_create_001_pos') && r.kind === 'test');
+        expect(test?.outcome, JSON.stringify(clone.results)).toBe('PASS');
+      }
+      expect(a.who.hostname).not.toBe(b.who.hostname);
+      expect(a.who.uuid).not.toBe(b.who.uuid);
+    },
+    45 * 60_000,
+  );
+});

@@ -45,8 +45,12 @@ export const MatrixJsonSchema = z.strictObject({
   diagnoses: z.array(z.string()),
 });
 
+/** Flavors `all` left out because no host can run them, with why (never an error for the run). */
+const SkippedTargetsSchema = z.array(z.strictObject({ flavorId: z.string(), reason: z.string() }));
+
 export const TestRunJsonSchema = z.strictObject({
   runId: z.string(),
+  skipped: SkippedTargetsSchema.optional(),
   workflowId: z.string(),
   dryRun: z.literal(false),
   outcome: RunOutcomeSchema,
@@ -61,6 +65,7 @@ export type TestRunJson = z.infer<typeof TestRunJsonSchema>;
 
 export const PlanJsonSchema = z.strictObject({
   dryRun: z.literal(true),
+  skipped: SkippedTargetsSchema.optional(),
   workflowId: z.string(),
   targets: z.array(
     z.strictObject({

@@ -13,8 +13,14 @@ export type { VmHandle } from './hypervisor.js';
 
 /** Reads a pid file and checks the pid is still the qemu that wrote it (its argv names the pid file). */
 export function livePidFromFile(pidFilePath: string): number | undefined {
-  if (!existsSync(pidFilePath)) return undefined;
-  const pid = Number(readFileSync(pidFilePath, 'utf8').trim());
+  // qemu removes its pid file when it exits, so the file can vanish between any two calls: read it once.
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFilePath, 'utf8').trim());
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

@@ -81,6 +81,14 @@ export class SshExecutor implements Executor {
           reject(new HostKeyMismatch(`host key of ${target.host}:${target.port} does not match the pinned key ${target.hostPublicKey.slice(0, 40)}…`));
         else reject(err);
       });
+      // A peer that sends its banner and closes before the handshake ends (a guest sshd still
+      // starting) ends the client with 'close' and no 'error'; without this the promise would
+      // never settle and, with nothing else pending, Node would exit mid-await.
+      client.once('close', () => {
+        if (settled) return;
+        settled = true;
+        reject(new Error(`ssh ${target.username}@${target.host}:${target.port}: connection closed before the SSH handshake`));
+      });
       client.connect(config);
     });
   }

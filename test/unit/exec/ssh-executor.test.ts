@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { runCommand } from '../../../lib/exec/run-command.js';
 import { shellQuote } from '../../../core/text/shell-quote.js';
 import { HostKeyMismatch, SshExecutor, pinnedHostKeyVerifier, wrapInProcessGroup } from '../../../lib/exec/ssh-executor.js';
@@ -108,6 +108,27 @@ describe('SshExecutor host-key pinning', () => {
       SshExecutor.connect({ host: '127.0.0.1', port, username: 'zts', privateKey: clientKeys.private, hostPublicKey: publicLine(otherHostKeys.public) }),
     ).rejects.toBeInstanceOf(HostKeyMismatch);
   });
+
+  it('fails, instead of waiting forever, when the peer sends its banner and closes before the handshake', async () => {
+    // A guest sshd that is still starting sends its banner and drops the connection: ssh2 then
+    // emits 'close' with no 'error' (seen booting a bullseye golden, which then hung the build).
+    const closer = createServer((socket) => socket.end('SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3\r\n'));
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    try {
+      const closerPort = (closer.address() as AddressInfo).port;
+      await expect(
+        SshExecutor.connect({
+          host: '127.0.0.1',
+          port: closerPort,
+          username: 'zts',
+          privateKey: clientKeys.private,
+          hostPublicKey: publicLine(hostKeys.public),
+        }),
+      ).rejects.toThrow(/closed|lost/);
+    } finally {
+      closer.close();
+    }
+  }, 10_000);
 
   it('compares whole key blobs', () => {
     const verify = pinnedHostKeyVerifier(publicLine(hostKeys.public));

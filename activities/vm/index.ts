@@ -15,7 +15,6 @@ import { createStorage } from './select-storage.js';
 import { hypervisorResolver } from './hypervisor.js';
 import { QemuHypervisor } from './qemu-hypervisor.js';
 import { runRecipe, type RecipeRunResult } from './run-recipe.js';
-import { runZtsInVm, type ZtsRunOutcome, type ZtsRunRequest } from './run-zts.js';
 import type { Storage } from './storage.js';
 import { sweepOrphanClones, type SweepReport } from './sweeper.js';
 
@@ -49,10 +48,6 @@ export interface CloneRunInfo {
   bootSeconds: number;
   bootAttempts: number;
   accel: 'kvm' | 'tcg';
-}
-
-export interface ZtsInCloneResult extends ZtsRunOutcome {
-  clone: CloneRunInfo;
 }
 
 export interface RecipeInCloneResult extends RecipeRunResult {
@@ -128,20 +123,6 @@ export function createVmActivities(deps: VmActivityDeps) {
   }
 
   return {
-    /** Runs zfs-tests.sh in a fresh clone of the golden; the results tree lands in localResultsDir. */
-    async runZtsInClone(input: {
-      runId: string;
-      goldenDir: string;
-      request: ZtsRunRequest;
-      localResultsDir: string;
-      size?: VmSize;
-    }): Promise<ZtsInCloneResult> {
-      const { value, clone } = await inClone(input.runId, input.goldenDir, input.size, input.localResultsDir, (vm) =>
-        runZtsInVm(vm, input.request, { localResultsDir: input.localResultsDir, signal: Context.current().cancellationSignal }),
-      );
-      return { ...value, clone };
-    },
-
     /** Runs a recipe script as root in a fresh clone: PASS/FAIL by exit code, KILLED at its timeout. */
     async runRecipeInClone(input: {
       runId: string;

@@ -70,6 +70,11 @@ export const ConfigSchema = z.strictObject({
       tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a tag (a-z 0-9 -)')).default([]),
       /** Opt in: clones restore the golden's saved running machine instead of booting (activities/vm/saved-state.ts). Off by default: a restored TCG guest's clock jumps hours ahead during a test (found 2026-12-03), so runner timeouts fire. */
       instantClones: z.boolean().default(false),
+      /**
+       * Whether golden builds honour a Release file's Valid-Until. Debian's rolling suites (sid, testing)
+       * expire after a week; a frozen or snapshot mirror serves expired ones, which apt then refuses.
+       */
+      aptCheckValidUntil: z.boolean().default(true),
       /** Where clone disks come from: qcow2 overlays of the golden (any host) or zvol clones under `zfsDataset` (a ZFS host). */
       storage: z.enum(['qcow2', 'zfs']).default('qcow2'),
       /** With `storage: zfs`: the existing dataset zfslab keeps its goldens and clones under, e.g. `tank/zfslab`. */
@@ -134,6 +139,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_S3_BUCKET: { path: ['s3', 'bucket'], type: 'string' },
   ZFSLAB_S3_EMBEDDED: { path: ['s3', 'embedded'], type: 'boolean' },
   ZFSLAB_HOST_INSTANT_CLONES: { path: ['host', 'instantClones'], type: 'boolean' },
+  ZFSLAB_HOST_APT_CHECK_VALID_UNTIL: { path: ['host', 'aptCheckValidUntil'], type: 'boolean' },
   ZFSLAB_S3_CONSOLE_PORT: { path: ['s3', 'consolePort'], type: 'number' },
   ZFSLAB_HOST_ID: { path: ['host', 'id'], type: 'string' },
   ZFSLAB_HOST_STORAGE: { path: ['host', 'storage'], type: 'string' },

@@ -31,6 +31,8 @@ export const GoldenPlanSchema = z.object({
   zfsSource: ZfsSourceSchema.optional(),
   cacheDir: z.string(),
   goldenDir: z.string(),
+  /** The host's `host.aptCheckValidUntil`: not part of the recipe (the same packages either way). */
+  aptCheckValidUntil: z.boolean().default(true),
   steps: z.array(GoldenStepSchema),
   /** A golden with this recipe exists and --force was not given: nothing to build. */
   cached: z.boolean(),
@@ -44,6 +46,7 @@ export const GoldenBuildRequestSchema = z.strictObject({
   force: z.boolean().default(false),
   zfsSource: ZfsSourceSchema.optional(),
   cacheDir: z.string().optional(),
+  aptCheckValidUntil: z.boolean().default(true),
 });
 export type GoldenBuildRequest = z.input<typeof GoldenBuildRequestSchema>;
 
@@ -100,6 +103,7 @@ export async function planGoldenBuild(request: GoldenBuildRequest, log: Logger =
     steps: stepsFor(req.flavor),
     cached,
     force: req.force,
+    aptCheckValidUntil: req.aptCheckValidUntil,
   });
 }
 
@@ -150,6 +154,7 @@ export async function runGoldenStep(planInput: GoldenPlan, step: GoldenStep, hoo
     recipeHash: plan.recipeHash,
     name: plan.name,
     zfsSource: plan.zfsSource,
+    aptCheckValidUntil: plan.aptCheckValidUntil,
     paths,
     mirror: plan.flavor.builder.kind === 'debootstrap' ? (plan.flavor.builder.mirror ?? hostDebianMirror()) : '',
     log,

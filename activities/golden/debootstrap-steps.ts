@@ -2,6 +2,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { join } from 'node:path';
 import type { DebootstrapInputs } from '../../core/catalog/schema.js';
 import { runCommand } from '../../lib/exec/run-command.js';
+import { CommandFailed, UsageError } from '../../lib/errors.js';
 import { removeTree, withChroot, type ChrootRunner } from './chroot.js';
 import type { StepContext, StepData } from './step-context.js';
 import { buildZfsFromSource, exportSourceTree } from './zfs-source.js';
@@ -28,6 +29,23 @@ function aptInstall(ctx: StepContext, run: ChrootRunner, packages: readonly stri
   return run(`apt-get install -y --no-install-recommends ${target}${packages.join(' ')}`, ctx.runOptions);
 }
 
+/** apt-get update, naming the way out when the mirror serves expired Release files. */
+export async function aptUpdate(ctx: StepContext, run: ChrootRunner): Promise<void> {
+  try {
+    await run('apt-get update', ctx.runOptions);
+  } catch (err) {
+    const text = err instanceof CommandFailed ? `${err.stdout}\n${err.stderr}` : String(err);
+    if (ctx.aptCheckValidUntil && /Release file .* is expired/.test(text)) {
+      throw new UsageError(
+        `${ctx.mirror} serves expired Release files for ${inputs(ctx).suite} (a frozen or snapshot mirror); ` +
+          'set host.aptCheckValidUntil: false (env ZFSLAB_HOST_APT_CHECK_VALID_UNTIL=false) to build from it anyway',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
 export async function stepDebootstrap(ctx: StepContext): Promise<StepData> {
   const b = inputs(ctx);
   await removeTree(ctx.paths.rootfs, ctx.log);
@@ -45,8 +63,12 @@ export async function stepKernel(ctx: StepContext): Promise<StepData> {
   const lines = [`deb ${ctx.mirror} ${b.suite} ${b.components.join(' ')}`];
   if (b.backports) lines.push(`deb ${ctx.mirror} ${b.backports} ${b.components.join(' ')}`);
   writeFileSync(join(ctx.paths.rootfs, 'etc/apt/sources.list'), lines.join('\n') + '\n');
+  const validUntil = join(ctx.paths.rootfs, 'etc/apt/apt.conf.d/99zfslab-valid-until');
+  if (ctx.aptCheckValidUntil) rmSync(validUntil, { force: true });
+  else writeFileSync(validUntil, 'Acquire::Check-Valid-Until "false";\n');
   await withChroot(ctx.paths.rootfs, ctx.log, async (run) => {
-    await run('dpkg --configure -a; apt-get update', ctx.runOptions);
+    await run('dpkg --configure -a', ctx.runOptions);
+    await aptUpdate(ctx, run);
     await aptInstall(ctx, run, b.kernelPackages, b.kernelFrom !== 'suite');
   });
   return { kernelRelease: guestKernelRelease(ctx.paths.rootfs) };

@@ -9,6 +9,8 @@ import { defaultGoldenCacheDir } from './paths.js';
 export interface GoldenActivityDeps {
   /** Golden cache of this host (default: defaultGoldenCacheDir()). */
   cacheDir?: string;
+  /** config host.aptCheckValidUntil */
+  aptCheckValidUntil?: boolean;
 }
 
 export interface GoldenStepHeartbeat {
@@ -28,7 +30,7 @@ export function createGoldenActivities(deps: GoldenActivityDeps = {}) {
   return {
     async planGoldenBuild(request: GoldenBuildRequest): Promise<GoldenPlan> {
       try {
-        return await planGoldenBuild({ ...request, cacheDir: request.cacheDir ?? cacheDir }, log);
+        return await planGoldenBuild({ aptCheckValidUntil: deps.aptCheckValidUntil, ...request, cacheDir: request.cacheDir ?? cacheDir }, log);
       } catch (err) {
         if (err instanceof UsageError) throw ApplicationFailure.nonRetryable(err.message, 'UsageError');
         throw err;
@@ -38,19 +40,25 @@ export function createGoldenActivities(deps: GoldenActivityDeps = {}) {
     async runGoldenStep(plan: GoldenPlan, step: GoldenStep): Promise<StepOutcome> {
       const beat: GoldenStepHeartbeat = { step, lines: 0, lastLine: '' };
       const signal = Context.current().cancellationSignal;
-      return withHeartbeats(
-        () => beat,
-        () =>
-          runGoldenStep(plan, step, {
-            log,
-            signal,
-            onLine: (line) => {
-              beat.lines += 1;
-              beat.lastLine = line.slice(0, 200);
-            },
-          }),
-        5_000,
-      );
+      try {
+        return await withHeartbeats(
+          () => beat,
+          () =>
+            runGoldenStep(plan, step, {
+              log,
+              signal,
+              onLine: (line) => {
+                beat.lines += 1;
+                beat.lastLine = line.slice(0, 200);
+              },
+            }),
+          5_000,
+        );
+      } catch (err) {
+        // A step refused for what the host or mirror is (not a passing failure) is not retried.
+        if (err instanceof UsageError) throw ApplicationFailure.nonRetryable(err.message, 'UsageError');
+        throw err;
+      }
     },
 
     /** The published manifest of a plan's golden (what the workflow returns). */

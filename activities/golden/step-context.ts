@@ -13,6 +13,8 @@ export interface StepContext {
   zfsSource?: ZfsSource | undefined;
   paths: GoldenPaths;
   mirror: string;
+  /** false: apt in the chroot accepts Release files past their Valid-Until (a frozen mirror). */
+  aptCheckValidUntil: boolean;
   log: Logger;
   /** Passed to every command: streams lines into the build log (and heartbeats), honours cancellation. */
   runOptions: RunOptions;

@@ -54,7 +54,7 @@ runMain(
       imageDir: paths.imageDir,
       registry: { vmSlots: config.host.maxVms, tags: config.host.tags, goldenCacheDir: defaultGoldenCacheDir() },
       zts,
-      golden: {},
+      golden: { aptCheckValidUntil: config.host.aptCheckValidUntil },
       vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, storage, instantClones: config.host.instantClones, isRunOpen: runLivenessOf(client, log) },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work, then on a schedule.

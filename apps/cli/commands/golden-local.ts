@@ -49,6 +49,7 @@ export function goldenBuildCommand(): Command {
           lineage: flags.lineage,
           force: flags.force,
           cacheDir: flags.cacheDir,
+          aptCheckValidUntil: ctx.loaded().config.host.aptCheckValidUntil,
           zfsSource: flags.zfsSource ? { location: flags.zfsSource, branch: flags.zfsBranch } : undefined,
         },
         {

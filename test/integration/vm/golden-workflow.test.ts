@@ -32,6 +32,7 @@ describe('goldenBuild workflow', () => {
         recipeHash: '0'.repeat(64),
         cacheDir: '/nonexistent',
         goldenDir: '/nonexistent/debian13-ztest-0123456789abcdef',
+        aptCheckValidUntil: true,
         steps: ['debootstrap', 'kernel', 'zfs', 'payload'],
         cached: false,
         force: req.force ?? false,

@@ -191,8 +191,16 @@ export async function stepConfigure(ctx: StepContext): Promise<StepData> {
   return { user: GUEST_USER, hostPublicKey };
 }
 
+/** What a golden's initramfs needs under qemu, whatever machine builds it. */
+const DRACUT_VM_CONF = 'hostonly="no"\nadd_drivers+=" virtio_pci virtio_blk virtio_scsi virtio_net ext4 "\n';
+
 export async function stepInitramfs(ctx: StepContext): Promise<StepData> {
   const kernelRelease = guestKernelRelease(ctx.paths.rootfs);
+  if (existsSync(join(ctx.paths.rootfs, 'usr/bin/dracut'))) {
+    // Debian from forky on makes initramfs with dracut, host-only by default: built in a chroot it
+    // would hold the build machine's drivers, and the golden's root (ext4 on virtio) would not mount.
+    writeFileSync(join(ctx.paths.rootfs, 'etc/dracut.conf.d/90-zfslab-vm.conf'), DRACUT_VM_CONF);
+  }
   await withChroot(ctx.paths.rootfs, ctx.log, async (run) => {
     await run(
       `if [ -e /boot/initrd.img-${kernelRelease} ]; then update-initramfs -u -k ${kernelRelease}; else update-initramfs -c -k ${kernelRelease}; fi`,

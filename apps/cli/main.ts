@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../lib/config.js';
 import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
 import { ArtifactStore } from '../../lib/s3.js';
+import { crashCommand } from './commands/crash.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { goldenCommand, goldenZtestCommand } from './commands/golden.js';
 import { hostCommand } from './commands/host.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     scheduleCommand(),
     ...resultsCommands(),
     reportCommand(),
+    crashCommand(),
     fingerprintCommand({
       loadConfig: () => (loaded ??= loadConfig({ file: program.opts<{ config?: string }>().config })),
       uploadArtifact: async (key, body, contentType) => {

@@ -58,7 +58,7 @@ const CLASSIFICATION_RANK: Record<Classification, number> = {
   flaky: 3,
   'unexpected-fail': 4,
 };
-const OUTCOME_RANK: Record<TestOutcome, number> = { PASS: 0, SKIP: 1, FAIL: 2, KILLED: 3 };
+const OUTCOME_RANK: Record<TestOutcome, number> = { PASS: 0, SKIP: 1, FAIL: 2, KILLED: 3, CRASH: 4 };
 const KIND_RANK: Record<ScriptKind, number> = { setup: 0, test: 1, failsafe: 1, cleanup: 2 };
 
 /**

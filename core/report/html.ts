@@ -46,6 +46,7 @@ const STATE_LABEL: Record<CellState, string> = {
   expected: 'known',
   flaky: 'flaky',
   infra: 'infra',
+  crash: 'CRASH',
 };
 
 export function escapeHtml(text: string): string {
@@ -84,7 +85,7 @@ function matrixTable(report: MatrixReport): string {
 
 function totalsLine(report: MatrixReport): string {
   const { all } = matrixTotals(report);
-  return `${all.tests} tests, ${all.results} results: ${all.pass} passed, ${all.unexpected} failed unexpectedly, ${all.expected} known failures, ${all.flaky} flaky, ${all.infra} infrastructure, ${all.skip} skipped`;
+  return `${all.tests} tests, ${all.results} results: ${all.pass} passed, ${all.unexpected} failed unexpectedly, ${all.expected} known failures, ${all.flaky} flaky, ${all.infra} infrastructure, ${all.crash} crashed the guest, ${all.skip} skipped`;
 }
 
 function durationTable(durations: readonly DurationPoint[]): string {
@@ -105,7 +106,7 @@ table { border-collapse: collapse; margin: .5em 0; } th, td { border: 1px solid 
 th.test { font-weight: normal; font-family: ui-monospace, monospace; }
 td.cell { text-align: center; font-weight: 600; }
 td.pass { background: #c8efc8; } td.skip { background: #e6e6e6; color: #555; } td.unexpected { background: #f4a6a6; }
-td.expected { background: #f8e3a0; } td.flaky { background: #f9cf8f; } td.infra { background: #c9c3f0; } td.not-run { color: #999; font-weight: normal; }
+td.expected { background: #f8e3a0; } td.flaky { background: #f9cf8f; } td.infra { background: #c9c3f0; } td.crash { background: #7a1f1f; color: #fff; } td.not-run { color: #999; font-weight: normal; }
 .reran { font-size: .8em; font-weight: normal; } .chart { width: 100%; max-width: 1100px; height: 320px; }
 .none { color: #666; font-style: italic; }
 `;

@@ -5,7 +5,8 @@ import type { JUnitReport, JUnitResult, JUnitSuite } from './model.js';
  * JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one `<testsuite>` per flavor
  * (or flavor shard), `classname` = the ZTS group, `name` = the script. FAIL and KILLED become
  * `<failure>` whose message carries the classification and issue; an infrastructure error is an
- * `<error>` (the test did not get to fail); SKIP is `<skipped/>`.
+ * `<error>` (the test did not get to fail), and so is a CRASH (`type="CRASH"`, with the crash's kind and
+ * signature: the guest kernel died under the test); SKIP is `<skipped/>`.
  *
  * The output is valid against both the Jenkins `junit-4.xsd` and the stricter Windy Road
  * `JUnit.xsd` (test/fixtures/junit/), so: `<properties>` always has a property, every suite has
@@ -30,7 +31,7 @@ function renderSuite(runId: string, suite: JUnitSuite, index: number): string[] 
   const cases: string[] = [];
   for (const result of suite.results) {
     const state = cellState(result);
-    if (state === 'infra') errors++;
+    if (state === 'infra' || state === 'crash') errors++;
     else if (result.outcome === 'FAIL' || result.outcome === 'KILLED') failures++;
     else if (result.outcome === 'SKIP') skipped++;
     time += result.durationSeconds;
@@ -78,6 +79,10 @@ function renderCase(result: JUnitResult): string[] {
   const state = cellState(result);
   if (state === 'pass') return [`${open}/>`];
   if (state === 'skip') return [`${open}>`, '      <skipped/>', '    </testcase>'];
+  if (state === 'crash') {
+    const message = `guest kernel crash${result.crash ? ` (${result.crash.kind}, signature ${result.crash.signature})` : ''}`;
+    return [`${open}>`, `      <error ${attributes({ type: 'CRASH', message })}>${text(details(result))}</error>`, '    </testcase>'];
+  }
   if (state === 'infra') {
     const message = `infrastructure error: ${result.infraError ?? ''}`;
     return [`${open}>`, `      <error ${attributes({ type: 'infra-error', message })}>${text(details(result))}</error>`, '    </testcase>'];
@@ -104,6 +109,14 @@ function details(result: JUnitResult): string {
     ...(result.issueUrl ? [`issue: ${result.issueUrl}`] : []),
     ...(result.reason ? [`reason: ${result.reason}`] : []),
     ...(result.infraError ? [`infrastructure error: ${result.infraError}`] : []),
+    ...(result.crash
+      ? [
+          `crash: ${result.crash.kind}`,
+          `crash signature: ${result.crash.signature}`,
+          ...(result.crash.headline ? [`crash headline: ${result.crash.headline}`] : []),
+          ...(result.crash.consoleKey ? [`console: ${result.crash.consoleKey}`] : []),
+        ]
+      : []),
   ].join('\n');
 }
 

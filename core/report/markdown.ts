@@ -14,21 +14,25 @@ export interface MarkdownOptions {
 export function renderMarkdownSummary(report: MatrixReport, options: MarkdownOptions = {}): string {
   const maxRows = options.maxRows ?? 100;
   const { all, byFlavor } = matrixTotals(report);
-  const verdict = all.unexpected > 0 ? 'failed' : all.infra > 0 ? 'incomplete (infrastructure errors)' : 'passed';
+  const verdict = all.unexpected > 0 || all.crash > 0 ? 'failed' : all.infra > 0 ? 'incomplete (infrastructure errors)' : 'passed';
   const out: string[] = [];
   out.push(`## ${escapeInline(report.title)}: ${verdict}`, '');
   out.push(
     `${all.tests} tests on ${report.flavors.length} flavor${report.flavors.length === 1 ? '' : 's'}, ${all.results} results: ` +
       `${all.pass} passed, ${all.unexpected} failed unexpectedly, ${all.expected} expected failures, ${all.flaky} known flaky, ` +
-      `${all.skip} skipped, ${all.infra} infrastructure errors.`,
+      `${all.skip} skipped, ${all.infra} infrastructure errors${all.crash > 0 ? `, ${all.crash} crashed the guest kernel` : ''}.`,
     '',
   );
 
-  out.push('| flavor | results | pass | unexpected fail | expected fail | flaky | skip | infra error |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  // The crash column appears only when a guest crashed, so the common table stays as narrow as before.
+  const crashColumn = all.crash > 0;
+  out.push(`| flavor | results | pass | unexpected fail | expected fail | flaky | skip | infra error |${crashColumn ? ' crash |' : ''}`);
+  out.push(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${crashColumn ? ' ---: |' : ''}`);
   for (const flavor of report.flavors) {
     const t = byFlavor.get(flavor) as ReportTotals;
-    out.push(`| ${escapeCell(flavor)} | ${t.results} | ${t.pass} | ${t.unexpected} | ${t.expected} | ${t.flaky} | ${t.skip} | ${t.infra} |`);
+    out.push(
+      `| ${escapeCell(flavor)} | ${t.results} | ${t.pass} | ${t.unexpected} | ${t.expected} | ${t.flaky} | ${t.skip} | ${t.infra} |${crashColumn ? ` ${t.crash} |` : ''}`,
+    );
   }
   out.push('');
 
@@ -71,6 +75,8 @@ function markdownCell(cell: MatrixCell | undefined): string {
       return 'SKIP';
     case 'infra':
       return `${cell.outcome} (infra: ${escapeCell(cell.infraError ?? '')})`;
+    case 'crash':
+      return `**CRASH** (${escapeCell(cell.crash ? `${cell.crash.kind} ${cell.crash.signature}` : 'guest kernel died')})`;
     case 'expected':
       return `${cell.outcome} (expected${issue})${reran}`;
     case 'flaky':

@@ -17,6 +17,16 @@ export interface MatrixCell {
   reason?: string;
   /** Set when the infrastructure, not the test, is to blame. */
   infraError?: string;
+  /** Set on a CRASH: the guest kernel died while the test ran. */
+  crash?: CrashMark;
+}
+
+/** What identifies the crash behind a CRASH result: the same signature is the same crash. */
+export interface CrashMark {
+  kind: string;
+  signature: string;
+  headline?: string;
+  consoleKey?: string;
 }
 
 export interface MatrixRow {
@@ -49,6 +59,7 @@ export interface JUnitResult {
   issueUrl?: string;
   reason?: string;
   infraError?: string;
+  crash?: CrashMark;
 }
 
 /** One flavor, or one shard of one flavor: a `<testsuite>`. */
@@ -69,10 +80,12 @@ export interface JUnitReport {
   suites: readonly JUnitSuite[];
 }
 
-export type CellState = 'pass' | 'skip' | 'unexpected' | 'expected' | 'flaky' | 'infra';
+export type CellState = 'pass' | 'skip' | 'unexpected' | 'expected' | 'flaky' | 'infra' | 'crash';
 
 /** The one judgement all renderers share: what a cell means for the person reading. */
 export function cellState(cell: MatrixCell | JUnitResult): CellState {
+  // A crash is neither the test's verdict nor a harness failure: the guest kernel died under the test.
+  if (cell.outcome === 'CRASH') return 'crash';
   if (cell.infraError !== undefined) return 'infra';
   if (cell.outcome === 'PASS') return 'pass';
   if (cell.outcome === 'SKIP') return 'skip';
@@ -96,11 +109,13 @@ export interface ReportTotals {
   expected: number;
   flaky: number;
   infra: number;
+  /** Tests in flight when the guest kernel died. */
+  crash: number;
 }
 
 /** Counts per flavor (and `all`) over the matrix's cells. */
 export function matrixTotals(report: MatrixReport): { all: ReportTotals; byFlavor: Map<string, ReportTotals> } {
-  const empty = (): ReportTotals => ({ tests: 0, results: 0, pass: 0, skip: 0, unexpected: 0, expected: 0, flaky: 0, infra: 0 });
+  const empty = (): ReportTotals => ({ tests: 0, results: 0, pass: 0, skip: 0, unexpected: 0, expected: 0, flaky: 0, infra: 0, crash: 0 });
   const all = empty();
   all.tests = report.rows.length;
   const byFlavor = new Map(report.flavors.map((f) => [f, empty()]));

@@ -36,9 +36,9 @@ export function renderTerminalMatrix(report: MatrixReport, options: TerminalMatr
   out.push(`${rows.length} of ${report.rows.length} tests shown${options.all ? '' : ' (rows where every flavor passed are hidden; --all shows them)'}.`);
   out.push(
     `results: ${all.pass} pass, ${all.unexpected} unexpected fail, ${all.expected} expected fail, ${all.flaky} flaky, ` +
-      `${all.skip} skip, ${all.infra} infra error`,
+      `${all.skip} skip, ${all.infra} infra error${all.crash > 0 ? `, ${all.crash} crash` : ''}`,
   );
-  out.push('legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  +R reran  - not run');
+  out.push('legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  CRASH guest kernel died  +R reran  - not run');
   if (report.diagnoses.length > 0) {
     out.push('', 'diagnosis:');
     for (const d of report.diagnoses) out.push(`  - ${d}`);
@@ -56,6 +56,8 @@ function terminalCell(cell: MatrixCell | undefined): string {
       return 'SKIP';
     case 'infra':
       return 'INFRA';
+    case 'crash':
+      return 'CRASH';
     case 'expected':
       return `${cell.outcome}(known)${reran}`;
     case 'flaky':

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 
 /**
+ * CRASH is zfslab's: the test was in flight when the guest kernel died (panic, Oops, hung task…);
+ * it is kept apart from FAIL (the test's verdict) and KILLED (the runner's timeout).
+ *
  * The runner's own vocabulary (test-runner.py): every executed script ends PASS, FAIL, SKIP or KILLED;
  * RERAN is a flag on a result, not an outcome of its own. These types are shared by the parser,
  * the workflows, the results store and the CLI, so they are the contract between them.
  */
-export const TestOutcomeSchema = z.enum(['PASS', 'FAIL', 'SKIP', 'KILLED']);
+export const TestOutcomeSchema = z.enum(['PASS', 'FAIL', 'SKIP', 'KILLED', 'CRASH']);
 export type TestOutcome = z.infer<typeof TestOutcomeSchema>;
 
 /**

@@ -30,11 +30,13 @@ export const OutcomeCountsSchema = z.strictObject({
   FAIL: z.number().int().nonnegative(),
   SKIP: z.number().int().nonnegative(),
   KILLED: z.number().int().nonnegative(),
+  /** Counts recorded before CRASH existed lack it. */
+  CRASH: z.number().int().nonnegative().default(0),
 });
 export type OutcomeCounts = z.infer<typeof OutcomeCountsSchema>;
 
 export function emptyCounts(): OutcomeCounts {
-  return { PASS: 0, FAIL: 0, SKIP: 0, KILLED: 0 };
+  return { PASS: 0, FAIL: 0, SKIP: 0, KILLED: 0, CRASH: 0 };
 }
 
 /** Final outcome per test (kind `test`; the last result wins, as in the store). */
@@ -53,5 +55,5 @@ export function addCounts(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
 }
 
 export function totalOf(counts: OutcomeCounts): number {
-  return counts.PASS + counts.FAIL + counts.SKIP + counts.KILLED;
+  return counts.PASS + counts.FAIL + counts.SKIP + counts.KILLED + counts.CRASH;
 }

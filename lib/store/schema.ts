@@ -95,6 +95,10 @@ export interface TestResultsTable {
   reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set when the result is the infrastructure's fault (VM died, ssh lost), not the test's. Added by 0002. */
   infra_error: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Kind, signature and console excerpt key of the crash behind a CRASH result. Added by 0004. */
+  crash_kind: ColumnType<string | null, string | null | undefined, string | null>;
+  crash_signature: ColumnType<string | null, string | null | undefined, string | null>;
+  crash_console_key: ColumnType<string | null, string | null | undefined, string | null>;
   logged_at: string | null;
 }
 

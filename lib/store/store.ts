@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { CrashKindSchema } from '../../core/crash/console.js';
 import type { Logger } from '../log.js';
 import { diffRuns, durationDrift, flakyTests, passRateTrend, testMilestones } from './history.js';
 import type {
@@ -184,6 +185,9 @@ export class ResultsStore {
       issue_url: r.issueUrl ?? null,
       reason: r.reason ?? null,
       infra_error: r.infraError ?? null,
+      crash_kind: r.crash?.kind ?? null,
+      crash_signature: r.crash?.signature ?? null,
+      crash_console_key: r.crash?.consoleKey ?? null,
       logged_at: r.loggedAt ?? null,
     }));
     await this.db.transaction().execute(async (trx) => {
@@ -202,6 +206,9 @@ export class ResultsStore {
               issue_url: eb.ref('excluded.issue_url'),
               reason: eb.ref('excluded.reason'),
               infra_error: eb.ref('excluded.infra_error'),
+              crash_kind: eb.ref('excluded.crash_kind'),
+              crash_signature: eb.ref('excluded.crash_signature'),
+              crash_console_key: eb.ref('excluded.crash_console_key'),
               logged_at: eb.ref('excluded.logged_at'),
             })),
           )
@@ -275,6 +282,10 @@ export class ResultsStore {
       issueUrl: r.issue_url ?? undefined,
       reason: r.reason ?? undefined,
       infraError: r.infra_error ?? undefined,
+      crash:
+        r.crash_kind && r.crash_signature
+          ? { kind: CrashKindSchema.parse(r.crash_kind), signature: r.crash_signature, consoleKey: r.crash_console_key ?? undefined }
+          : undefined,
       loggedAt: r.logged_at ?? undefined,
     }));
   }

@@ -78,7 +78,13 @@ export function resultsStoreSuite(engine: StoreEngine): void {
 
       const store = await openStore(url, quiet);
       try {
-        expect(await appliedMigrations(store.db)).toEqual(['0001_init', '0002_infra_errors_and_artifacts', '0003_result_reason', '0007_host_registry']);
+        expect(await appliedMigrations(store.db)).toEqual([
+          '0001_init',
+          '0002_infra_errors_and_artifacts',
+          '0003_result_reason',
+          '0007_host_registry',
+          '0008_crash_results',
+        ]);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({
           testId: 'functional/acl/off/dosmode',

@@ -36,7 +36,7 @@ describe('terminal matrix', () => {
 
       6 of 13 tests shown (rows where every flavor passed are hidden; --all shows them).
       results: 28 pass, 12 unexpected fail, 0 expected fail, 0 flaky, 12 skip, 0 infra error
-      legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  +R reran  - not run
+      legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  CRASH guest kernel died  +R reran  - not run
 
       diagnosis:
         - hang_001_pos is KILLED on every flavor → a test bug, not a distro patch
@@ -102,7 +102,7 @@ describe('terminal matrix', () => {
 
       2 of 3 tests shown (rows where every flavor passed are hidden; --all shows them).
       results: 4 pass, 0 unexpected fail, 1 expected fail, 1 flaky, 1 skip, 1 infra error
-      legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  +R reran  - not run
+      legend: FAIL! unexpected  FAIL(known) expected  FAIL(flaky) known flaky  INFRA infrastructure error  CRASH guest kernel died  +R reran  - not run
       "
     `);
   });

@@ -121,6 +121,7 @@ export class VmTargetProvider implements TargetProvider {
         followExec: ZTS_SCRIPT,
         attachTimeoutMs: GUEST_TRACER_ATTACH_TIMEOUT_SECONDS * 1000,
       },
+      kernelConsole: () => hypervisor.serialLog(vm.vm),
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

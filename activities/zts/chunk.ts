@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findFirstCrash } from '../../core/crash/console.js';
 import { parseRunfile } from '../../core/runfile/parse.js';
 import { renderRunfile } from '../../core/runfile/render.js';
 import { listTests } from '../../core/runfile/select.js';
@@ -8,6 +9,8 @@ import { parseHeartbeat, resumePoint } from '../../core/test-run/checkpoint.js';
 import type { ChunkHeartbeatDetails } from '../../core/test-run/checkpoint.js';
 import { chunkRunfile, testsLeft } from '../../core/test-run/chunk-runfile.js';
 import { countTests } from '../../core/test-run/chunk-results.js';
+import { crashResult, testInFlight } from '../../core/test-run/crash-result.js';
+import { runKeys } from '../../core/test-run/keys.js';
 import type { ChunkActivityInput, ChunkActivityResult, ChunkFingerprint } from '../../core/test-run/types.js';
 import { InfraError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -35,7 +38,11 @@ export interface ExecuteChunkDeps {
   log: Logger;
   /** Re-send the last heartbeat this often while a test runs (liveness, and how a cancel gets in). */
   keepAliveMs: number;
+  /** How often the target's kernel console is read for a crash while the runner runs. */
+  crashPollMs?: number;
 }
+
+const CRASH_POLL_MS = 2_000;
 
 /** The chunk was cancelled; its partial results are uploaded under `resultsKey`. */
 export class ChunkCancelled extends Error {
@@ -77,7 +84,9 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
   const previous = resumePoint(parseHeartbeat(deps.heartbeatDetails)?.finished, journal.read());
   journal.reset(previous);
   let last: ChunkHeartbeatDetails = { finished: previous };
+  let finishedAt = { count: previous.length, at: Date.now() };
   const beat = (details: ChunkHeartbeatDetails): void => {
+    if (details.finished.length !== finishedAt.count) finishedAt = { count: details.finished.length, at: Date.now() };
     journal.sync(details.finished);
     last = details;
     deps.heartbeat(details);
@@ -93,9 +102,15 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
     let infraError: string | undefined;
     let retryable = true;
     let fingerprint: ChunkFingerprint | undefined;
-    if (listTests(todo).length > 0 && !cancelled) {
-      log.info({ ...input, testIds: input.testIds.length, previous: previous.length, attempt: deps.attempt }, 'running chunk');
-      const marker = { name: ATTEMPT_MARKER, value: `${chunkDir}/attempt-${deps.attempt}` };
+    // A guest whose kernel dies costs the test in flight: it is recorded as CRASH and the rest of the
+    // chunk goes on in a fresh clone. Each pass either ends the chunk or settles one more test.
+    let todoNow = todo;
+    while (listTests(todoNow).length > 0 && !cancelled) {
+      log.info({ ...input, testIds: input.testIds.length, previous: results.length, attempt: deps.attempt }, 'running chunk');
+      const marker = {
+        name: ATTEMPT_MARKER,
+        value: `${chunkDir}/attempt-${deps.attempt}${results.length > previous.length ? `-after-crash-${results.length}` : ''}`,
+      };
       const opened = await deps.provider.open({ target: input.target, flavorId: input.flavorId, runId: input.runId, marker, signal: deps.signal });
       const capture = input.fingerprint
         ? startChunkCapture(
@@ -104,30 +119,49 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
             { store: fingerprintStoreOf(deps.artifacts), signal: deps.signal, log },
           )
         : undefined;
+      let crashed: TestResult | undefined;
+      // Watch the kernel console while the runner runs: a panic ends the guest (and the runner with it),
+      // but a hung task or soft lockup leaves it wedged until the test's timeout; either way stop now.
+      const crashStop = new AbortController();
+      const watch = opened.kernelConsole
+        ? setInterval(() => {
+            if (!crashStop.signal.aborted && findFirstCrash(opened.kernelConsole!())) crashStop.abort();
+          }, deps.crashPollMs ?? CRASH_POLL_MS)
+        : undefined;
       try {
         await capture?.ready;
         const out = await runTestRunner(
           {
-            runfileText: renderRunfile(todo),
+            runfileText: renderRunfile(todoNow),
             runnerPath: opened.runnerPath,
             testDir: opened.testDir ?? input.testDir,
             outputBase: marker.value,
-            previous,
+            previous: results,
             python: opened.python,
             env: opened.env,
           },
-          { heartbeat: beat, signal: deps.signal, log, target: opened.runner },
+          { heartbeat: beat, signal: AbortSignal.any([deps.signal, crashStop.signal]), log, target: opened.runner },
         );
+        if (watch) clearInterval(watch);
         results = out.results;
-        cancelled = out.cancelled;
+        cancelled = deps.signal.aborted;
         infraError = out.infraError;
         // A runner that found nothing to run will find nothing again; one that died may do better.
         retryable = out.verdict.runnerExit !== 'no-tests';
+        // Read before close: the console goes with the clone.
+        if (!cancelled && opened.kernelConsole)
+          crashed = await crashOfTestInFlight(opened.kernelConsole(), input, results, { ...deps, current: () => last.current, since: () => finishedAt.at });
       } finally {
+        if (watch) clearInterval(watch);
         // Before close: in a VM the capture runs in the clone that close() destroys.
         if (capture) fingerprint = await capture.finish();
         await opened.close();
       }
+      if (!crashed) break;
+      results = [...results, crashed];
+      infraError = undefined;
+      beat({ finished: results });
+      todoNow = chunkRunfile(shard, input.testIds, results);
     }
     const left = testsLeft(input.testIds, results);
     if (!cancelled && infraError === undefined && left.length > 0) {
@@ -163,6 +197,34 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/**
+ * When the target's kernel console holds a crash report, the CRASH result of the test it happened
+ * under, with the excerpt kept as an artifact; undefined when the kernel reported nothing (or the
+ * crash came after the chunk's last test).
+ */
+async function crashOfTestInFlight(
+  console: string,
+  input: ChunkActivityInput,
+  results: readonly TestResult[],
+  deps: ExecuteChunkDeps & { current?: () => string | undefined; since?: () => number },
+): Promise<TestResult | undefined> {
+  const found = findFirstCrash(console);
+  if (!found) return undefined;
+  const testId = testInFlight(input.testIds, results, deps.current?.());
+  if (!testId) {
+    deps.log.warn({ kind: found.kind, headline: found.headline }, 'the guest crashed after the last test of the chunk');
+    return undefined;
+  }
+  const consoleKey = runKeys.chunkCrashConsole(input.runId, input.flavorId, input.shard, input.chunk, testId.slice(testId.lastIndexOf('/') + 1));
+  await deps.artifacts.putBytes(consoleKey, found.excerpt + '\n', 'text/plain; charset=utf-8');
+  deps.log.error(
+    { testId, kind: found.kind, signature: found.signature, headline: found.headline, consoleKey },
+    'the guest kernel died under a test: CRASH, the chunk goes on in a fresh clone',
+  );
+  const seconds = deps.since ? (Date.now() - deps.since()) / 1000 : 0;
+  return crashResult(testId, { kind: found.kind, signature: found.signature, headline: found.headline, consoleKey }, seconds);
 }
 
 /** The shard runfile, from S3 once per chunk (kept beside the journal for later attempts). */

@@ -28,6 +28,8 @@ export interface OpenedTarget {
   env: Record<string, string>;
   /** How `--fingerprint` captures the runner's tree on this target (a root shell there). */
   capture?: ChunkCaptureTarget;
+  /** The target's kernel console so far (a VM's serial log): a crash there ends the test in flight as CRASH. */
+  kernelConsole?(): string;
   close(): Promise<void>;
 }
 

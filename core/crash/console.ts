@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CrashKindSchema, type CrashKind } from './mark.js';
 
 /**
  * Reads a guest's kernel console (serial log, dmesg, or journalctl's kernel lines) for the first
@@ -11,8 +12,7 @@ import { z } from 'zod';
  * reporting machinery every report shares (dump_stack, panic, the syscall entry) are left out, so two
  * boots, two runs or two flavors hitting the same bug hash alike while a different bug does not.
  */
-export const CrashKindSchema = z.enum(['panic', 'oops', 'bug', 'soft-lockup', 'hard-lockup', 'hung-task', 'rcu-stall']);
-export type CrashKind = z.infer<typeof CrashKindSchema>;
+export { CrashKindSchema, type CrashKind };
 
 export const ConsoleCrashSchema = z.object({
   kind: CrashKindSchema,

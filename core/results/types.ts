@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CrashMarkSchema } from '../crash/mark.js';
 
 /**
  * CRASH is zfslab's: the test was in flight when the guest kernel died (panic, Oops, hung task…);
@@ -35,6 +36,8 @@ export const TestResultSchema = z.object({
   linuxSection: z.boolean(),
   /** ISO timestamp from the line prefix (OpenZFS ≥ 2.3.4), when present. */
   loggedAt: z.string().optional(),
+  /** On a CRASH result (zfslab's, not the runner's): what the guest's console said. */
+  crash: CrashMarkSchema.optional(),
 });
 export type TestResult = z.infer<typeof TestResultSchema>;
 

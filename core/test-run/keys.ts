@@ -19,6 +19,9 @@ export const runKeys = {
   resultsTree: (runId: string, flavorId: string, shard: number) => `${artifactKeys.shardPrefix(runId, flavorId, shard)}/results`,
   chunkAttempt: (runId: string, flavorId: string, shard: number, chunk: number, attempt: number) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/results/chunk-${pad(chunk)}/attempt-${attempt}`,
+  /** The console excerpt of a crash that took the guest down under a test (`<test>` = its basename). */
+  chunkCrashConsole: (runId: string, flavorId: string, shard: number, chunk: number, test: string) =>
+    `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/crash-${test.replace(/[^A-Za-z0-9._-]/g, '_')}.log`,
   chunkResults: (runId: string, flavorId: string, shard: number, chunk: number) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/results.json`,
   runPrefix: (runId: string) => `runs/${runId}`,

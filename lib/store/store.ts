@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CrashKindSchema } from '../../core/crash/console.js';
+import { CrashKindSchema } from '../../core/crash/mark.js';
 import type { Logger } from '../log.js';
 import { diffRuns, durationDrift, flakyTests, passRateTrend, testMilestones } from './history.js';
 import type {

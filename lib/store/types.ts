@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClassifiedResultSchema } from '../../core/results/types.js';
-import { CrashKindSchema, type CrashKind } from '../../core/crash/console.js';
+import type { CrashKind } from '../../core/crash/mark.js';
 import type { ScriptKind, TestOutcome, Classification } from '../../core/results/types.js';
 import { RUN_STATUSES } from './schema.js';
 import type { RunStatus } from './schema.js';
@@ -60,8 +60,6 @@ export type RunFlavorRecord = z.input<typeof RunFlavorRecordSchema>;
 /** A classified result plus, when the infrastructure (not the test) is to blame, what broke. */
 export const StoredResultSchema = ClassifiedResultSchema.extend({
   infraError: z.string().min(1).optional(),
-  /** Set on a CRASH result: what the console said and where its excerpt is kept. */
-  crash: z.object({ kind: CrashKindSchema, signature: z.string().regex(/^[0-9a-f]{16}$/), consoleKey: z.string().min(1).optional() }).optional(),
 });
 export type StoredResultInput = z.input<typeof StoredResultSchema>;
 

@@ -31,7 +31,7 @@ describe('zfslab test native', () => {
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
     const flavorId = storeFlavorId('native', setup.world.hostId);
     expect(json.outcome).toBe('passed');
-    expect(json.totals).toEqual({ tests: 6, counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0 }, unexpected: 0 });
+    expect(json.totals).toEqual({ tests: 6, counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0, CRASH: 0 }, unexpected: 0 });
     expect(json.targets).toEqual([
       expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) }),
     ]);

@@ -39,7 +39,7 @@ describe('resumePoint', () => {
 
 describe('counts and outcomes', () => {
   it('counts the final outcome of each test, not setups, the last result winning', () => {
-    expect(countTests([...lines, { ...lines[2]!, outcome: 'PASS' }])).toEqual({ PASS: 3, FAIL: 0, SKIP: 0, KILLED: 0 });
+    expect(countTests([...lines, { ...lines[2]!, outcome: 'PASS' }])).toEqual({ PASS: 3, FAIL: 0, SKIP: 0, KILLED: 0, CRASH: 0 });
   });
   it('judges a target: no result is an infrastructure error, never a pass', () => {
     expect(targetOutcome({ tests: 0, unexpected: 0, infraErrors: [], cancelled: false })).toBe('infra-error');

@@ -122,6 +122,7 @@ export class VmTargetProvider implements TargetProvider {
         attachTimeoutMs: GUEST_TRACER_ATTACH_TIMEOUT_SECONDS * 1000,
       },
       kernelConsole: () => hypervisor.serialLog(vm.vm),
+      alive: async (timeoutMs) => hypervisor.isRunning(vm.vm) && (await vm.ssh.exec('true', { timeoutMs })).exitCode === 0,
       close: () => {
         closing ??= (letGo(), lifetime);
         return closing;

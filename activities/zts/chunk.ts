@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findFirstCrash } from '../../core/crash/console.js';
+import { findFirstCrash, unresponsiveCrash } from '../../core/crash/console.js';
 import { parseRunfile } from '../../core/runfile/parse.js';
 import { renderRunfile } from '../../core/runfile/render.js';
 import { listTests } from '../../core/runfile/select.js';
@@ -18,6 +18,7 @@ import type { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintStoreOf, startChunkCapture } from './chunk-fingerprint.js';
 import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
+import { watchLiveness } from './liveness.js';
 import { runTestRunner } from './run-chunk.js';
 import type { TargetProvider } from './targets.js';
 import { uploadChunk } from './upload.js';
@@ -40,9 +41,16 @@ export interface ExecuteChunkDeps {
   keepAliveMs: number;
   /** How often the target's kernel console is read for a crash while the runner runs. */
   crashPollMs?: number;
+  /**
+   * How often a target that can say so (a guest, over SSH) is asked whether it still answers, and how
+   * many answers in a row may be missing before it counts as wedged: default every 30 s, 4 misses, so a
+   * silent guest is given up after about 2 min (a TCG guest under load can stall for tens of seconds).
+   */
+  liveness?: { intervalMs: number; misses: number };
 }
 
 const CRASH_POLL_MS = 2_000;
+const LIVENESS = { intervalMs: 30_000, misses: 4 };
 
 /** The chunk was cancelled; its partial results are uploaded under `resultsKey`. */
 export class ChunkCancelled extends Error {
@@ -128,6 +136,15 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
             if (!crashStop.signal.aborted && findFirstCrash(opened.kernelConsole!())) crashStop.abort();
           }, deps.crashPollMs ?? CRASH_POLL_MS)
         : undefined;
+      // A guest can wedge without a word on its console (no watchdog fired): it still stops answering.
+      let silent = false;
+      const liveness = deps.liveness ?? LIVENESS;
+      const pulse = opened.alive
+        ? watchLiveness(opened.alive.bind(opened), { ...liveness, probeTimeoutMs: liveness.intervalMs, log }, () => {
+            silent = true;
+            crashStop.abort();
+          })
+        : undefined;
       try {
         await capture?.ready;
         const out = await runTestRunner(
@@ -143,16 +160,23 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
           { heartbeat: beat, signal: AbortSignal.any([deps.signal, crashStop.signal]), log, target: opened.runner },
         );
         if (watch) clearInterval(watch);
+        pulse?.stop();
         results = out.results;
         cancelled = deps.signal.aborted;
         infraError = out.infraError;
         // A runner that found nothing to run will find nothing again; one that died may do better.
         retryable = out.verdict.runnerExit !== 'no-tests';
         // Read before close: the console goes with the clone.
-        if (!cancelled && opened.kernelConsole)
-          crashed = await crashOfTestInFlight(opened.kernelConsole(), input, results, { ...deps, current: () => last.current, since: () => finishedAt.at });
+        if (!cancelled && (opened.kernelConsole || silent))
+          crashed = await crashOfTestInFlight(opened.kernelConsole?.() ?? '', input, results, {
+            ...deps,
+            silent,
+            current: () => last.current,
+            since: () => finishedAt.at,
+          });
       } finally {
         if (watch) clearInterval(watch);
+        pulse?.stop();
         // Before close: in a VM the capture runs in the clone that close() destroys.
         if (capture) fingerprint = await capture.finish();
         await opened.close();
@@ -200,17 +224,17 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
 }
 
 /**
- * When the target's kernel console holds a crash report, the CRASH result of the test it happened
- * under, with the excerpt kept as an artifact; undefined when the kernel reported nothing (or the
- * crash came after the chunk's last test).
+ * When the target's kernel console holds a crash report, or the target went silent (`silent`: it
+ * stopped answering liveness probes), the CRASH result of the test it happened under, with the excerpt
+ * kept as an artifact; undefined when neither (or the crash came after the chunk's last test).
  */
 async function crashOfTestInFlight(
   console: string,
   input: ChunkActivityInput,
   results: readonly TestResult[],
-  deps: ExecuteChunkDeps & { current?: () => string | undefined; since?: () => number },
+  deps: ExecuteChunkDeps & { silent: boolean; current?: () => string | undefined; since?: () => number },
 ): Promise<TestResult | undefined> {
-  const found = findFirstCrash(console);
+  const found = findFirstCrash(console) ?? (deps.silent ? unresponsiveCrash(console) : undefined);
   if (!found) return undefined;
   const testId = testInFlight(input.testIds, results, deps.current?.());
   if (!testId) {

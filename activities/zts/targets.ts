@@ -30,6 +30,11 @@ export interface OpenedTarget {
   capture?: ChunkCaptureTarget;
   /** The target's kernel console so far (a VM's serial log): a crash there ends the test in flight as CRASH. */
   kernelConsole?(): string;
+  /**
+   * Whether the target still answers (a guest: a command over SSH within `timeoutMs`). A guest that
+   * stops answering while its console is silent is recorded as an `unresponsive` CRASH.
+   */
+  alive?(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -200,3 +200,20 @@ export function findFirstCrash(consoleText: string): ConsoleCrash | undefined {
     .join('\n');
   return { kind, headline, signature, frames, line: start + 1, excerpt };
 }
+
+/** How much of the console's end an `unresponsive` crash keeps: what the guest printed last. */
+const SILENT_TAIL_LINES = 60;
+
+export const UNRESPONSIVE_HEADLINE = 'the guest stopped answering SSH and its console shows no crash report';
+
+/**
+ * The crash of a guest that went silent: no report on the console to hash, so the signature is the
+ * kind's own (every silent wedge is the same "crash" until its console says more), and the excerpt is
+ * the console's last lines, where a lockup without a watchdog report usually leaves its last words.
+ */
+export function unresponsiveCrash(consoleText: string): ConsoleCrash {
+  const lines = consoleText.replace(/\r/g, '').split('\n');
+  const from = Math.max(0, lines.length - SILENT_TAIL_LINES);
+  const signature = createHash('sha256').update(['unresponsive', UNRESPONSIVE_HEADLINE].join('\n')).digest('hex').slice(0, 16);
+  return { kind: 'unresponsive', headline: UNRESPONSIVE_HEADLINE, signature, frames: [], line: from + 1, excerpt: lines.slice(from).join('\n') };
+}

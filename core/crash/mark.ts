@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** The kinds of report that mean the guest kernel died or wedged (core/crash/console.ts finds them). */
-export const CrashKindSchema = z.enum(['panic', 'oops', 'bug', 'soft-lockup', 'hard-lockup', 'hung-task', 'rcu-stall']);
+/**
+ * The kinds of report that mean the guest kernel died or wedged (core/crash/console.ts finds them),
+ * and `unresponsive`: the guest stopped answering (SSH) while its console showed no report at all.
+ */
+export const CrashKindSchema = z.enum(['panic', 'oops', 'bug', 'soft-lockup', 'hard-lockup', 'hung-task', 'rcu-stall', 'unresponsive']);
 export type CrashKind = z.infer<typeof CrashKindSchema>;
 
 /**

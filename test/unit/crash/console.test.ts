@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findFirstCrash, normaliseHeadline, parseFrame, stripConsolePrefix } from '../../../core/crash/console.js';
+import { findFirstCrash, normaliseHeadline, parseFrame, stripConsolePrefix, unresponsiveCrash } from '../../../core/crash/console.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/crash/debian13');
 const boot = (n: number): string => readFileSync(join(FIXTURES, `boot${n}-serial.log`), 'utf8');
@@ -82,5 +82,18 @@ describe('console normalisation', () => {
       ['[ 1.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:', 'rcu-stall'],
     ] as const;
     for (const [line, kind] of kinds) expect(findFirstCrash(`[ 0.5] Linux version 6.12\n${line}\n`)?.kind, line).toBe(kind);
+  });
+});
+
+describe('unresponsiveCrash: a guest that went silent', () => {
+  it('keeps the console tail and one signature for every silent wedge, apart from any reported crash', () => {
+    const tail = Array.from({ length: 100 }, (_, i) => `[ ${i}.0] line ${i}`).join('\n');
+    const silent = unresponsiveCrash(tail);
+    expect(silent.kind).toBe('unresponsive');
+    expect(silent.excerpt.split('\n')).toHaveLength(60);
+    expect(silent.excerpt).toContain('line 99');
+    expect(silent.excerpt).not.toContain('line 39\n');
+    expect(unresponsiveCrash('').signature).toBe(silent.signature);
+    expect(silent.signature).not.toBe(findFirstCrash(panicOf(boot(1)))!.signature);
   });
 });

@@ -21,8 +21,8 @@ import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { Storage } from './storage.js';
 
 /** The guest's installed suite (Debian's zfs-test package, as every ztest golden has it). */
-const GUEST_RUNNER = '/usr/share/zfs/test-runner/bin/test-runner.py';
-const GUEST_TEST_DIR = '/usr/share/zfs/zfs-tests';
+export const GUEST_RUNNER = '/usr/share/zfs/test-runner/bin/test-runner.py';
+export const GUEST_TEST_DIR = '/usr/share/zfs/zfs-tests';
 
 export interface VmTargetProviderDeps {
   catalog: Catalog;

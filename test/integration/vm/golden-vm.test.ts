@@ -8,14 +8,11 @@ import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
 import type { Hypervisor } from '../../../activities/vm/hypervisor.js';
 import { livePidFromFile } from '../../../activities/vm/qemu-hypervisor.js';
 import { runRecipe } from '../../../activities/vm/run-recipe.js';
-import { runZtsInVm } from '../../../activities/vm/run-zts.js';
 import { HostKeyMismatch, SshExecutor } from '../../../lib/exec/ssh-executor.js';
-import { parseResultLines } from '../../../core/results/result-line.js';
-import { parseSummary } from '../../../core/results/summary.js';
-import { judgeRun } from '../../../core/results/verdict.js';
 import type { GoldenManifest } from '../../../core/vm/manifest.js';
 import { createLogger } from '../../../lib/log.js';
 import { debian13Golden } from '../../support/debian13-golden.js';
+import { runRunfileInClone } from '../../support/guest-zts.js';
 
 /**
  * The real path, on real qemu: the debian13 golden (built once per machine and cached outside the
@@ -108,20 +105,22 @@ describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
             hostPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
           }),
         ).rejects.toBeInstanceOf(HostKeyMismatch);
-        const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 40 * 60_000 }, { localResultsDir: join(artifacts, 'zts') });
+        const zts = await runRunfileInClone(vm, RUNFILE, { outputBase: join(artifacts, 'zts'), timeoutMs: 40 * 60_000, log });
         const recipe = await runRecipe(vm, { name: 'mirror-scrub', script: RECIPE, timeoutMs: 10 * 60_000 });
         const failing = await runRecipe(vm, { name: 'must-fail', script: 'zpool list nosuchpool', timeoutMs: 60_000 });
         // Real timings for docs/vm-timings.md, on stderr (the reporter shows it).
         process.stderr.write(
-          `vm-timings: accel=${vm.vm.accel} boot-to-ssh=${vm.bootSeconds}s attempts=${vm.bootAttempts} zts=${zts.durationSeconds}s ` +
+          `vm-timings: accel=${vm.vm.accel} boot-to-ssh=${vm.bootSeconds}s attempts=${vm.bootAttempts} zts=${zts.seconds}s ` +
             `recipe=${recipe.durationSeconds}s failing-recipe=${failing.durationSeconds}s\n`,
         );
         return { zts, recipe, failing };
       });
 
-      const results = parseResultLines(zts.console);
-      const verdict = judgeRun({ results, summary: parseSummary(zts.console), exitCode: zts.exitCode });
-      expect(verdict, zts.console.slice(-3000)).toMatchObject({ status: 'completed' });
+      const { results } = zts;
+      expect(zts.verdict, `${zts.infraError ?? ''}\n${zts.stderrTail.slice(-3000)}`).toMatchObject({ status: 'completed' });
+      // The runner's timestamped results dir, copied back to the same path here.
+      const tree = zts.resultsDir!;
+      const files = readdirSync(tree, { recursive: true }).map(String);
       const tests = results.filter((r) => r.kind === 'test');
       expect(tests.map((r) => r.testId).sort()).toEqual(
         ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors'].map((t) => `functional/cli_root/zpool/${t}`),
@@ -140,15 +139,12 @@ describe.skipIf(!slow)('real VMs from the debian13 golden', () => {
       for (const t of tests.filter((r) => r.outcome !== 'PASS')) {
         expect(t.outcome).toBe('FAIL');
         const name = t.testId.split('/').pop()!;
-        expect(readFileSync(join(artifacts, 'zts', 'output', 'zpool', name, 'stdout'), 'utf8')).toMatch(/^ERROR: /m);
+        const evidence = files.find((p) => p.endsWith(`zpool/${name}/stdout`));
+        expect(evidence && readFileSync(join(tree, evidence), 'utf8')).toMatch(/^ERROR: /m);
       }
       // The results tree came back: the runner's log and each test's output (files exist only for non-empty streams).
-      expect(existsSync(join(artifacts, 'zts', 'log'))).toBe(true);
-      expect(
-        readdirSync(join(artifacts, 'zts'), { recursive: true })
-          .map(String)
-          .some((p) => p.endsWith('zpool/zpool_002_pos/stdout')),
-      ).toBe(true);
+      expect(existsSync(join(tree, 'log'))).toBe(true);
+      expect(files.some((p) => p.endsWith('zpool/zpool_002_pos/stdout'))).toBe(true);
 
       expect(recipe).toMatchObject({ outcome: 'PASS', exitCode: 0 });
       expect(recipe.stdout).toContain('recipe-ok');

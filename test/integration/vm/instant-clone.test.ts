@@ -7,11 +7,10 @@ import { hypervisorResolver, type Hypervisor } from '../../../activities/vm/hype
 import { findGolden, VmSizeSchema } from '../../../activities/vm/index.js';
 import { saveGoldenState, withClone, type CloneOptions, type ReadyVm } from '../../../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
-import { runZtsInVm } from '../../../activities/vm/run-zts.js';
 import { findSavedState } from '../../../activities/vm/saved-state.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
-import { parseResultLines } from '../../../core/results/result-line.js';
 import { createLogger } from '../../../lib/log.js';
+import { runRunfileInClone } from '../../support/guest-zts.js';
 
 const log = createLogger('instant-clone-test', 'warn');
 // The debian13 ztest golden of the current recipe, when this machine has built it (the demo and the
@@ -77,9 +76,9 @@ describe.skipIf(!golden || process.env.ZFSLAB_SLOW !== '1')('instant clones of t
       const one = async (runId: string) =>
         withClone(options(runId), async (vm) => {
           const who = await identity(vm);
-          const zts = await runZtsInVm(vm, { runfile: RUNFILE, timeoutMs: 20 * 60_000 }, { localResultsDir: join(cloneRoot, `${runId}-results`) });
-          process.stderr.write(`instant-clone: ${vm.cloneId} ${vm.start.kind} ready in ${vm.bootSeconds}s, zts ${zts.durationSeconds}s\n`);
-          return { vm: { cloneId: vm.cloneId, start: vm.start, bootSeconds: vm.bootSeconds }, who, results: parseResultLines(zts.console) };
+          const zts = await runRunfileInClone(vm, RUNFILE, { outputBase: join(cloneRoot, `${runId}-results`), timeoutMs: 20 * 60_000, log });
+          process.stderr.write(`instant-clone: ${vm.cloneId} ${vm.start.kind} ready in ${vm.bootSeconds}s, zts ${zts.seconds}s\n`);
+          return { vm: { cloneId: vm.cloneId, start: vm.start, bootSeconds: vm.bootSeconds }, who, results: zts.results };
         });
       const [a, b] = await Promise.all([one('instant-a'), one('instant-b')]);
       for (const clone of [a, b]) {

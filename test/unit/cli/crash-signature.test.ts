@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -28,9 +30,15 @@ describe('zfslab crash signature', () => {
   });
 
   it('exits 1 on a log without a crash and 2 on a file it cannot read, naming it', async () => {
-    const none = await zfslab('crash', 'signature', join(projectRoot, 'README.md'));
+    // A clean boot: the first 300 lines of a real console capture (its hung task and panic come later).
+    const dir = mkdtempSync(join(tmpdir(), 'zfslab-clean-console-'));
+    const clean = join(dir, 'clean-boot.log');
+    const serial = readFileSync(join(fixtures, 'boot1-serial.log'), 'utf8');
+    writeFileSync(clean, serial.split('\n').slice(0, 300).join('\n'));
+    const none = await zfslab('crash', 'signature', clean);
+    rmSync(dir, { recursive: true, force: true });
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no kernel crash report in .*README\.md/);
+    expect(none.stderr).toMatch(/no kernel crash report in .*clean-boot\.log/);
     const missing = await zfslab('crash', 'signature', '/nonexistent/console.log');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read \/nonexistent\/console\.log/);

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FlavorSchema } from '../core/catalog/schema.js';
+import { DEFAULT_RERUNS, RerunsSchema } from '../core/results/result-class.js';
 import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
 import { ConfigError } from './errors.js';
 import { projectRoot } from './paths.js';
@@ -97,6 +98,8 @@ export const ConfigSchema = z.strictObject({
        * as an infrastructure error naming the host, with what finished kept.
        */
       hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
+      /** Re-runs of each unexpected FAIL/KILLED test at the end of its shard, in a fresh clone (0: none). */
+      reruns: RerunsSchema.default(DEFAULT_RERUNS),
     })
     .prefault({}),
   /** How often a `good` host is health-checked again anyway (core/host/health.ts healthCheckDue); unset: only after a failure. */
@@ -149,6 +152,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_METRICS_BIND_ADDRESS: { path: ['metrics', 'bindAddress'], type: 'string' },
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
   ZFSLAB_RUN_HOST_WAIT_SECONDS: { path: ['run', 'hostWaitSeconds'], type: 'number' },
+  ZFSLAB_RUN_RERUNS: { path: ['run', 'reruns'], type: 'number' },
 };
 
 export interface LoadedConfig {

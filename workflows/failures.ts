@@ -1,4 +1,5 @@
-import { ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, TemporalFailure, TimeoutFailure } from '@temporalio/workflow';
+import type { ChunkFailureFacts } from '../core/test-run/host-loss.js';
 import type { z } from 'zod';
 
 /**
@@ -40,6 +41,31 @@ export function failureType(err: unknown): string | undefined {
   let e: unknown = err;
   while (e) {
     if (e instanceof ApplicationFailure && e.type) return e.type;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+/** What core/test-run/host-loss.ts needs to know of a failed activity: its type, timeout and retryability. */
+export function chunkFailureFacts(err: unknown): ChunkFailureFacts {
+  const facts: ChunkFailureFacts = { nonRetryable: false };
+  let e: unknown = err;
+  while (e) {
+    if (e instanceof TimeoutFailure && facts.timeoutType === undefined) facts.timeoutType = String(e.timeoutType);
+    if (e instanceof ApplicationFailure && facts.type === undefined) {
+      if (e.type) facts.type = e.type;
+      facts.nonRetryable = e.nonRetryable === true;
+    }
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return facts;
+}
+
+/** The last heartbeat details a timed-out activity had sent (its checkpoint), if any. */
+export function lastHeartbeatOf(err: unknown): unknown {
+  let e: unknown = err;
+  while (e) {
+    if (e instanceof TimeoutFailure && e.lastHeartbeatDetails !== undefined) return e.lastHeartbeatDetails;
     e = e instanceof Error ? e.cause : undefined;
   }
   return undefined;

@@ -6,13 +6,17 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import type { ZtsHostActivities } from '../activities/zts/index.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { parseHeartbeat } from '../core/test-run/checkpoint.js';
 import { addCounts, emptyCounts } from '../core/test-run/chunk-results.js';
+import { nextChunkStep, nextHost } from '../core/test-run/host-loss.js';
 import type { OutcomeCounts } from '../core/test-run/chunk-results.js';
 import { TargetRunInputSchema, suiteOf } from '../core/test-run/input.js';
 import type { TargetRunInput, TargetRunSpec } from '../core/test-run/input.js';
@@ -21,8 +25,19 @@ import { targetOutcome } from '../core/test-run/outcome.js';
 import { TARGET_PROGRESS_QUERY, etaSeconds } from '../core/test-run/progress.js';
 import type { TargetProgress } from '../core/test-run/progress.js';
 import { summarizePlan } from '../core/test-run/types.js';
-import type { ChunkFingerprint, PlannedShard, PlannedTarget, ResolvedTarget, TargetRunResult } from '../core/test-run/types.js';
-import { failureMessage, failureType, parseInput } from './failures.js';
+import type { ResultClass } from '../core/results/result-class.js';
+import type { TestResult } from '../core/results/types.js';
+import type {
+  ChunkActivityInput,
+  ChunkActivityResult,
+  ChunkFingerprint,
+  HostMove,
+  PlannedShard,
+  PlannedTarget,
+  ResolvedTarget,
+  TargetRunResult,
+} from '../core/test-run/types.js';
+import { chunkFailureFacts, failureMessage, failureType, lastHeartbeatOf, parseInput } from './failures.js';
 import { proxyHostActivities } from './host-activities.js';
 
 export const targetProgressQuery = defineQuery<TargetProgress>(TARGET_PROGRESS_QUERY);
@@ -43,6 +58,12 @@ export interface TargetRunState {
   execution: number;
   /** `--fingerprint`: one report per chunk run so far. */
   fingerprints?: ChunkFingerprint[];
+  /** The host the chunks run on now (the placed one until it is lost), and the hosts lost so far. */
+  hostId?: string;
+  lostHosts?: string[];
+  hostMoves?: HostMove[];
+  /** Re-run rounds finished, per shard. */
+  rerunRounds?: Record<number, number>;
 }
 
 /** Two chunks in a row failing for good on one shard means the target itself is broken: stop that shard. */
@@ -62,13 +83,20 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
     startToCloseTimeout: '20m',
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes: ['UsageError'] },
   });
-  const chunks = proxyHostActivities<ZtsHostActivities>(input, {
-    startToCloseTimeout: '24h',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
-    // Wait for the activity to stop the runner and upload its partial results before recording them.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
+  // One attempt per activity: the workflow retries a chunk itself (core/test-run/host-loss.ts), so that a
+  // chunk whose host is lost moves to a standby host instead of waiting in the lost host's queue.
+  const chunksOn = (hostId: string) =>
+    proxyHostActivities<ZtsHostActivities>(
+      { hostId, hostWaitSeconds: input.hostWaitSeconds },
+      {
+        startToCloseTimeout: '24h',
+        heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
+        retry: { maximumAttempts: 1 },
+        // Wait for the activity to stop the runner and upload its partial results before recording them.
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      },
+    );
+  const registry = proxyActivities<CoordinatorActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
   // The run's plan and results, filed on the coordinator's queue (store and S3).
   const coordinator = proxyActivities<TestRunActivities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
@@ -153,6 +181,45 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   let budget = input.maxChunksPerExecution;
   // A host that stopped taking tasks (`HostUnavailable`) stops every shard, not only the one that saw it.
   let hostGone = false;
+  /**
+   * One chunk to its end, over as many attempts and hosts as it takes: retried where it ran after a
+   * backoff; moved to the next standby host (policy `replace`) when its host is lost, resuming after
+   * the tests its heartbeat said were finished; the lost host is reported `unknown`.
+   */
+  const runChunk = async (chunk: ChunkActivityInput): Promise<ChunkActivityResult> => {
+    let resume: TestResult[] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const hostId = current.hostId ?? input.hostId;
+      try {
+        return await chunksOn(hostId).runZtsChunk({ ...chunk, attempt, ...(resume ? { resume } : {}) });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        resume = parseHeartbeat(lastHeartbeatOf(err))?.finished ?? resume;
+        const lost = current.lostHosts ?? [];
+        const to = input.onHostLoss === 'replace' ? nextHost(input.standbyHosts, [...lost, hostId]) : undefined;
+        const step = nextChunkStep(chunkFailureFacts(err), { attempt, canMove: to !== undefined });
+        if (step.kind === 'stop') throw err;
+        if (step.kind === 'retry') {
+          await sleep(`${step.delaySeconds}s`);
+          continue;
+        }
+        current.lostHosts = [...lost, hostId];
+        current.hostId = to;
+        progress.hostId = to!;
+        const move: HostMove = {
+          from: hostId,
+          to: to!,
+          shard: chunk.shard,
+          chunk: chunk.chunk,
+          why: step.why,
+          resumedAfter: (resume ?? []).filter((r) => r.kind === 'test').length,
+        };
+        (current.hostMoves ??= []).push(move);
+        await reportLost(registry, hostId, `${step.why} (run ${input.runId}, ${input.target}); its chunks moved to ${to}`);
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.host, value: [input.hostId, ...current.lostHosts.slice(1), to!].join(',') }]);
+      }
+    }
+  };
   const runShard = async (shard: PlannedShard): Promise<'done' | 'paused'> => {
     let failuresInARow = 0;
     while ((current.next[shard.index] ?? 0) < shard.chunks.length) {
@@ -179,7 +246,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       const startedAt = Date.now();
       try {
         const fingerprint = input.fingerprint ? { workload: chunkWorkload(input.fingerprint.workload, current.plan, shard.index, chunk.index) } : undefined;
-        const out = await chunks.runZtsChunk({
+        const out = await runChunk({
           runId: input.runId,
           target: input.target,
           flavorId: current.resolved.flavorId,
@@ -216,7 +283,43 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       const fatal = hostGone || failureType(failure) === 'TargetUnavailable' || failuresInARow >= MAX_CONSECUTIVE_CHUNK_FAILURES;
       if (fatal) stopShard(current, shard);
     }
+    if (!hostGone) await rerunShard(shard);
     return 'done';
+  };
+  /**
+   * Each unexpected FAIL/KILLED test of the shard runs again (`reruns` rounds), as one more chunk in a
+   * fresh clone: passing once makes it `flaky`, failing every time a `regression`. Crashes never re-run.
+   */
+  const rerunShard = async (shard: PlannedShard): Promise<void> => {
+    const lastPlanned = shard.chunks.reduce((n, c) => Math.max(n, c.index), 0);
+    for (let round = (current.rerunRounds?.[shard.index] ?? 0) + 1; round <= input.reruns; round++) {
+      const flavorId = current.resolved.flavorId;
+      const testIds = await coordinator.ztsRerunCandidates({ runId: input.runId, flavorId, shard: shard.index, round });
+      if (testIds.length === 0) break;
+      const chunk = lastPlanned + round;
+      const running = { shard: shard.index, chunk, tests: testIds.length };
+      progress.running.push(running);
+      try {
+        await runChunk({
+          runId: input.runId,
+          target: input.target,
+          flavorId,
+          shard: shard.index,
+          chunk,
+          runfileKey: shard.runfileKey!,
+          testIds,
+          testDir: current.resolved.testDir,
+        });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // The tests stay regressions; the target says its re-run could not finish.
+        current.infraErrors.push(`shard ${shard.index} re-run ${round}: ${failureMessage(err)}`);
+      } finally {
+        progress.running = progress.running.filter((r) => r !== running);
+      }
+      await coordinator.recordZtsRerun({ runId: input.runId, flavorId, resultsKey: runKeys.chunkResults(input.runId, flavorId, shard.index, chunk), testIds });
+      (current.rerunRounds ??= {})[shard.index] = round;
+    }
   };
 
   let paused = false;
@@ -320,7 +423,7 @@ function result(
   input: TargetRunSpec,
   state: TargetRunState,
   outcome: TargetRunResult['outcome'],
-  totals: { tests: number; counts: OutcomeCounts; unexpected: number } | undefined,
+  totals: { tests: number; counts: OutcomeCounts; unexpected: number; classes?: Record<ResultClass, number> } | undefined,
 ): TargetRunResult {
   return {
     target: input.target,
@@ -330,11 +433,27 @@ function result(
     outcome,
     dryRun: input.dryRun,
     plan: summarizePlan(state.plan),
-    totals: { tests: totals?.tests ?? 0, counts: totals?.counts ?? emptyCounts(), unexpected: totals?.unexpected ?? 0, infraErrors: state.infraErrors },
+    totals: {
+      tests: totals?.tests ?? 0,
+      counts: totals?.counts ?? emptyCounts(),
+      unexpected: totals?.unexpected ?? 0,
+      infraErrors: state.infraErrors,
+      ...(totals?.classes ? { classes: totals.classes } : {}),
+    },
     artifactsPrefix: `${runKeys.runPrefix(input.runId)}/${state.resolved.flavorId}`,
     runfileSource: state.resolved.runfileSource,
     ...(state.fingerprints ? { fingerprints: state.fingerprints } : {}),
+    ...(state.hostMoves ? { hostMoves: state.hostMoves } : {}),
   };
+}
+
+/** A lost host goes `unknown` (health-checked before new work). Best effort: the run never waits on the registry. */
+async function reportLost(registry: CoordinatorActivities, hostId: string, why: string): Promise<void> {
+  try {
+    await registry.applyHostHealth({ hostId, event: { kind: 'infra-failure', at: new Date().toISOString(), why: why.slice(0, 500) } });
+  } catch {
+    // The registry is not the run's business.
+  }
 }
 
 function unresolved(input: TargetRunSpec, err: unknown): TargetRunResult {

@@ -8,7 +8,16 @@ import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../../lib/store/store.js';
 import { recordSkippedTargets, type SkippedTarget } from '../../lib/store/skipped-targets.js';
 import { planAndFileTarget, type PlanTargetInput } from './plan.js';
-import { finishZtsTarget, recordZtsChunk, type FinishTargetInput, type RecordChunkInput } from './record.js';
+import {
+  finishZtsTarget,
+  recordZtsChunk,
+  recordZtsRerun,
+  ztsRerunCandidates,
+  type FinishTargetInput,
+  type RecordChunkInput,
+  type RecordRerunInput,
+  type RerunCandidatesInput,
+} from './record.js';
 
 export interface TestRunActivityDeps {
   store: ResultsStore;
@@ -57,6 +66,14 @@ export function createTestRunActivities(deps: TestRunActivityDeps) {
 
     async recordZtsChunk(input: RecordChunkInput): Promise<RecordedChunk> {
       return validated(() => recordZtsChunk(input, deps));
+    },
+
+    async ztsRerunCandidates(input: RerunCandidatesInput): Promise<string[]> {
+      return validated(() => ztsRerunCandidates(input, deps));
+    },
+
+    async recordZtsRerun(input: RecordRerunInput): Promise<{ rerun: number; passed: number }> {
+      return validated(() => recordZtsRerun(input, deps));
     },
 
     async finishZtsTarget(input: FinishTargetInput): Promise<Omit<TargetTotals, 'infraErrors'>> {

@@ -1,5 +1,6 @@
 import { baselineFor } from '../../core/baselines/index.js';
 import { classify } from '../../core/baselines/classify.js';
+import { emptyClassCounts, isUnexpected, rerunCandidates } from '../../core/results/result-class.js';
 import type { Classification, ClassifiedResult } from '../../core/results/types.js';
 import { ChunkResultsFileSchema, emptyCounts } from '../../core/test-run/chunk-results.js';
 import type { OutcomeCounts } from '../../core/test-run/chunk-results.js';
@@ -67,7 +68,58 @@ export async function finishZtsTarget(input: FinishTargetInput, deps: RecordDeps
     ]);
   }
   const summary = summarize(stored);
-  return { tests: summary.tests, counts: summary.counts, unexpected: summary.unexpected };
+  const classes = emptyClassCounts();
+  let unexpected = 0;
+  for (const r of stored) {
+    if (r.kind === 'failsafe' || r.resultClass === undefined) continue;
+    classes[r.resultClass]++;
+    if (isUnexpected(r.resultClass)) unexpected++;
+  }
+  return { tests: summary.tests, counts: summary.counts, unexpected, classes };
+}
+
+export interface RerunCandidatesInput {
+  runId: string;
+  flavorId: string;
+  shard: number;
+  /** 1-based re-run round. */
+  round: number;
+}
+
+/** The shard's tests to run again in this round: still-`regression` FAIL/KILLED tests (core/results/result-class.ts). */
+export async function ztsRerunCandidates(input: RerunCandidatesInput, deps: RecordDeps): Promise<string[]> {
+  const stored = await deps.store.getResults(input.runId, { flavorId: input.flavorId, kind: 'test' });
+  return rerunCandidates(
+    stored.filter((r) => r.shard === input.shard),
+    input.round,
+  );
+}
+
+export interface RecordRerunInput {
+  runId: string;
+  flavorId: string;
+  /** The re-run chunk's results file. */
+  resultsKey: string;
+  /** The tests that were re-run: results of any other script in the file (setup, cleanup) are not re-run outcomes. */
+  testIds: string[];
+}
+
+/**
+ * Appends a re-run chunk's outcomes to the tests' stored results (which keep their first attempt)
+ * and re-classes them. A re-run that left no results file changes nothing: the tests stay regressions.
+ */
+export async function recordZtsRerun(input: RecordRerunInput, deps: RecordDeps): Promise<{ rerun: number; passed: number }> {
+  const text = await deps.artifacts.getText(input.resultsKey);
+  if (text === undefined) return { rerun: 0, passed: 0 };
+  const file = ChunkResultsFileSchema.parse(JSON.parse(text));
+  const wanted = new Set(input.testIds);
+  const reruns = finalResults(file.results.filter((r) => r.kind === 'test' && wanted.has(r.testId))).map((r) => ({
+    testId: r.testId,
+    linuxSection: r.linuxSection,
+    outcome: r.outcome,
+  }));
+  const rerun = await deps.store.recordReruns({ runId: input.runId, flavorId: input.flavorId, results: reruns });
+  return { rerun, passed: reruns.filter((r) => r.outcome === 'PASS').length };
 }
 
 /** The last result of each script (a resumed group's setup ran twice; the store keeps the last too). */

@@ -89,7 +89,9 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
   if (leftovers > 0) log.warn({ chunkDir, leftovers }, 'killed processes an earlier attempt left behind');
 
   const journal = new ChunkJournal(join(chunkDir, 'journal.ndjson'));
-  const previous = resumePoint(parseHeartbeat(deps.heartbeatDetails)?.finished, journal.read());
+  // The server's checkpoint: this activity's own heartbeat, else what the workflow carried over from
+  // an attempt on another host (this host's journal knows nothing of it).
+  const previous = resumePoint(parseHeartbeat(deps.heartbeatDetails)?.finished ?? input.resume, journal.read());
   journal.reset(previous);
   let last: ChunkHeartbeatDetails = { finished: previous };
   let finishedAt = { count: previous.length, at: Date.now() };

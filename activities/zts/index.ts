@@ -48,7 +48,8 @@ export function createZtsHostActivities(deps: ZtsHostActivityDeps) {
       const heartbeatMs = context.info.heartbeatTimeoutMs ?? 30_000;
       try {
         return await executeChunk(input, {
-          attempt: context.info.attempt,
+          // The workflow counts attempts itself (a chunk may move between hosts); Temporal's is always 1 then.
+          attempt: input.attempt ?? context.info.attempt,
           heartbeatDetails: context.info.heartbeatDetails,
           heartbeat: (details) => context.heartbeat(details),
           signal: context.cancellationSignal,

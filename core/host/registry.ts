@@ -106,3 +106,22 @@ export function runnableTargets(
   }
   return out;
 }
+
+/**
+ * The hosts that take over a run's chunks when its host is lost, best first: every other `good` host
+ * of the registry that was probed and can run each flavor of the run (a golden there or the means to
+ * build it, the required capabilities). `native` needs nothing but a host. Ordered as placement ranks
+ * them (golden present, free slots, id).
+ */
+export function standbyHostsFor(
+  flavors: readonly Pick<Flavor, 'id' | 'builder'>[],
+  entries: readonly HostEntry[],
+  placedHost: string,
+  requirements: PlacementRequirements = {},
+): string[] {
+  const candidates = entries.filter((e) => e.hostId !== placedHost && e.health.state === 'good' && e.facts);
+  if (flavors.length === 0) return candidates.map((e) => e.hostId).sort();
+  const able = candidates.filter((e) => runnableTargets(flavors, e, requirements).skipped.length === 0);
+  const ranked = placeTarget(flavors[0]!, able.map(placementHostOf), requirements);
+  return ranked.hosts.map((h) => h.hostId);
+}

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_RERUNS, RerunsSchema } from '../results/result-class.js';
+import { HostLossPolicySchema } from './host-loss.js';
 import { FlavorIdSchema } from '../catalog/schema.js';
 import { SelectionSchema } from '../runfile/select.js';
 import type { Selection } from '../runfile/select.js';
@@ -57,6 +59,18 @@ const runShape = {
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
   /** How long a task may wait on the host's queue for a worker (`run.hostWaitSeconds`). */
   hostWaitSeconds: HostWaitSecondsSchema.default(DEFAULT_HOST_WAIT_SECONDS),
+  /**
+   * Hosts that take over a target's chunks, in this order, when its host is lost mid-run (placement
+   * fills it with the other hosts that can run the target; empty: nowhere to go).
+   */
+  standbyHosts: z.array(HostIdSchema).max(64).default([]),
+  /** On host loss: move the chunk to a standby host (`replace`) or retry it where it was (`wait`). */
+  onHostLoss: HostLossPolicySchema.default('replace'),
+  /**
+   * Re-runs of each unexpected FAIL/KILLED test, in a fresh clone at the end of its shard (`run.reruns`,
+   * `--reruns`; 0 turns them off): a test that passes on one is `flaky`, one that fails every time a `regression`.
+   */
+  reruns: RerunsSchema.default(DEFAULT_RERUNS),
   /** The zfslab schedule whose firing started this run (search attribute `ZfslabSchedule`). */
   scheduleId: ScheduleIdSchema.optional(),
 };

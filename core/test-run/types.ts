@@ -1,7 +1,8 @@
 import type { SpeedClass } from './timeouts.js';
 import type { FlavorMeta } from '../matrix/matrix.js';
-import type { Classification } from '../results/types.js';
+import type { Classification, TestResult } from '../results/types.js';
 import type { CostBasis } from '../shard/cost.js';
+import type { ResultClass } from '../results/result-class.js';
 import type { OutcomeCounts } from './chunk-results.js';
 import type { ChunkFingerprint } from './fingerprint.js';
 
@@ -108,6 +109,10 @@ export interface ChunkActivityInput {
   testDir: string;
   /** Capture a workload fingerprint of the runner's process tree and compare it with the flavor's baseline. */
   fingerprint?: { workload: string };
+  /** The chunk's attempt over every host it ran on (the workflow retries it; Temporal's own attempt is always 1). */
+  attempt?: number;
+  /** What earlier attempts finished, when they ran on another host (its heartbeat checkpoint): resume after it. */
+  resume?: TestResult[];
 }
 
 export interface ChunkActivityResult {
@@ -134,8 +139,11 @@ export interface RecordedChunk {
 export interface TargetTotals {
   tests: number;
   counts: OutcomeCounts;
+  /** Results the verdict counts against the target: regressions and crashes (not flaky or known ones). */
   unexpected: number;
   infraErrors: string[];
+  /** Non-passing results by class (core/results/result-class.ts); absent on results from before classes. */
+  classes?: Record<ResultClass, number>;
 }
 
 export interface TargetRunResult {
@@ -154,6 +162,18 @@ export interface TargetRunResult {
   error?: string;
   /** With `--fingerprint`: one per chunk that ran. */
   fingerprints?: ChunkFingerprint[];
+  /** Chunks that moved to another host because theirs was lost. */
+  hostMoves?: HostMove[];
+}
+
+export interface HostMove {
+  from: string;
+  to: string;
+  shard: number;
+  chunk: number;
+  why: string;
+  /** Tests the chunk had finished on the lost host, which the new host did not run again. */
+  resumedAfter: number;
 }
 
 export interface MatrixRunResult {

@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ResultClass } from '../../core/results/result-class.js';
 import type { Classification, ScriptKind, TestOutcome } from '../../core/results/types.js';
 
 /**
@@ -100,6 +101,10 @@ export interface TestResultsTable {
   crash_signature: ColumnType<string | null, string | null | undefined, string | null>;
   crash_console_key: ColumnType<string | null, string | null | undefined, string | null>;
   logged_at: string | null;
+  /** regression, flaky, known, crash, infra (core/results/result-class.ts); null for PASS/SKIP. Added by 0009. */
+  result_class: ColumnType<ResultClass | null, ResultClass | null | undefined, ResultClass | null>;
+  /** Outcomes of the re-runs, comma-separated, oldest first; '' when not re-run. Added by 0009. */
+  reruns: ColumnType<string, string | undefined, string>;
 }
 
 export interface ArtifactKeysTable {

@@ -13,11 +13,21 @@ import type {
   TestMilestones,
 } from './history.js';
 import type { NewTestResultRow, RunStatus, StoreDatabase } from './schema.js';
-import { ArtifactKeySchema, FlavorRecordSchema, HostRecordSchema, ResultBatchSchema, RunEndSchema, RunFlavorRecordSchema, RunRecordSchema } from './types.js';
+import {
+  ArtifactKeySchema,
+  FlavorRecordSchema,
+  RerunBatchSchema,
+  HostRecordSchema,
+  ResultBatchSchema,
+  RunEndSchema,
+  RunFlavorRecordSchema,
+  RunRecordSchema,
+} from './types.js';
 import type {
   ArtifactKey,
   FlavorRecord,
   HostRecord,
+  RerunBatch,
   ResultBatch,
   RunEnd,
   RunFlavorRecord,
@@ -26,7 +36,9 @@ import type {
   StoredResult,
   StoredRun,
 } from './types.js';
-import type { ScriptKind } from '../../core/results/types.js';
+import { resultClass } from '../../core/results/result-class.js';
+import { TestOutcomeSchema } from '../../core/results/types.js';
+import type { ScriptKind, TestOutcome } from '../../core/results/types.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -189,6 +201,7 @@ export class ResultsStore {
       crash_signature: r.crash?.signature ?? null,
       crash_console_key: r.crash?.consoleKey ?? null,
       logged_at: r.loggedAt ?? null,
+      result_class: resultClass(r) ?? null,
     }));
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += RESULT_CHUNK) {
@@ -210,6 +223,7 @@ export class ResultsStore {
               crash_signature: eb.ref('excluded.crash_signature'),
               crash_console_key: eb.ref('excluded.crash_console_key'),
               logged_at: eb.ref('excluded.logged_at'),
+              result_class: eb.ref('excluded.result_class'),
             })),
           )
           .execute();
@@ -217,6 +231,53 @@ export class ResultsStore {
     });
     this.log.debug({ runId: batch.runId, flavorId: batch.flavorId, shard: batch.shard, results: rows.length }, 'results recorded');
     return rows.length;
+  }
+
+  /**
+   * Appends re-run outcomes to stored test results and re-classes them (a test that passed on a
+   * re-run becomes `flaky`); the row keeps the first attempt's outcome and duration. Returns the rows
+   * updated; a re-run of a test with no stored result is ignored (and logged).
+   */
+  async recordReruns(input: RerunBatch): Promise<number> {
+    const batch = RerunBatchSchema.parse(input);
+    let updated = 0;
+    await this.db.transaction().execute(async (trx) => {
+      for (const rerun of batch.results) {
+        const where = {
+          run_id: batch.runId,
+          flavor_id: batch.flavorId,
+          test_id: rerun.testId,
+          kind: 'test' as const,
+          linux_section: rerun.linuxSection ? 1 : 0,
+        };
+        const row = await trx
+          .selectFrom('test_results')
+          .select(['outcome', 'classification', 'infra_error', 'reruns'])
+          .where('run_id', '=', where.run_id)
+          .where('flavor_id', '=', where.flavor_id)
+          .where('test_id', '=', where.test_id)
+          .where('kind', '=', where.kind)
+          .where('linux_section', '=', where.linux_section)
+          .executeTakeFirst();
+        if (!row) {
+          this.log.warn({ runId: batch.runId, flavorId: batch.flavorId, testId: rerun.testId }, 'a re-run of a test with no stored result: ignored');
+          continue;
+        }
+        const reruns = [...parseReruns(row.reruns), rerun.outcome];
+        const cls = resultClass({ kind: 'test', outcome: row.outcome, classification: row.classification, infraError: row.infra_error ?? undefined }, reruns);
+        await trx
+          .updateTable('test_results')
+          .set({ reruns: reruns.join(','), result_class: cls ?? null })
+          .where('run_id', '=', where.run_id)
+          .where('flavor_id', '=', where.flavor_id)
+          .where('test_id', '=', where.test_id)
+          .where('kind', '=', where.kind)
+          .where('linux_section', '=', where.linux_section)
+          .execute();
+        updated++;
+      }
+    });
+    return updated;
   }
 
   async recordArtifactKeys(inputs: readonly ArtifactKey[]): Promise<void> {
@@ -287,6 +348,8 @@ export class ResultsStore {
           ? { kind: CrashKindSchema.parse(r.crash_kind), signature: r.crash_signature, consoleKey: r.crash_console_key ?? undefined }
           : undefined,
       loggedAt: r.logged_at ?? undefined,
+      resultClass: r.result_class ?? undefined,
+      reruns: parseReruns(r.reruns),
     }));
   }
 
@@ -374,4 +437,9 @@ function toRun(row: {
     endedAt: row.ended_at ?? undefined,
     status: row.status,
   };
+}
+
+/** The `reruns` column: outcomes, comma-separated, oldest first. */
+function parseReruns(text: string): TestOutcome[] {
+  return text === '' ? [] : text.split(',').map((o) => TestOutcomeSchema.parse(o));
 }

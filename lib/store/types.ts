@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ClassifiedResultSchema } from '../../core/results/types.js';
+import { ClassifiedResultSchema, TestOutcomeSchema } from '../../core/results/types.js';
 import type { CrashKind } from '../../core/crash/mark.js';
 import type { ScriptKind, TestOutcome, Classification } from '../../core/results/types.js';
 import { RUN_STATUSES } from './schema.js';
+import type { ResultClass } from '../../core/results/result-class.js';
 import type { RunStatus } from './schema.js';
 
 /**
@@ -72,6 +73,14 @@ export const ResultBatchSchema = z.strictObject({
 });
 export type ResultBatch = z.input<typeof ResultBatchSchema>;
 
+/** Re-run outcomes of one shard's tests, appended to their stored results (which keep the first attempt's). */
+export const RerunBatchSchema = z.strictObject({
+  runId: id,
+  flavorId: id,
+  results: z.array(z.strictObject({ testId: z.string().min(1), linuxSection: z.boolean(), outcome: TestOutcomeSchema })),
+});
+export type RerunBatch = z.input<typeof RerunBatchSchema>;
+
 export const ArtifactKeySchema = z.strictObject({
   runId: id,
   flavorId: id,
@@ -109,6 +118,10 @@ export interface StoredResult {
   infraError: string | undefined;
   crash: { kind: CrashKind; signature: string; consoleKey: string | undefined } | undefined;
   loggedAt: string | undefined;
+  /** What the result means (regression, flaky, known, crash, infra); undefined for PASS/SKIP. */
+  resultClass: ResultClass | undefined;
+  /** Outcomes of its re-runs, oldest first (empty: not re-run). */
+  reruns: TestOutcome[];
 }
 
 export interface StoredArtifactKey {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * the OpenZFS suite (`tests/functional/<group>/<test>.sh`, a group `setup` and `cleanup`). Every
  * script appends its own name to `invocations.log` before doing anything else, so a test can count
  * exactly how often each ran (the runner's own output cannot tell a re-run from a first run).
- * Tests sleep `sleepSeconds`; those named in `failing` exit 1, in `hanging` sleep past the timeout.
+ * Tests sleep `sleepSeconds`; those named in `failing` exit 1, in `flaky` exit 1 the first time only.
  */
 export interface CounterSuite {
   dir: string;
@@ -18,12 +18,21 @@ export interface CounterSuite {
 
 export function makeCounterSuite(
   dir: string,
-  options: { groups?: number; perGroup?: number; sleepSeconds?: number; failing?: readonly string[]; timeoutSeconds?: number } = {},
+  options: {
+    groups?: number;
+    perGroup?: number;
+    sleepSeconds?: number;
+    failing?: readonly string[];
+    /** Tests that fail the first time they run and pass after (counted in the invocations log). */
+    flaky?: readonly string[];
+    timeoutSeconds?: number;
+  } = {},
 ): CounterSuite {
   const groups = Array.from({ length: options.groups ?? 4 }, (_, g) => `counter_${String.fromCharCode(97 + g)}`);
   const perGroup = options.perGroup ?? 10;
   const sleep = options.sleepSeconds ?? 0.4;
   const failing = new Set(options.failing ?? []);
+  const flaky = new Set(options.flaky ?? []);
   const invocationsLog = join(dir, 'invocations.log');
   const testIds: string[] = [];
   const sections: string[] = [];
@@ -34,7 +43,8 @@ export function makeCounterSuite(
     script(join(groupDir, 'setup.sh'), `${group}/setup`, invocationsLog, 0, 0);
     script(join(groupDir, 'cleanup.sh'), `${group}/cleanup`, invocationsLog, 0, 0);
     for (const name of names) {
-      script(join(groupDir, `${name}.sh`), `${group}/${name}`, invocationsLog, sleep, failing.has(name) ? 1 : 0);
+      const firstTimeOnly = `$(test "$(grep -cx '${group}/${name}' ${invocationsLog})" -eq 1 && echo 1 || echo 0)`;
+      script(join(groupDir, `${name}.sh`), `${group}/${name}`, invocationsLog, sleep, failing.has(name) ? 1 : flaky.has(name) ? firstTimeOnly : 0);
       testIds.push(`functional/${group}/${name}`);
     }
     sections.push(`[tests/functional/${group}]`, `tests = [${names.map((n) => `'${n}'`).join(', ')}]`, `tags = ['functional', '${group}']`, '');
@@ -61,7 +71,7 @@ export function makeCounterSuite(
   return { dir, runfile, invocationsLog, testIds, groups };
 }
 
-function script(path: string, name: string, log: string, sleepSeconds: number, exitCode: number): void {
+function script(path: string, name: string, log: string, sleepSeconds: number, exitCode: number | string): void {
   writeFileSync(path, `#!/bin/sh\necho ${name} >> ${log}\n${sleepSeconds > 0 ? `sleep ${sleepSeconds}\n` : ''}exit ${exitCode}\n`);
   chmodSync(path, 0o755);
 }

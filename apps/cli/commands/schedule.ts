@@ -70,7 +70,11 @@ export function scheduleCommand(): Command {
         const targets = targetsFrom(target, loadCatalog(loaded.config.flavors));
         const input = ScheduledRunInputSchema.parse({
           scheduleId,
-          run: { ...runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)), hostWaitSeconds: loaded.config.run.hostWaitSeconds },
+          run: {
+            reruns: loaded.config.run.reruns,
+            ...runTemplateFrom(flags, targets, flags.host ?? resolveHostId(loaded)),
+            hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+          },
         } satisfies ScheduledRunInput);
         await withClient(loaded, async (client) => {
           await createSchedule(client, loaded, scheduleId, timing, input).catch((err: unknown) => {

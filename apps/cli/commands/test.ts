@@ -5,7 +5,7 @@ import { HostRegistry } from '../../../lib/store/host-registry.js';
 import { openStore } from '../../../lib/store/open.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { loadCatalog, type Catalog } from '../../../core/catalog/index.js';
-import { runnableTargets, type HostEntry } from '../../../core/host/registry.js';
+import { runnableTargets, standbyHostsFor, type HostEntry } from '../../../core/host/registry.js';
 import { NATIVE_TARGET } from '../../../core/test-run/input.js';
 import { SEARCH_ATTRIBUTES } from '../../../core/search-attributes.js';
 import { newRunId, runWorkflowId, targetWorkflowId } from '../../../core/test-run/ids.js';
@@ -54,10 +54,11 @@ export function testCommand(): Command {
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
       const catalog = loadCatalog(loaded.config.flavors);
-      const { targets, skipped } = await placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, flags.require ?? []);
+      const { targets, skipped, standby } = await placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, flags.require ?? []);
       const input = MatrixRunInputSchema.parse({
         runId: newRunId(new Date(), Math.random),
-        ...runTemplateFrom(flags, targets, hostId),
+        reruns: loaded.config.run.reruns,
+        ...runTemplateFrom(flags, targets, hostId, standby),
         skipped,
         hostWaitSeconds: loaded.config.run.hostWaitSeconds,
         dryRun: flags.dryRun,
@@ -85,22 +86,31 @@ async function placeOnHost(
   targets: string[],
   hostId: string,
   require: string[],
-): Promise<{ targets: string[]; skipped: { flavorId: string; reason: string }[] }> {
+): Promise<{ targets: string[]; skipped: { flavorId: string; reason: string }[]; standby: string[] }> {
   const flavorTargets = targets.filter((t) => t !== NATIVE_TARGET);
-  if (flavorTargets.length === 0) return { targets, skipped: [] };
   const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
-  let entry: HostEntry | undefined;
+  let fleet: HostEntry[];
   try {
-    entry = await new HostRegistry(store.db).get(hostId);
+    fleet = await new HostRegistry(store.db).list();
   } finally {
     await store.close();
   }
+  const entry = fleet.find((e) => e.hostId === hostId);
+  // Where the run's chunks go if its host is lost: the other good hosts that can run every target.
+  const standbyOf = (runnable: string[]) =>
+    standbyHostsFor(
+      runnable.filter((t) => t !== NATIVE_TARGET).map((id) => catalog.get(id)),
+      fleet,
+      hostId,
+      { require },
+    );
+  if (flavorTargets.length === 0) return { targets, skipped: [], standby: standbyOf(targets) };
   if (!entry?.facts) {
     if (require.length > 0)
       throw new UsageError(`--require ${require.join(',')}: host ${hostId} was never probed, so nothing is proven (\`zfslab host probe --host ${hostId}\`)`);
     if (target === 'all')
       process.stderr.write(`host ${hostId} was never probed: running every flavor (\`zfslab host probe\` lets \`all\` skip those it cannot run)\n`);
-    return { targets, skipped: [] };
+    return { targets, skipped: [], standby: standbyOf(targets) };
   }
   const placed = runnableTargets(
     flavorTargets.map((id) => catalog.get(id)),
@@ -109,11 +119,11 @@ async function placeOnHost(
   );
   if (target !== 'all') {
     if (placed.skipped.length > 0) throw new UsageError(`cannot run here: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
-    return { targets, skipped: [] };
+    return { targets, skipped: [], standby: standbyOf(targets) };
   }
   if (placed.targets.length === 0)
     throw new UsageError(`all: host ${hostId} can run no flavor of the catalog: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
-  return { targets: placed.targets, skipped: placed.skipped };
+  return { targets: placed.targets, skipped: placed.skipped, standby: standbyOf(placed.targets) };
 }
 
 async function requirePollers(client: Client, loaded: LoadedConfig, hostId: string): Promise<void> {

@@ -4,6 +4,7 @@ import * as m0002 from './0002_infra_errors_and_artifacts.js';
 import * as m0003 from './0003_result_reason.js';
 import * as m0007 from './0007_host_registry.js';
 import * as m0008 from './0008_crash_results.js';
+import * as m0009 from './0009_result_classes.js';
 
 /**
  * Migrations are compiled into the program (not read from a folder at run time), so dist/ and
@@ -15,9 +16,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_result_reason': m0003,
   '0007_host_registry': m0007,
   '0008_crash_results': m0008,
+  '0009_result_classes': m0009,
 };
 
-export const LATEST_MIGRATION = '0008_crash_results';
+export const LATEST_MIGRATION = '0009_result_classes';
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => ({ ...MIGRATIONS }),

@@ -31,7 +31,12 @@ describe('zfslab test native', () => {
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
     const flavorId = storeFlavorId('native', setup.world.hostId);
     expect(json.outcome).toBe('passed');
-    expect(json.totals).toEqual({ tests: 6, counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0, CRASH: 0 }, unexpected: 0 });
+    expect(json.totals).toEqual({
+      tests: 6,
+      counts: { PASS: 6, FAIL: 0, SKIP: 0, KILLED: 0, CRASH: 0 },
+      unexpected: 0,
+      classes: { regression: 0, flaky: 0, known: 0, crash: 0, infra: 0 },
+    });
     expect(json.targets).toEqual([
       expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) }),
     ]);
@@ -106,6 +111,30 @@ describe('zfslab test native', () => {
     expect(run.stdout).toMatch(/failed — 3 tests: 2 pass, 1 fail/);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testcase[^>]*name="a02_pos"[^>]*>\s*<failure/);
   }, 180_000);
+
+  it('a test that fails once and passes on its re-run is flaky: exit 0, said so; one failing every time is a regression: exit 1', async () => {
+    const suite = makeCounterSuite(join(scratch, 'flaky'), { groups: 1, perGroup: 3, sleepSeconds: 0, flaky: ['a01_pos'] });
+    const flaky = await runCli(['test', 'native', '--runfile', suite.runfile], setup.world.env);
+    expect(flaky.code, flaky.stderr).toBe(0);
+    expect(flaky.stdout).toMatch(/passed — 3 tests: 2 pass, 1 fail.*; 0 unexpected \(1 flaky \(passed on a re-run\)\)/);
+    expect(flaky.stdout).toMatch(/but 1 test\(s\) flaky/);
+    // The re-run ran the failed test alone (its group's setup and cleanup around it), once.
+    expect(invocations(suite).get('counter_a/a01_pos')).toBe(2);
+    expect(invocations(suite).get('counter_a/a02_pos')).toBe(1);
+
+    const both = makeCounterSuite(join(scratch, 'flaky-and-broken'), { groups: 1, perGroup: 3, sleepSeconds: 0, flaky: ['a01_pos'], failing: ['a03_pos'] });
+    const run = await runCli(['test', 'native', '--runfile', both.runfile, '--json'], setup.world.env);
+    expect(run.code, run.stderr).toBe(1);
+    const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
+    expect(json.totals.classes).toMatchObject({ regression: 1, flaky: 1 });
+    expect(json.totals.unexpected).toBe(1);
+    expect(invocations(both).get('counter_a/a03_pos')).toBe(2);
+
+    const off = makeCounterSuite(join(scratch, 'no-reruns'), { groups: 1, perGroup: 2, sleepSeconds: 0, flaky: ['a01_pos'] });
+    const once = await runCli(['test', 'native', '--runfile', off.runfile, '--reruns', '0'], setup.world.env);
+    expect(once.code, once.stderr).toBe(1);
+    expect(invocations(off).get('counter_a/a01_pos')).toBe(1);
+  }, 240_000);
 
   it('zero results is an infrastructure error: exit 3', async () => {
     const dir = join(scratch, 'empty');

@@ -100,9 +100,17 @@ interface ChunkCall {
   chunk: number;
 }
 
-function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolean; runChunk: (call: ChunkCall) => Promise<void> }) {
+function ztsMocks(options: {
+  hostId: string;
+  shards: number[];
+  parallel?: boolean;
+  runChunk: (call: ChunkCall) => Promise<void>;
+  /** The tests the store would say are still regressions, per shard and re-run round (default: none). */
+  rerunCandidates?: (shard: number, round: number) => string[];
+}) {
   const recorded: ChunkCall[] = [];
-  const ran: ChunkCall[] = [];
+  const ran: (ChunkCall & { testIds: string[] })[] = [];
+  const reruns: { resultsKey: string; testIds: string[] }[] = [];
   const closed: string[] = [];
   const health: { hostId: string; event: { kind: string; why: string } }[] = [];
   const tests = options.shards.reduce((n, c) => n + c, 0);
@@ -121,7 +129,7 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
       };
     },
     async runZtsChunk(input: ChunkCall & { testIds: string[] }) {
-      ran.push({ shard: input.shard, chunk: input.chunk });
+      ran.push({ shard: input.shard, chunk: input.chunk, testIds: input.testIds });
       await options.runChunk({ shard: input.shard, chunk: input.chunk });
       return {
         resultsKey: `k/${input.shard}/${input.chunk}`,
@@ -163,6 +171,13 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
       recorded.push({ shard: input.shard, chunk });
       return { tests: 1, counts: { ...emptyCounts(), PASS: 1 }, unexpected: 0, byClassification: {}, found: true };
     },
+    async ztsRerunCandidates(input: { shard: number; round: number }) {
+      return options.rerunCandidates?.(input.shard, input.round) ?? [];
+    },
+    async recordZtsRerun(input: { resultsKey: string; testIds: string[] }) {
+      reruns.push({ resultsKey: input.resultsKey, testIds: input.testIds });
+      return { rerun: input.testIds.length, passed: 0 };
+    },
     async finishZtsTarget() {
       return { tests: recorded.length, counts: { ...emptyCounts(), PASS: recorded.length }, unexpected: 0 };
     },
@@ -174,7 +189,7 @@ function ztsMocks(options: { hostId: string; shards: number[]; parallel?: boolea
       return { record: {} };
     },
   };
-  return { host, coordinator, recorded, ran, closed, health };
+  return { host, coordinator, recorded, ran, closed, health, reruns };
 }
 
 function matrixInput(hostId: string, extra: Partial<MatrixRunInput> = {}): MatrixRunInput {
@@ -272,7 +287,7 @@ describe('a host that never polls', () => {
       return start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { hostWaitSeconds: 3 })]);
     });
     expect(result.outcome).toBe('infra-error');
-    expect(mocks.ran).toEqual([{ shard: 0, chunk: 0 }]);
+    expect(mocks.ran.map(({ shard, chunk }) => ({ shard, chunk }))).toEqual([{ shard: 0, chunk: 0 }]);
     // Recorded: the chunk that ran, and the one the host never picked up (it left no results).
     expect(mocks.recorded).toEqual([
       { shard: 0, chunk: 0 },
@@ -331,6 +346,55 @@ describe('the chunk failure policy', () => {
   });
 });
 
+describe('re-runs of unexpected failures', () => {
+  it('the tests still failing at the end of a shard run again as one more chunk, round by round, then the target closes', async () => {
+    const hostId = hostIdOf('rerun');
+    const rounds: number[] = [];
+    const mocks = ztsMocks({
+      hostId,
+      shards: [3],
+      runChunk: async () => {},
+      rerunCandidates: (_shard, round) => {
+        rounds.push(round);
+        return round === 1 ? ['functional/s0/t0', 'functional/s0/t2'] : round === 2 ? ['functional/s0/t2'] : [];
+      },
+    });
+    await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { reruns: 2 })]),
+    );
+    // Chunks 0–2 are the plan's; 3 and 4 the two rounds, each with the tests still failing.
+    expect(mocks.ran.map((c) => [c.chunk, c.testIds])).toEqual([
+      [0, ['functional/s0/t0']],
+      [1, ['functional/s0/t1']],
+      [2, ['functional/s0/t2']],
+      [3, ['functional/s0/t0', 'functional/s0/t2']],
+      [4, ['functional/s0/t2']],
+    ]);
+    expect(mocks.reruns.map((r) => r.testIds.length)).toEqual([2, 1]);
+    expect(mocks.reruns[0]!.resultsKey).toMatch(/\/chunks\/0*3\/results\.json$/);
+    expect(rounds).toEqual([1, 2]);
+  });
+
+  it('reruns 0 asks for no candidate and runs only the plan', async () => {
+    const hostId = hostIdOf('norerun');
+    let asked = 0;
+    const mocks = ztsMocks({
+      hostId,
+      shards: [2],
+      runChunk: async () => {},
+      rerunCandidates: () => {
+        asked++;
+        return ['functional/s0/t0'];
+      },
+    });
+    await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<MatrixRunResult>('matrixRun', [matrixInput(hostId, { reruns: 0 })]),
+    );
+    expect(mocks.ran.map((c) => c.chunk)).toEqual([0, 1]);
+    expect(asked).toBe(0);
+  });
+});
+
 describe('cancellation', () => {
   it('a cancelled run stops its chunk, records what it finished, closes as cancelled and ends cancelled', async () => {
     const hostId = hostIdOf('cancel');
@@ -368,7 +432,7 @@ describe('cancellation', () => {
     });
     expect(outcome.type).toBe('CancelledFailure');
     expect(sawCancel).toBe(true);
-    expect(mocks.ran).toEqual([{ shard: 0, chunk: 0 }]);
+    expect(mocks.ran.map(({ shard, chunk }) => ({ shard, chunk }))).toEqual([{ shard: 0, chunk: 0 }]);
     expect(mocks.recorded).toEqual([{ shard: 0, chunk: 0 }]);
     expect(mocks.closed).toEqual(['cancelled']);
   });

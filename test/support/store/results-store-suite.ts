@@ -84,6 +84,7 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           '0003_result_reason',
           '0007_host_registry',
           '0008_crash_results',
+          '0009_result_classes',
         ]);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({
@@ -95,6 +96,9 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           infraError: undefined,
           reason: undefined,
           shard: 1,
+          // 0009 classes the rows it finds: an expected failure is `known`.
+          resultClass: 'known',
+          reruns: [],
         });
         expect((await store.getRun('run-1'))?.workflowId).toBe('wf-run-1');
         await store.recordArtifactKeys([{ runId: 'run-1', flavorId: 'debian-12', name: 'log', s3Key: 'runs/run-1/debian-12/1/log', bytes: 5_000_000_000 }]);
@@ -138,6 +142,48 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         // A setup and a test may share an id prefix but never a row: kind is part of the key.
         expect(stored.map((r) => r.kind).sort()).toEqual(['cleanup', 'setup', 'test', 'test']);
         expect(await store.getResults('run-1', { kind: 'test' })).toHaveLength(2);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('classes each failure, and re-runs turn a regression into a flaky test while keeping its first attempt', async () => {
+      const store = await openStore(await engine.freshUrl(), quiet);
+      try {
+        await seedRun(store);
+        const unexpected = { outcome: 'FAIL', classification: 'unexpected-fail' } as const;
+        await store.recordResults({
+          runId: 'run-1',
+          flavorId: 'debian-12',
+          results: [
+            result('functional/a/passes'),
+            result('functional/a/flaky', { ...unexpected, durationSeconds: 40 }),
+            result('functional/a/broken', unexpected),
+            result('functional/a/known', { outcome: 'FAIL', classification: 'expected-fail' }),
+            result('functional/a/panics', { outcome: 'CRASH', classification: 'unexpected-fail' }),
+          ],
+        });
+        const classOf = async () =>
+          Object.fromEntries((await store.getResults('run-1')).map((r) => [r.testId.split('/').at(-1), [r.resultClass, r.reruns.join(',')]]));
+        expect(await classOf()).toEqual({
+          passes: [undefined, ''],
+          flaky: ['regression', ''],
+          broken: ['regression', ''],
+          known: ['known', ''],
+          panics: ['crash', ''],
+        });
+        const rerun = (testId: string, outcome: 'PASS' | 'FAIL') => ({ testId: `functional/a/${testId}`, linuxSection: false, outcome });
+        expect(await store.recordReruns({ runId: 'run-1', flavorId: 'debian-12', results: [rerun('flaky', 'FAIL'), rerun('broken', 'FAIL')] })).toBe(2);
+        expect(
+          await store.recordReruns({
+            runId: 'run-1',
+            flavorId: 'debian-12',
+            results: [rerun('flaky', 'PASS'), rerun('broken', 'FAIL'), rerun('nowhere', 'PASS')],
+          }),
+        ).toBe(2);
+        expect(await classOf()).toMatchObject({ flaky: ['flaky', 'FAIL,PASS'], broken: ['regression', 'FAIL,FAIL'] });
+        // The row is the first attempt's: outcome and duration are not the re-run's.
+        expect((await store.getResults('run-1')).find((r) => r.testId.endsWith('/flaky'))).toMatchObject({ outcome: 'FAIL', durationSeconds: 40 });
       } finally {
         await store.close();
       }

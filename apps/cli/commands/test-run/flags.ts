@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { RerunsSchema } from '../../../../core/results/result-class.js';
 import type { Catalog } from '../../../../core/catalog/index.js';
 import { RunfileSyntaxError } from '../../../../core/runfile/errors.js';
 import { parseRunfile } from '../../../../core/runfile/parse.js';
 import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
 import { workloadSlug } from '../../../../core/fingerprint/keys.js';
+import { HostLossPolicySchema } from '../../../../core/test-run/host-loss.js';
 import { HostIdSchema, NATIVE_TARGET, RunRequestSchema, describeRequest } from '../../../../core/test-run/input.js';
 import type { MatrixRunInput, RunRequest } from '../../../../core/test-run/input.js';
 import { UsageError } from '../../../../lib/errors.js';
@@ -34,6 +36,9 @@ export const TestFlagsSchema = z
     shards: z.coerce.number().int().min(1).max(64).default(1),
     chunkSize: z.coerce.number().int().min(1).max(100_000).default(50),
     host: HostIdSchema.optional(),
+    /** Hosts that take over when the run's host is lost (default: the registry's other good hosts that can run the targets). */
+    standby: list.pipe(z.array(HostIdSchema)).optional(),
+    onHostLoss: HostLossPolicySchema.default('replace'),
     /** Capabilities the run's host must have proven (`kvm`) or carry as tags: `--require kvm,multipath`. */
     require: list.optional(),
     baseline: z
@@ -46,6 +51,8 @@ export const TestFlagsSchema = z
     junit: z.string().min(1).optional(),
     markdown: z.string().min(1).optional(),
     heartbeatTimeout: z.coerce.number().int().min(2).max(3600).default(10),
+    /** Re-runs of an unexpected FAIL/KILLED (default: the config's `run.reruns`). */
+    reruns: z.coerce.number().pipe(RerunsSchema).optional(),
     timeout: z.coerce.number().int().positive().optional(),
     /** `--fingerprint` (workload named after the selection) or `--fingerprint <workload>`. */
     fingerprint: z.union([z.literal(true), z.string().trim().min(1).max(120)]).optional(),
@@ -138,21 +145,27 @@ export function addRunOptions(command: Command): Command {
     .option('--host <id>', 'the lab host to run on (default: this machine)')
     .option('--require <caps>', 'capabilities the host must have proven (kvm, zfs-storage, …) or carry as tags, comma-separated')
     .option('--baseline <version>', 'classify against the known/flaky baseline of this OpenZFS version')
-    .option('--heartbeat-timeout <seconds>', 'retry a chunk whose worker went silent this long', '10');
+    .option('--heartbeat-timeout <seconds>', 'a chunk whose worker went silent this long moves to a standby host (or is retried)', '10')
+    .option('--standby <hosts>', "hosts that take over a chunk when the run's host is lost, in order (default: the fleet's other good hosts that can run it)")
+    .option('--on-host-loss <policy>', 'replace (move the chunk to a standby host) or wait (retry it on its host)', 'replace')
+    .option('--reruns <n>', 're-run each unexpected FAIL/KILLED n times in a fresh clone at the end of its shard (0: off; default run.reruns, 1)');
 }
 
 /** A run as `zfslab test` starts it, without its run id (a schedule's firings each get their own). */
-export function runTemplateFrom(flags: TestFlags, targets: string[], hostId: string): Omit<MatrixRunInput, 'runId' | 'dryRun'> {
+export function runTemplateFrom(flags: TestFlags, targets: string[], hostId: string, standbyHosts: string[] = []): Omit<MatrixRunInput, 'runId' | 'dryRun'> {
   const request = requestFrom(flags);
   const workload = fingerprintWorkload(flags, request);
   return {
     hostId,
+    standbyHosts: (flags.standby ?? standbyHosts).filter((h) => h !== hostId),
+    onHostLoss: flags.onHostLoss,
     targets,
     request,
     ...(workload ? { fingerprint: { workload } } : {}),
     shards: flags.shards,
     chunkSize: flags.chunkSize,
     heartbeatTimeoutSeconds: flags.heartbeatTimeout,
+    ...(flags.reruns !== undefined ? { reruns: flags.reruns } : {}),
     ...(flags.baseline ? { baselineVersion: flags.baseline } : {}),
   };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ResultClassSchema } from '../../../../core/results/result-class.js';
+import type { ResultClass } from '../../../../core/results/result-class.js';
 import { ClassificationSchema, TestOutcomeSchema } from '../../../../core/results/types.js';
 import { OutcomeCountsSchema } from '../../../../core/test-run/chunk-results.js';
 import { ChunkFingerprintSchema } from '../../../../core/test-run/fingerprint.js';
@@ -7,6 +9,10 @@ import { ChunkFingerprintSchema } from '../../../../core/test-run/fingerprint.js
  * The `--json` documents of `zfslab test`, as zod schemas: the command validates what it prints
  * against them, and tests (and scripts) can validate what they read.
  */
+const ClassCountsSchema = z.strictObject(
+  Object.fromEntries(ResultClassSchema.options.map((c) => [c, z.number().int().nonnegative()])) as Record<ResultClass, z.ZodNumber>,
+);
+
 const RunOutcomeSchema = z.enum(['passed', 'failed', 'infra-error', 'cancelled']);
 
 export const TargetJsonSchema = z.strictObject({
@@ -18,11 +24,17 @@ export const TargetJsonSchema = z.strictObject({
   tests: z.number().int().nonnegative(),
   counts: OutcomeCountsSchema,
   unexpected: z.number().int().nonnegative(),
+  /** Non-passing results by class: regression and crash are unexpected; flaky (passed on a re-run) and known are not. */
+  classes: ClassCountsSchema,
   infraErrors: z.array(z.string()),
   artifacts: z.string().nullable(),
   error: z.string().nullable(),
   /** With `--fingerprint`: one per chunk (shard, chunk), compared with the flavor's baseline or why not. */
   fingerprints: z.array(ChunkFingerprintSchema),
+  /** Chunks that moved to a standby host because theirs was lost. */
+  hostMoves: z.array(
+    z.strictObject({ from: z.string(), to: z.string(), shard: z.number().int(), chunk: z.number().int(), why: z.string(), resumedAfter: z.number().int() }),
+  ),
 });
 
 export const MatrixJsonSchema = z.strictObject({
@@ -56,7 +68,7 @@ export const TestRunJsonSchema = z.strictObject({
   outcome: RunOutcomeSchema,
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
   targets: z.array(TargetJsonSchema),
-  totals: z.strictObject({ tests: z.number().int(), counts: OutcomeCountsSchema, unexpected: z.number().int() }),
+  totals: z.strictObject({ tests: z.number().int(), counts: OutcomeCountsSchema, unexpected: z.number().int(), classes: ClassCountsSchema }),
   matrix: MatrixJsonSchema,
   links: z.strictObject({ temporalUi: z.string(), artifacts: z.array(z.string()) }),
   files: z.array(z.string()),

@@ -1,4 +1,7 @@
 import type { RunView } from '../../../../activities/test-runs/run-view.js';
+import { emptyClassCounts } from '../../../../core/results/result-class.js';
+import type { ResultClass } from '../../../../core/results/result-class.js';
+import type { StoredResult } from '../../../../lib/store/types.js';
 import { renderTerminalMatrix } from '../../../../core/report/index.js';
 import { addCounts, emptyCounts } from '../../../../core/test-run/chunk-results.js';
 import { exitCodeOf } from '../../../../core/test-run/outcome.js';
@@ -29,6 +32,7 @@ export function runResultJson(input: {
   const targets = (result?.targets ?? []).map((t) => {
     const stored = t.flavorId ? byFlavor.get(t.flavorId) : undefined;
     return {
+      classes: stored ? classCounts(stored.results) : (t.totals.classes ?? emptyClassCounts()),
       target: t.target,
       flavorId: t.flavorId ?? null,
       hostId: t.hostId,
@@ -41,6 +45,7 @@ export function runResultJson(input: {
       artifacts: t.artifactsPrefix ? `s3://${input.config.s3.bucket}/${t.artifactsPrefix}/` : null,
       error: t.error ?? null,
       fingerprints: t.fingerprints ?? [],
+      hostMoves: t.hostMoves ?? [],
     };
   });
   const ui = temporalUiUrl(input.config, input.workflowId);
@@ -50,7 +55,9 @@ export function runResultJson(input: {
   const testsOf = (v: RunView | undefined) => (v?.flavors ?? []).flatMap((f) => f.results.filter((r) => r.kind === 'test'));
   const stored = testsOf(view);
   const counts = stored.reduce((c, r) => addCounts(c, { ...emptyCounts(), [r.outcome]: 1 }), emptyCounts());
-  const unexpected = (view?.flavors ?? []).flatMap((f) => f.results).filter((r) => r.kind !== 'failsafe' && r.classification === 'unexpected-fail').length;
+  const everyResult = (view?.flavors ?? []).flatMap((f) => f.results);
+  const classes = classCounts(everyResult);
+  const unexpected = classes.regression + classes.crash;
   const json: TestRunJson = {
     runId: input.runId,
     workflowId: input.workflowId,
@@ -58,7 +65,7 @@ export function runResultJson(input: {
     outcome: input.outcome,
     exitCode: exitCodeOf(input.outcome, unexpected),
     targets,
-    totals: { tests: stored.length, counts, unexpected },
+    totals: { tests: stored.length, counts, unexpected, classes },
     matrix: {
       flavors: matrix ? [...matrix.report.flavors] : [],
       rows: (matrix?.report.rows ?? []).map((row) => ({ testId: row.testId, cells: { ...row.cells } })),
@@ -71,6 +78,23 @@ export function runResultJson(input: {
     files,
   };
   return TestRunJsonSchema.parse(json);
+}
+
+/** Non-passing results by class (failsafe runs are the runner's, not tests). */
+function classCounts(results: readonly StoredResult[]): Record<ResultClass, number> {
+  const counts = emptyClassCounts();
+  for (const r of results) if (r.kind !== 'failsafe' && r.resultClass) counts[r.resultClass]++;
+  return counts;
+}
+
+/** `, 2 flaky (passed on a re-run), 3 known` — what does not fail the run but should be read. */
+function describeClasses(classes: Record<ResultClass, number>): string {
+  const parts: string[] = [];
+  if (classes.regression > 0) parts.push(`${classes.regression} regression`);
+  if (classes.flaky > 0) parts.push(`${classes.flaky} flaky (passed on a re-run)`);
+  if (classes.known > 0) parts.push(`${classes.known} known`);
+  if (classes.infra > 0) parts.push(`${classes.infra} infra`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 export function printRunResult(out: Output, json: TestRunJson, view: RunView | undefined, options: { all: boolean }): void {
@@ -86,8 +110,12 @@ export function printRunResult(out: Output, json: TestRunJson, view: RunView | u
     const verdict =
       t.outcome === 'passed' ? paint(out, 'green', t.outcome) : t.outcome === 'failed' ? paint(out, 'red', t.outcome) : paint(out, 'yellow', t.outcome);
     out.line(
-      `${t.flavorId ?? t.target}: ${verdict} — ${t.tests} tests: ${c.PASS} pass, ${c.FAIL} fail, ${c.KILLED} killed, ${c.SKIP} skip; ${t.unexpected} unexpected`,
+      `${t.flavorId ?? t.target}: ${verdict} — ${t.tests} tests: ${c.PASS} pass, ${c.FAIL} fail, ${c.KILLED} killed, ${c.SKIP} skip${c.CRASH > 0 ? `, ${c.CRASH} crash` : ''}; ${t.unexpected} unexpected${describeClasses(t.classes)}`,
     );
+    for (const m of t.hostMoves)
+      out.line(
+        paint(out, 'yellow', `  host lost: ${m.from} (${m.why}); shard ${m.shard} chunk ${m.chunk} moved to ${m.to}, resumed after ${m.resumedAfter} finished`),
+      );
     for (const e of t.infraErrors) out.line(`  infrastructure: ${e}`);
     if (t.error && !t.infraErrors.includes(t.error)) out.line(`  error: ${t.error}`);
     for (const f of t.fingerprints) {
@@ -97,6 +125,7 @@ export function printRunResult(out: Output, json: TestRunJson, view: RunView | u
     if (t.artifacts) out.line(`  artifacts  ${t.artifacts}`);
   }
   for (const file of json.files) out.line(`wrote ${file}`);
-  out.line(`run ${json.runId}: ${json.outcome}`);
+  const flaky = json.totals.classes.flaky;
+  out.line(`run ${json.runId}: ${json.outcome}${flaky > 0 ? paint(out, 'yellow', ` — but ${flaky} test(s) flaky: failed, then passed on a re-run`) : ''}`);
   out.line(`Temporal UI  ${json.links.temporalUi}`);
 }

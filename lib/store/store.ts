@@ -253,11 +253,7 @@ export class ResultsStore {
         const row = await trx
           .selectFrom('test_results')
           .select(['outcome', 'classification', 'infra_error', 'reruns'])
-          .where('run_id', '=', where.run_id)
-          .where('flavor_id', '=', where.flavor_id)
-          .where('test_id', '=', where.test_id)
-          .where('kind', '=', where.kind)
-          .where('linux_section', '=', where.linux_section)
+          .where((eb) => eb.and(where))
           .executeTakeFirst();
         if (!row) {
           this.log.warn({ runId: batch.runId, flavorId: batch.flavorId, testId: rerun.testId }, 'a re-run of a test with no stored result: ignored');
@@ -268,11 +264,7 @@ export class ResultsStore {
         await trx
           .updateTable('test_results')
           .set({ reruns: reruns.join(','), result_class: cls ?? null })
-          .where('run_id', '=', where.run_id)
-          .where('flavor_id', '=', where.flavor_id)
-          .where('test_id', '=', where.test_id)
-          .where('kind', '=', where.kind)
-          .where('linux_section', '=', where.linux_section)
+          .where((eb) => eb.and(where))
           .execute();
         updated++;
       }

@@ -156,6 +156,8 @@ export interface FlakyTest {
   flipRate: number;
   /** Results that carried the runner's RERAN flag. */
   reruns: number;
+  /** Runs in the window where it failed, then passed on zfslab's re-run (class `flaky`): flakiness seen within one run. */
+  passedOnRerun: number;
   lastOutcome: TestOutcome;
 }
 
@@ -167,17 +169,20 @@ export interface FlakyTestsOptions {
   minFlips?: number;
 }
 
-/** Tests whose verdict flips between runs of the same flavor, most erratic first. */
+/**
+ * Tests whose verdict flips between runs of the same flavor, or that passed on a re-run within a run
+ * (one such run is enough: the same clone image failed and passed the same test), most erratic first.
+ */
 export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsOptions = {}): Promise<FlakyTest[]> {
   const windows = await recentRunsPerFlavor(db, { limit: options.lastRuns ?? 20, flavorId: options.flavorId });
   const minFlips = options.minFlips ?? 2;
   const found: FlakyTest[] = [];
   for (const [flavorId, runs] of windows) {
-    if (runs.length < 2) continue;
+    if (runs.length === 0) continue;
     const order = new Map(runs.map((run, index) => [run.runId, runs.length - index]));
     const rows = await db
       .selectFrom('test_results')
-      .select(['run_id', 'test_id', 'group_name', 'outcome', 'reran', 'infra_error'])
+      .select(['run_id', 'test_id', 'group_name', 'outcome', 'reran', 'infra_error', 'result_class'])
       .where('flavor_id', '=', flavorId)
       .where('kind', '=', 'test')
       .where(
@@ -197,7 +202,8 @@ export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsO
       const states = results.map((r) => stateOf(r.outcome, r.infra_error)).filter((s): s is 'pass' | 'fail' => s === 'pass' || s === 'fail');
       let flips = 0;
       for (let i = 1; i < states.length; i++) if (states[i] !== states[i - 1]) flips++;
-      if (flips < minFlips) continue;
+      const passedOnRerun = results.filter((r) => r.result_class === 'flaky').length;
+      if (flips < minFlips && passedOnRerun === 0) continue;
       const last = results[results.length - 1];
       found.push({
         flavorId,
@@ -206,13 +212,21 @@ export async function flakyTests(db: Kysely<StoreDatabase>, options: FlakyTestsO
         observedRuns: states.length,
         failures: states.filter((s) => s === 'fail').length,
         flips,
-        flipRate: flips / (states.length - 1),
+        flipRate: states.length > 1 ? flips / (states.length - 1) : 0,
         reruns: results.filter((r) => r.reran !== 0).length,
+        passedOnRerun,
         lastOutcome: last?.outcome ?? 'PASS',
       });
     }
   }
-  return found.sort((a, b) => b.flipRate - a.flipRate || b.flips - a.flips || a.flavorId.localeCompare(b.flavorId) || a.testId.localeCompare(b.testId));
+  return found.sort(
+    (a, b) =>
+      b.flipRate - a.flipRate ||
+      b.flips - a.flips ||
+      b.passedOnRerun - a.passedOnRerun ||
+      a.flavorId.localeCompare(b.flavorId) ||
+      a.testId.localeCompare(b.testId),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

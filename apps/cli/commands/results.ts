@@ -171,7 +171,7 @@ function flakyCommand(): Command {
     minFlips: z.coerce.number().int().min(1).default(2),
   });
   return new Command('flaky')
-    .description('tests whose verdict flips between runs of the same flavor')
+    .description('tests whose verdict flips between runs of the same flavor, or that passed on a re-run')
     .option('--flavor <id>', 'one flavor only')
     .option('--last <n>', 'window: the newest n runs of each flavor', '20')
     .option('--min-flips <n>', 'report tests with at least this many flips', '2')
@@ -185,8 +185,16 @@ function flakyCommand(): Command {
       if (flaky.length === 0) return ctx.out.line('no flaky tests in the window');
       ctx.out.line(
         table(
-          flaky.map((f) => [f.flavorId, f.testId, `${f.failures}/${f.observedRuns}`, String(f.flips), f.flipRate.toFixed(2), f.lastOutcome]),
-          ['FLAVOR', 'TEST', 'FAILED', 'FLIPS', 'FLIP RATE', 'LAST'],
+          flaky.map((f) => [
+            f.flavorId,
+            f.testId,
+            `${f.failures}/${f.observedRuns}`,
+            String(f.flips),
+            f.flipRate.toFixed(2),
+            String(f.passedOnRerun),
+            f.lastOutcome,
+          ]),
+          ['FLAVOR', 'TEST', 'FAILED', 'FLIPS', 'FLIP RATE', 'PASSED ON RE-RUN', 'LAST'],
         ),
       );
     });

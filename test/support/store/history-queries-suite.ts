@@ -93,6 +93,7 @@ export function historyQueriesSuite(engine: StoreEngine): void {
           flips: 5,
           flipRate: 1,
           reruns: 3,
+          passedOnRerun: 0,
           lastOutcome: 'PASS',
         },
       ]);

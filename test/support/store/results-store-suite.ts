@@ -184,6 +184,8 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         expect(await classOf()).toMatchObject({ flaky: ['flaky', 'FAIL,PASS'], broken: ['regression', 'FAIL,FAIL'] });
         // The row is the first attempt's: outcome and duration are not the re-run's.
         expect((await store.getResults('run-1')).find((r) => r.testId.endsWith('/flaky'))).toMatchObject({ outcome: 'FAIL', durationSeconds: 40 });
+        // One run is evidence enough for the flaky list: the test failed and passed on the same image.
+        expect((await store.flakyTests()).map((f) => [f.testId, f.passedOnRerun, f.flips])).toEqual([['functional/a/flaky', 1, 0]]);
       } finally {
         await store.close();
       }

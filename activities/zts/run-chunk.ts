@@ -143,7 +143,7 @@ export async function runTestRunner(rawInput: TestRunnerInput, deps: TestRunnerD
     const stdout = lineStream.lines.join('\n') + (lineStream.lines.length > 0 ? '\n' : '');
     const summary = parseSummary(lineStream.lines);
     const verdict = judgeRun({ results: attempt, summary, exitCode: exitCode ?? null });
-    const resultsDir = summary?.logDirectory ?? (await findRunDir(target, input.outputBase));
+    const resultsDir = summary?.logDirectory ?? (await findRunDir(target, input.outputBase, log));
     if (resultsDir) {
       // What zfs-tests.sh keeps as `results` (without zts-report's part): the runner's console output.
       await target.writeFile(`${resultsDir}/results`, stdout).catch((err: unknown) => {
@@ -173,9 +173,20 @@ export async function runTestRunner(rawInput: TestRunnerInput, deps: TestRunnerD
   }
 }
 
-/** The runner's `<outputBase>/<YYYYMMDDTHHMMSS>` directory, when no summary named it. */
-async function findRunDir(target: RunnerTarget, outputBase: string): Promise<string | undefined> {
-  const dirs = (await target.listDir(outputBase)).filter((name) => /^\d{8}T\d{6}$/.test(name)).sort();
+/**
+ * The runner's `<outputBase>/<YYYYMMDDTHHMMSS>` directory, when no summary named it. A target whose
+ * kernel died took its connection with it: then there is no directory to name, and the caller's crash
+ * handling, not this lookup, says what happened.
+ */
+async function findRunDir(target: RunnerTarget, outputBase: string, log: Logger): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await target.listDir(outputBase);
+  } catch (err) {
+    log.warn({ err, outputBase }, 'could not list the runner output directory (target gone?)');
+    return undefined;
+  }
+  const dirs = names.filter((name) => /^\d{8}T\d{6}$/.test(name)).sort();
   const last = dirs[dirs.length - 1];
   return last ? `${outputBase}/${last}` : undefined;
 }

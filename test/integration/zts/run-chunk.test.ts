@@ -149,6 +149,30 @@ describe('runTestRunner with the real test-runner.py', () => {
     expect(readFileSync(join(out.resultsDir!, 'log'), 'utf8')).toContain('functional/hang/setup');
   });
 
+  it('when the target is gone after the runner stops (a dead guest takes its SSH with it), still returns the results so far', async () => {
+    const marker = join(work, `gone-tmp-${process.pid}`);
+    mkdirSync(marker, { recursive: true });
+    const longHang = demoRunfile.replace('timeout = 2', 'timeout = 600');
+    const controller = new AbortController();
+    const { beats, deps: d } = deps(controller.signal);
+    const local = d.target as LocalRunnerTarget;
+    // What SshRunnerTarget does once the guest died: every further call fails with "Not connected".
+    let gone = false;
+    const dying = {
+      spawnRunner: local.spawnRunner.bind(local),
+      writeFile: (path: string, text: string) => (gone ? Promise.reject(new Error('Not connected')) : local.writeFile(path, text)),
+      listDir: (path: string) => (gone ? Promise.reject(new Error('Not connected')) : local.listDir(path)),
+    };
+    const running = runTestRunner(input('2.1.11', longHang, { tmpDir: marker }), { ...d, target: dying });
+    await until(() => beats.at(-1)?.current === 'functional/hang/hang_001_pos');
+    gone = true;
+    controller.abort();
+    const out = await running;
+    expect(out.cancelled).toBe(true);
+    expect(out.resultsDir).toBeUndefined();
+    expect(out.results.map((r) => r.testId).at(-1)).toBe('functional/hang/setup');
+  });
+
   it('on cancel, also kills a test that ignores TERM and HUP and left the process group', async () => {
     const marker = join(work, `stubborn-tmp-${process.pid}`);
     mkdirSync(marker, { recursive: true });

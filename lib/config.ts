@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FlavorSchema } from '../core/catalog/schema.js';
 import { DEFAULT_RERUNS, RerunsSchema } from '../core/results/result-class.js';
+import { DEFAULT_EXPIRE_AFTER_RUNS, ExpireAfterRunsSchema } from '../core/baselines/learned.js';
 import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
 import { ConfigError } from './errors.js';
 import { projectRoot } from './paths.js';
@@ -102,6 +103,13 @@ export const ConfigSchema = z.strictObject({
       reruns: RerunsSchema.default(DEFAULT_RERUNS),
     })
     .prefault({}),
+  /** Baselines learned from history (core/baselines/learned.ts, `zfslab baseline`). */
+  baseline: z
+    .strictObject({
+      /** An accepted entry drops out once its test has gone this many runs in a row without failing. */
+      expireAfterRuns: ExpireAfterRunsSchema.default(DEFAULT_EXPIRE_AFTER_RUNS),
+    })
+    .prefault({}),
   /** How often a `good` host is health-checked again anyway (core/host/health.ts healthCheckDue); unset: only after a failure. */
   health: z
     .strictObject({
@@ -153,6 +161,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; t
   ZFSLAB_STORE_URL: { path: ['store', 'url'], type: 'string' },
   ZFSLAB_RUN_HOST_WAIT_SECONDS: { path: ['run', 'hostWaitSeconds'], type: 'number' },
   ZFSLAB_RUN_RERUNS: { path: ['run', 'reruns'], type: 'number' },
+  ZFSLAB_BASELINE_EXPIRE_AFTER_RUNS: { path: ['baseline', 'expireAfterRuns'], type: 'number' },
 };
 
 export interface LoadedConfig {

@@ -383,7 +383,12 @@ function account(
 }
 
 async function finish(input: TargetRunSpec, state: TargetRunState, coordinator: TestRunActivities) {
-  const totals = await coordinator.finishZtsTarget({ runId: input.runId, flavorId: state.resolved.flavorId, shards: state.plan.shards.map((s) => s.index) });
+  const totals = await coordinator.finishZtsTarget({
+    runId: input.runId,
+    flavorId: state.resolved.flavorId,
+    shards: state.plan.shards.map((s) => s.index),
+    baselineVersion: input.baselineVersion ?? state.resolved.flavor.openzfsVersion,
+  });
   state.doneTests = totals.tests;
   state.counts = totals.counts;
   state.unexpected = totals.unexpected;

@@ -24,6 +24,8 @@ export interface TestRunActivityDeps {
   artifacts: ArtifactStore;
   metrics?: CoordinatorMetrics;
   now?: () => Date;
+  /** `baseline.expireAfterRuns`: learned entries whose test passed this many runs in a row drop out at a target's close. */
+  expireAfterRuns?: number;
 }
 
 export interface OpenRunInput {

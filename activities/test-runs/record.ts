@@ -1,5 +1,6 @@
-import { baselineFor } from '../../core/baselines/index.js';
+import { baselineFor, seriesOf } from '../../core/baselines/index.js';
 import { classify } from '../../core/baselines/classify.js';
+import { DEFAULT_EXPIRE_AFTER_RUNS, withLearned } from '../../core/baselines/learned.js';
 import { emptyClassCounts, isUnexpected, rerunCandidates } from '../../core/results/result-class.js';
 import type { Classification, ClassifiedResult } from '../../core/results/types.js';
 import { ChunkResultsFileSchema, emptyCounts } from '../../core/test-run/chunk-results.js';
@@ -9,6 +10,7 @@ import type { RecordedChunk, TargetTotals } from '../../core/test-run/types.js';
 import { recordResults as countResults } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
+import { LearnedBaselines } from '../../lib/store/learned-baselines.js';
 import type { ResultsStore } from '../../lib/store/store.js';
 import type { StoredResult } from '../../lib/store/types.js';
 
@@ -16,6 +18,9 @@ export interface RecordDeps {
   store: ResultsStore;
   artifacts: ArtifactStore;
   metrics?: CoordinatorMetrics;
+  /** `baseline.expireAfterRuns` (default DEFAULT_EXPIRE_AFTER_RUNS). */
+  expireAfterRuns?: number;
+  now?: () => Date;
 }
 
 export interface RecordChunkInput {
@@ -36,7 +41,7 @@ export async function recordZtsChunk(input: RecordChunkInput, deps: RecordDeps):
   const text = await deps.artifacts.getText(input.resultsKey);
   if (text === undefined) return { tests: 0, counts: emptyCounts(), unexpected: 0, byClassification: emptyClassifications(), found: false };
   const file = ChunkResultsFileSchema.parse(JSON.parse(text));
-  const classified = classify(file.results, baselineFor(input.baselineVersion));
+  const classified = classify(file.results, await baselineOf(deps, input.flavorId, input.baselineVersion));
   await deps.store.recordResults({ runId: input.runId, flavorId: input.flavorId, shard: input.shard, results: classified });
   if (deps.metrics) countResults(deps.metrics, input.flavorId, classified);
   return { ...summarize(finalResults(classified)), found: true };
@@ -46,6 +51,8 @@ export interface FinishTargetInput {
   runId: string;
   flavorId: string;
   shards: number[];
+  /** The version whose baseline classed the results: its learned entries that are due expire at the close. */
+  baselineVersion?: string;
 }
 
 /**
@@ -53,6 +60,15 @@ export interface FinishTargetInput {
  * keys; returns the target's totals from the store, which is the truth whatever the workflow saw.
  */
 export async function finishZtsTarget(input: FinishTargetInput, deps: RecordDeps): Promise<Omit<TargetTotals, 'infraErrors'>> {
+  const series = input.baselineVersion !== undefined ? seriesOf(input.baselineVersion) : undefined;
+  if (series !== undefined) {
+    // This run's results count as history now: a learned entry whose test kept passing drops out.
+    await new LearnedBaselines(deps.store.db).expireDue(
+      { flavorId: input.flavorId, series },
+      deps.expireAfterRuns ?? DEFAULT_EXPIRE_AFTER_RUNS,
+      (deps.now?.() ?? new Date()).toISOString(),
+    );
+  }
   const stored = await deps.store.getResults(input.runId, { flavorId: input.flavorId });
   for (const shard of input.shards) {
     const results = stored.filter((r) => r.shard === shard);
@@ -120,6 +136,13 @@ export async function recordZtsRerun(input: RecordRerunInput, deps: RecordDeps):
   }));
   const rerun = await deps.store.recordReruns({ runId: input.runId, flavorId: input.flavorId, results: reruns });
   return { rerun, passed: reruns.filter((r) => r.outcome === 'PASS').length };
+}
+
+/** The seed baseline of the version's series with the flavor's active learned entries for that series. */
+async function baselineOf(deps: RecordDeps, flavorId: string, version: string): Promise<ReturnType<typeof withLearned>> {
+  const series = seriesOf(version);
+  const learned = series !== undefined ? await new LearnedBaselines(deps.store.db).list({ flavorId, series }) : [];
+  return withLearned(baselineFor(version), learned);
 }
 
 /** The last result of each script (a resumed group's setup ran twice; the store keeps the last too). */

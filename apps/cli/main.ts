@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../lib/config.js';
 import { ConfigError, InfraError, UsageError } from '../../lib/errors.js';
 import { ArtifactStore } from '../../lib/s3.js';
+import { baselineCommand } from './commands/baseline.js';
 import { crashCommand } from './commands/crash.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { goldenCommand, goldenZtestCommand } from './commands/golden.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     testCommand(),
     scheduleCommand(),
     ...resultsCommands(),
+    baselineCommand(),
     reportCommand(),
     crashCommand(),
     fingerprintCommand({

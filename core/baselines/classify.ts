@@ -1,5 +1,12 @@
 import type { ClassifiedResult, TestResult } from '../results/types.js';
-import type { Baseline, BaselineEntry, BaselinePlatform } from './schema.js';
+import type { BaselineEntry, BaselinePlatform } from './schema.js';
+
+/** An entry classify matches: upstream's (FAIL or SKIP), or a learned one, which may excuse KILLED. */
+export type ClassifyEntry = Omit<BaselineEntry, 'expect'> & { expect: BaselineEntry['expect'] | 'KILLED' };
+/** What classify compares with: a shipped baseline, or one with learned entries added (core/baselines/learned.ts). */
+export interface ClassifyBaseline {
+  entries: readonly ClassifyEntry[];
+}
 
 export const ISSUE_URL_PREFIX = 'https://github.com/openzfs/zfs/issues/';
 
@@ -12,7 +19,7 @@ export const ISSUE_URL_PREFIX = 'https://github.com/openzfs/zfs/issues/';
  *   entry expecting FAIL does not excuse a KILLED test, nor one expecting SKIP a FAIL).
  * Without a baseline (unknown release) every FAIL/KILLED is unexpected.
  */
-export function classify(results: readonly TestResult[], baseline: Baseline | undefined, platform: BaselinePlatform = 'linux'): ClassifiedResult[] {
+export function classify(results: readonly TestResult[], baseline: ClassifyBaseline | undefined, platform: BaselinePlatform = 'linux'): ClassifiedResult[] {
   const known = indexEntries(baseline, 'known', platform);
   const maybe = indexEntries(baseline, 'maybe', platform);
   return results.map((result) => {
@@ -23,10 +30,12 @@ export function classify(results: readonly TestResult[], baseline: Baseline | un
       const why = matching(known, key, 'SKIP') ?? matching(maybe, key, 'SKIP') ?? matching(known, setupKey, 'SKIP') ?? matching(maybe, setupKey, 'SKIP');
       return { ...result, classification: 'skip', ...annotation(why) };
     }
-    const expected = matching(known, key, 'FAIL');
-    if (expected && result.outcome === 'FAIL') return { ...result, classification: 'expected-fail', ...annotation(expected) };
-    const flaky = matching(maybe, key, 'FAIL');
-    if (flaky && result.outcome === 'FAIL') return { ...result, classification: 'flaky', ...annotation(flaky) };
+    // Upstream's tables only excuse FAIL; a learned entry (core/baselines/learned.ts) can excuse KILLED.
+    const failed = result.outcome === 'FAIL' || result.outcome === 'KILLED' ? result.outcome : undefined;
+    const expected = failed && matching(known, key, failed);
+    if (expected) return { ...result, classification: 'expected-fail', ...annotation(expected) };
+    const flaky = failed && matching(maybe, key, failed);
+    if (flaky) return { ...result, classification: 'flaky', ...annotation(flaky) };
     return { ...result, classification: 'unexpected-fail' };
   });
 }
@@ -40,8 +49,8 @@ export function issueUrl(issue: number): string {
   return `${ISSUE_URL_PREFIX}${issue}`;
 }
 
-function indexEntries(baseline: Baseline | undefined, list: BaselineEntry['list'], platform: BaselinePlatform): Map<string, BaselineEntry[]> {
-  const index = new Map<string, BaselineEntry[]>();
+function indexEntries(baseline: ClassifyBaseline | undefined, list: BaselineEntry['list'], platform: BaselinePlatform): Map<string, ClassifyEntry[]> {
+  const index = new Map<string, ClassifyEntry[]>();
   for (const entry of baseline?.entries ?? []) {
     if (entry.list !== list || !entry.platforms.includes(platform)) continue;
     const bucket = index.get(entry.test);
@@ -51,11 +60,11 @@ function indexEntries(baseline: Baseline | undefined, list: BaselineEntry['list'
   return index;
 }
 
-function matching(index: Map<string, BaselineEntry[]>, key: string, expect: BaselineEntry['expect']): BaselineEntry | undefined {
+function matching(index: Map<string, ClassifyEntry[]>, key: string, expect: ClassifyEntry['expect']): ClassifyEntry | undefined {
   return index.get(key)?.find((e) => e.expect === expect);
 }
 
-function annotation(entry: BaselineEntry | undefined): { issueUrl?: string; reason?: string } {
+function annotation(entry: ClassifyEntry | undefined): { issueUrl?: string; reason?: string } {
   if (!entry) return {};
   const out: { issueUrl?: string; reason?: string } = {};
   if (entry.issue !== undefined) out.issueUrl = issueUrl(entry.issue);

@@ -107,6 +107,23 @@ export interface TestResultsTable {
   reruns: ColumnType<string, string | undefined, string>;
 }
 
+/** A baseline entry learned on this lab (core/baselines/learned.ts). Added by 0010. */
+export interface LearnedBaselinesTable {
+  flavor_id: string;
+  /** OpenZFS release series, `major.minor`. */
+  series: string;
+  test_id: string;
+  /** FAIL or KILLED: the outcome it excuses. */
+  outcome: string;
+  /** known or maybe. */
+  list: string;
+  reason: string;
+  accepted_at: string;
+  accepted_by: string;
+  expired_at: string | null;
+  expired_why: string | null;
+}
+
 export interface ArtifactKeysTable {
   run_id: string;
   flavor_id: string;
@@ -126,6 +143,7 @@ export interface StoreDatabase {
   run_flavors: RunFlavorsTable;
   test_results: TestResultsTable;
   artifact_keys: ArtifactKeysTable;
+  learned_baselines: LearnedBaselinesTable;
 }
 
 export type RunRow = Selectable<RunsTable>;

@@ -35,7 +35,7 @@ runMain(
         : { workflowsPath: fileURLToPath(new URL('../../workflows/index.js', import.meta.url)) }),
       activities: {
         ...createCoordinatorActivities({ artifacts, registry: new HostRegistry(store.db) }),
-        ...createTestRunActivities({ store, artifacts, metrics }),
+        ...createTestRunActivities({ store, artifacts, metrics, expireAfterRuns: config.baseline.expireAfterRuns }),
       },
       maxConcurrentActivityTaskExecutions: 8,
     });

@@ -57,7 +57,7 @@ function parseHostId(raw: string, what: string): string {
 }
 
 /** Who asked, for the health record: `--by`, else `operator:<login>`. */
-function operator(by: string | undefined): string {
+export function operator(by: string | undefined): string {
   if (by) return by;
   try {
     return `operator:${userInfo().username}`;

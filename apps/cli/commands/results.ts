@@ -20,13 +20,13 @@ export function resultsCommands(): Command[] {
   return [runsCommand(), showCommand(), matrixCommand(), historyCommand(), flakyCommand(), diffCommand()];
 }
 
-function flagsOf<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+export function flagsOf<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new UsageError(`${command}: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
-async function withStore<T>(ctx: CliContext, work: (store: ResultsStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(ctx: CliContext, work: (store: ResultsStore) => Promise<T>): Promise<T> {
   const store = await openStore(storeUrlOf(ctx.loaded()), { logger: ctx.log() });
   try {
     return await work(store);
@@ -36,7 +36,7 @@ async function withStore<T>(ctx: CliContext, work: (store: ResultsStore) => Prom
 }
 
 /** A test named as in the runfiles (`zpool_create/zpool_create_001_pos`) or by its full id. */
-function testIdOf(name: string): string {
+export function testIdOf(name: string): string {
   return /^(functional|perf|stress)\//.test(name) || name.startsWith('/') ? name : `functional/${name}`;
 }
 

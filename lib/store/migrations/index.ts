@@ -5,6 +5,7 @@ import * as m0003 from './0003_result_reason.js';
 import * as m0007 from './0007_host_registry.js';
 import * as m0008 from './0008_crash_results.js';
 import * as m0009 from './0009_result_classes.js';
+import * as m0010 from './0010_learned_baselines.js';
 
 /**
  * Migrations are compiled into the program (not read from a folder at run time), so dist/ and
@@ -17,9 +18,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007_host_registry': m0007,
   '0008_crash_results': m0008,
   '0009_result_classes': m0009,
+  '0010_learned_baselines': m0010,
 };
 
-export const LATEST_MIGRATION = '0009_result_classes';
+export const LATEST_MIGRATION = '0010_learned_baselines';
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => ({ ...MIGRATIONS }),

@@ -85,6 +85,7 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           '0007_host_registry',
           '0008_crash_results',
           '0009_result_classes',
+          '0010_learned_baselines',
         ]);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({

@@ -3,6 +3,7 @@ import { parseStoreUrl } from '../../../lib/store/index.js';
 import { UsageError } from '../../../lib/errors.js';
 import { sqliteEngine } from '../../support/store/engines.js';
 import { hostRegistrySuite } from '../../support/store/host-registry-suite.js';
+import { learnedBaselinesSuite } from '../../support/store/learned-baselines-suite.js';
 import { resultsStoreSuite } from '../../support/store/results-store-suite.js';
 
 describe('parseStoreUrl', () => {
@@ -18,3 +19,4 @@ describe('parseStoreUrl', () => {
 // The same suite runs on PostgreSQL in test/integration/store/postgres-store.test.ts.
 resultsStoreSuite(sqliteEngine());
 hostRegistrySuite(sqliteEngine());
+learnedBaselinesSuite(sqliteEngine());

@@ -29,7 +29,10 @@ export type RecipeRunInput = z.input<typeof RecipeRunInputSchema>;
 export interface RecipeRunOutput {
   runId: string;
   flavor: string;
-  outcome: 'PASS' | 'FAIL' | 'KILLED';
+  outcome: 'PASS' | 'FAIL' | 'KILLED' | 'CRASH';
+  /** When the guest kernel died under the recipe: what its console said (the excerpt is at consoleUri). */
+  crash?: { kind: string; headline: string; signature: string };
+  consoleUri?: string;
   exitCode: number | null;
   durationSeconds: number;
   bootSeconds: number;
@@ -40,8 +43,10 @@ export interface RecipeRunOutput {
 const { storeRecipeResult } = proxyActivities<CoordinatorActivities>({ startToCloseTimeout: '2m', retry: { maximumInterval: '30s' } });
 
 /**
- * A recipe in a fresh clone of a flavor's golden: PASS/FAIL by exit code, KILLED at its timeout.
- * The clone lives and dies inside one host activity; a guest crash is retried on a new clone.
+ * A recipe in a fresh clone of a flavor's golden: PASS/FAIL by exit code, KILLED at its timeout,
+ * CRASH when the guest kernel died under it (with its console). The clone lives and dies inside one
+ * host activity; a guest that crashes while booting is retried on a new clone, a recipe that crashes
+ * it is a result and is not run again.
  */
 export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutput> {
   const input = parseInput(RecipeRunInputSchema, rawInput);
@@ -74,6 +79,9 @@ export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutp
     durationSeconds: result.durationSeconds,
     bootSeconds: result.clone.bootSeconds,
     output: `# stdout\n${result.stdout}\n# stderr\n${result.stderr}`,
+    ...(result.crash
+      ? { crash: { kind: result.crash.kind, headline: result.crash.headline, signature: result.crash.signature }, console: result.crash.excerpt }
+      : {}),
   });
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.outcome, value: result.outcome },
@@ -86,6 +94,7 @@ export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutp
     exitCode: result.exitCode,
     durationSeconds: result.durationSeconds,
     bootSeconds: result.clone.bootSeconds,
+    ...(result.crash ? { crash: { kind: result.crash.kind, headline: result.crash.headline, signature: result.crash.signature } } : {}),
     ...stored,
   };
 }

@@ -66,12 +66,20 @@ export function createCoordinatorActivities(deps: CoordinatorActivityDeps) {
       durationSeconds: number;
       bootSeconds: number;
       output: string;
-    }): Promise<{ outputUri: string; resultUri: string }> {
+      /** A CRASH's kind, headline and signature, and the console excerpt that holds it. */
+      crash?: { kind: string; headline: string; signature: string };
+      console?: string;
+    }): Promise<{ outputUri: string; resultUri: string; consoleUri?: string }> {
       const prefix = `${artifactKeys.shardPrefix(input.runId, input.flavor, 'recipe')}`;
-      const { output, ...verdict } = input;
+      const { output, console: consoleText, ...verdict } = input;
       const out = await deps.artifacts.putBytes(`${prefix}/output.log`, output);
-      const result = await deps.artifacts.putBytes(`${prefix}/result.json`, JSON.stringify(verdict, null, 2) + '\n');
-      return { outputUri: out.uri, resultUri: result.uri };
+      const kept =
+        consoleText !== undefined ? await deps.artifacts.putBytes(`${prefix}/console.log`, consoleText + '\n', 'text/plain; charset=utf-8') : undefined;
+      const result = await deps.artifacts.putBytes(
+        `${prefix}/result.json`,
+        JSON.stringify({ ...verdict, ...(kept ? { consoleUri: kept.uri } : {}) }, null, 2) + '\n',
+      );
+      return { outputUri: out.uri, resultUri: result.uri, ...(kept ? { consoleUri: kept.uri } : {}) };
     },
 
     /** Publishes a golden's manifest so that every host and `zfslab status` can see which goldens exist where. */

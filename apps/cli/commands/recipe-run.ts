@@ -21,7 +21,7 @@ export const RecipeFlagsSchema = z.object({
     .optional(),
 });
 
-/** `zfslab test <flavor> --recipe FILE`: the script as root in a fresh clone; PASS/FAIL by exit code, KILLED at its timeout. */
+/** `zfslab test <flavor> --recipe FILE`: the script as root in a fresh clone; PASS/FAIL by exit code, KILLED at its timeout, CRASH when the guest kernel died. */
 export async function runRecipeCommand(ctx: CliContext, target: string, raw: Record<string, unknown>): Promise<void> {
   const parsed = RecipeFlagsSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(`test --recipe: ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`);
@@ -62,6 +62,10 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
     ctx.out.line(
       `${paint(ctx.out, colour, result.outcome)}  ${name} on ${flavor.id}  (exit ${result.exitCode ?? 'none'}, ${result.durationSeconds} s; boot ${Math.round(result.bootSeconds)} s)`,
     );
+    if (result.crash) {
+      ctx.out.line(`the guest kernel died under the recipe: ${result.crash.kind}: ${result.crash.headline} (signature ${result.crash.signature})`);
+      if (result.consoleUri) ctx.out.line(`console  ${result.consoleUri}`);
+    }
     ctx.out.line(`output   ${result.outputUri}`);
     ctx.out.line(`result   ${result.resultUri}`);
   }

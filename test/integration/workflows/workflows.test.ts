@@ -10,6 +10,7 @@ import { hostTaskQueue } from '../../../core/queues.js';
 import { emptyCounts } from '../../../core/test-run/chunk-results.js';
 import type { MatrixRunInput } from '../../../core/test-run/input.js';
 import type { MatrixRunResult } from '../../../core/test-run/types.js';
+import type { RecipeRunOutput } from '../../../workflows/recipe-run.js';
 import { distDir } from '../../../lib/paths.js';
 import { testStack } from '../../support/stack.js';
 
@@ -231,6 +232,50 @@ describe('workflows end, with a reason, instead of retrying their task forever',
       expect(f.message).toMatch(/^invalid workflow input: /);
     }
     expect(failures.map((f) => f.message.split(': ')[1])).toEqual(['targets', 'hostId', 'recipe.script', 'flavor.name', 'diskBenchmarkSeconds']);
+  });
+});
+
+describe('a recipe that crashes the guest', () => {
+  it('is a CRASH with its console, run once: the crash is the result, not a reason to retry', async () => {
+    const hostId = hostIdOf('rcrash');
+    let runs = 0;
+    const stored: Record<string, unknown>[] = [];
+    const crash = { kind: 'panic', headline: 'Kernel panic - not syncing: sysrq triggered crash', signature: 'ffa0d05bddd04652' };
+    const out = await withWorkers(
+      {
+        coordinator: {
+          storeRecipeResult: async (input: Record<string, unknown>) => {
+            stored.push(input);
+            return { outputUri: 's3://b/output.log', resultUri: 's3://b/result.json', ...(input.console ? { consoleUri: 's3://b/console.log' } : {}) };
+          },
+        },
+        host: {
+          hostId,
+          activities: {
+            findGolden: async () => ({ name: 'g', goldenDir: '/g' }),
+            runRecipeInClone: async () => {
+              runs++;
+              return {
+                outcome: 'CRASH',
+                exitCode: null,
+                stdout: '',
+                stderr: '',
+                durationSeconds: 3,
+                crash: { ...crash, excerpt: '[  156.837645] Kernel panic - not syncing: sysrq triggered crash' },
+                clone: { cloneId: 'c-1', bootSeconds: 60, bootAttempts: 1, accel: 'tcg' },
+              };
+            },
+          },
+        },
+      },
+      () =>
+        start<RecipeRunOutput>('recipeRun', [
+          { runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'panic.sh', script: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 60 } },
+        ]),
+    );
+    expect(runs).toBe(1);
+    expect(out).toMatchObject({ outcome: 'CRASH', crash, consoleUri: 's3://b/console.log' });
+    expect(stored[0]).toMatchObject({ outcome: 'CRASH', crash, console: expect.stringContaining('sysrq triggered crash') });
   });
 });
 

@@ -229,6 +229,7 @@ async function stepPublish(ctx: StepContext): Promise<StepData> {
     ssh: verify.ssh,
     steps,
     buildLog: 'build.log',
+    ...(verify.suite ? { suite: verify.suite } : {}),
   });
   writeFileSync(join(paths.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (existsSync(paths.dir)) {

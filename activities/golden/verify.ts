@@ -9,11 +9,13 @@ import { createStorage } from '../vm/select-storage.js';
 import { hypervisorForKernel, type Hypervisor } from '../vm/hypervisor.js';
 import type { ReadyVm } from '../vm/lifecycle.js';
 import { readCheckpoint } from './checkpoint.js';
+import { readGuestSuite, writeSuiteFiles } from './golden-suite.js';
 import type { StepContext, StepData } from './step-context.js';
 
 /**
  * Boots a throwaway overlay of the new image and reads what is really inside: the running kernel,
- * `zfs version` with the module loaded, the package list; a small pool proves the module works.
+ * `zfs version` with the module loaded, the package list, and (ztest) the suite's runfiles; a small pool
+ * proves the module works.
  * The manifest is written from these readings, not from the recipe.
  */
 export async function stepVerify(ctx: StepContext): Promise<StepData> {
@@ -91,7 +93,14 @@ async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
     vm,
     'sudo -n sh -ec "truncate -s 256M /var/tmp/zfslab-smoke && zpool create zfslab-smoke /var/tmp/zfslab-smoke && zfs create zfslab-smoke/fs && zpool destroy zfslab-smoke && rm /var/tmp/zfslab-smoke"',
   );
-  if (ctx.lineage === 'ztest') await mustRun(vm, 'test -x /usr/share/zfs/zfs-tests.sh && command -v ksh fio bpftrace');
+  let suite: StepData | undefined;
+  if (ctx.lineage === 'ztest') {
+    await mustRun(vm, 'test -x /usr/share/zfs/zfs-tests.sh && command -v ksh fio bpftrace');
+    // The suite the image really holds: runs plan from these runfiles (activities/zts/resolve.ts), not from a package fetched elsewhere.
+    const read = await readGuestSuite(vm.ssh, kmod, 'build');
+    writeSuiteFiles(ctx.paths.outDir, read.files);
+    suite = read.suite;
+  }
   if (ctx.flavor.builder.kind === 'cloud-image') await mustRun(vm, `test -f ${PROVISIONED_MARKER}`);
   const packages = parsePackageList(
     await mustRun(
@@ -101,5 +110,5 @@ async function readGuest(vm: ReadyVm, ctx: StepContext): Promise<StepData> {
   );
   const shutdown = await vm.ssh.exec('sudo -n sync');
   ctx.log.info({ kernelRelease, zfsVersion, packages: Object.keys(packages).length, bootSeconds: vm.bootSeconds, sync: shutdown.exitCode }, 'golden verified');
-  return { kernelRelease, zfsVersion, packages, bootSeconds: vm.bootSeconds };
+  return { kernelRelease, zfsVersion, packages, bootSeconds: vm.bootSeconds, ...(suite ? { suite } : {}) };
 }

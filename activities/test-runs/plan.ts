@@ -92,5 +92,6 @@ async function fileTarget(store: ResultsStore, input: PlanTargetInput, shardCoun
     kernel: resolved.flavor.kernel,
     openzfsVersion: resolved.flavor.openzfsVersion,
     shardCount: Math.max(1, shardCount),
+    ...(resolved.golden ? { golden: resolved.golden } : {}),
   });
 }

@@ -5,7 +5,7 @@ import type { StoredArtifactKey, StoredResult, StoredRun } from '../../lib/store
 /** One run as the store holds it: the run, each flavor with what it ran on, its results and artifacts. */
 export interface RunView {
   run: StoredRun;
-  flavors: { meta: FlavorMeta; hostId: string | undefined; shardCount: number; results: StoredResult[] }[];
+  flavors: { meta: FlavorMeta; hostId: string | undefined; golden: string | undefined; shardCount: number; results: StoredResult[] }[];
   artifacts: StoredArtifactKey[];
 }
 
@@ -15,7 +15,7 @@ export async function loadRunView(store: ResultsStore, runId: string): Promise<R
   const rows = await store.db
     .selectFrom('run_flavors as rf')
     .innerJoin('flavors as f', 'f.id', 'rf.flavor_id')
-    .select(['rf.flavor_id', 'rf.host_id', 'rf.kernel', 'rf.openzfs_version', 'rf.shard_count', 'f.os', 'f.release'])
+    .select(['rf.flavor_id', 'rf.host_id', 'rf.kernel', 'rf.openzfs_version', 'rf.shard_count', 'rf.golden', 'f.os', 'f.release'])
     .where('rf.run_id', '=', runId)
     .orderBy('rf.flavor_id')
     .execute();
@@ -23,6 +23,7 @@ export async function loadRunView(store: ResultsStore, runId: string): Promise<R
   const flavors = rows.map((row) => ({
     meta: { id: row.flavor_id, os: row.os, release: row.release, kernel: row.kernel, openzfsVersion: row.openzfs_version },
     hostId: row.host_id ?? undefined,
+    golden: row.golden ?? undefined,
     shardCount: row.shard_count,
     results: results.filter((r) => r.flavorId === row.flavor_id),
   }));

@@ -1,7 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Catalog } from '../../core/catalog/index.js';
+import type { Catalog, Flavor } from '../../core/catalog/index.js';
+import { zfsNumericVersion } from '../../core/vm/manifest.js';
+import { readGuestSuite, readSidecar, SUITE_DIR, suiteFilesDir, suiteSidecarDir, writeSidecar } from '../golden/golden-suite.js';
+import type { GoldenSuiteLocation, GoldenSuites } from '../zts/resolve.js';
+import { GUEST_SUITE } from '../../core/vm/golden-suite.js';
 import { GUEST_TRACER_ATTACH_TIMEOUT_SECONDS } from '../../core/vm/timeouts.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
@@ -9,7 +13,7 @@ import type { RunnerInvocation, RunnerProcessExit, RunnerTarget, RunningRunner, 
 import { TargetUnavailable, type OpenedTarget, type OpenTargetRequest, type TargetProvider } from '../zts/targets.js';
 import { sshCaptureShell } from '../fingerprint/shell.js';
 import { HostCapacity } from './capacity.js';
-import type { GoldenRef } from './golden-ref.js';
+import { loadGoldenManifest, type GoldenRef } from './golden-ref.js';
 import { copyTreeFromGuest } from './guest-files.js';
 import { guestRunnerPlan, ZTS_SCRIPT } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
@@ -21,8 +25,8 @@ import type { SshExecutor } from '../../lib/exec/ssh-executor.js';
 import type { Storage } from './storage.js';
 
 /** The guest's installed suite (Debian's zfs-test package, as every ztest golden has it). */
-export const GUEST_RUNNER = '/usr/share/zfs/test-runner/bin/test-runner.py';
-export const GUEST_TEST_DIR = '/usr/share/zfs/zfs-tests';
+export const GUEST_RUNNER = GUEST_SUITE.runnerPath;
+export const GUEST_TEST_DIR = GUEST_SUITE.testDir;
 
 export interface VmTargetProviderDeps {
   catalog: Catalog;
@@ -52,7 +56,7 @@ export interface VmTargetProviderDeps {
  *
  * In the guest the runner goes through zfs-tests.sh as the golden's test user (./guest-runner-command.ts).
  */
-export class VmTargetProvider implements TargetProvider {
+export class VmTargetProvider implements TargetProvider, GoldenSuites {
   private readonly log: Logger;
   private readonly cacheDir: string;
   private readonly cloneRoot: string;
@@ -128,6 +132,48 @@ export class VmTargetProvider implements TargetProvider {
         return closing;
       },
     };
+  }
+
+  /**
+   * The suite this host's ztest golden of the flavor holds: recorded by its build (manifest `suite`,
+   * runfiles in `suite/`), or, for a golden built before suites were recorded, read once from a
+   * clone and kept in a sidecar beside the cache (goldens are read-only). Undefined without a golden.
+   */
+  async goldenSuite(flavor: Flavor, signal: AbortSignal): Promise<GoldenSuiteLocation | undefined> {
+    const golden = findGolden(this.cacheDir, flavor, 'ztest');
+    if (!golden) return undefined;
+    const manifest = loadGoldenManifest(golden.dir);
+    const log = this.log.child({ golden: golden.name });
+    if (manifest.suite) {
+      const files = suiteFilesDir(golden.dir, manifest.suite);
+      if ('dir' in files) return { golden: golden.name, suite: manifest.suite, runfilesDir: files.dir };
+      log.warn({ problem: files.problem }, 'the golden recorded its suite but the copy is not whole: reading it from a clone');
+    }
+    const sidecar = suiteSidecarDir(this.cacheDir, golden.name);
+    const kept = readSidecar(sidecar);
+    const keptFiles = kept ? suiteFilesDir(sidecar, kept) : undefined;
+    if (kept && keptFiles && 'dir' in keptFiles) return { golden: golden.name, suite: kept, runfilesDir: keptFiles.dir };
+    log.info('the golden predates suite recording: reading its runfiles from a clone, once');
+    const hypervisor = await this.hypervisorFor(golden);
+    const size = VmSizeSchema.parse({ ...(this.deps.size ?? {}), vdevCount: 0 });
+    const read = await withClone(
+      {
+        runId: `golden-suite-${golden.name}`,
+        golden,
+        storage: this.storage,
+        hypervisor,
+        cloneRoot: this.cloneRoot,
+        ...size,
+        bootTimeoutMs: this.deps.bootTimeoutMs,
+        instant: this.deps.instantClones ?? false,
+        capacity: this.capacity,
+        signal,
+        log,
+      },
+      (vm) => readGuestSuite(vm.ssh, zfsNumericVersion(manifest.zfsVersion.kmod), 'clone'),
+    );
+    writeSidecar(sidecar, read.suite, read.files);
+    return { golden: golden.name, suite: read.suite, runfilesDir: join(sidecar, SUITE_DIR) };
   }
 
   private goldenOf(flavorId: string): GoldenRef {

@@ -7,7 +7,7 @@ import { UsageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { ChunkCancelled, ChunkRunnerFailed, executeChunk } from './chunk.js';
-import { resolveTarget, type ResolveTargetInput } from './resolve.js';
+import { resolveTarget, type GoldenSuites, type ResolveTargetInput } from './resolve.js';
 import { NativeTargetProvider, TargetProviders, TargetUnavailable, type TargetProvider } from './targets.js';
 
 export interface ZtsHostActivityDeps {
@@ -19,6 +19,8 @@ export interface ZtsHostActivityDeps {
   catalog?: Catalog;
   /** The VM layer's provider, once it exists; without it only `native` runs here. */
   vmProvider?: TargetProvider;
+  /** This host's goldens' suites (the VM provider): flavors are planned from their golden's own runfiles. */
+  goldens?: GoldenSuites;
 }
 
 /**
@@ -37,7 +39,13 @@ export function createZtsHostActivities(deps: ZtsHostActivityDeps) {
   return {
     async resolveZtsTarget(input: ResolveTargetInput): Promise<ResolvedTarget> {
       try {
-        return await resolveTarget(input, { toolsDir: deps.toolsDir, catalog, log });
+        return await resolveTarget(input, {
+          toolsDir: deps.toolsDir,
+          catalog,
+          log,
+          signal: Context.current().cancellationSignal,
+          ...(deps.goldens ? { goldens: deps.goldens } : {}),
+        });
       } catch (err) {
         throw classify(err);
       }

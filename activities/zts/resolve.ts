@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Catalog } from '../../core/catalog/index.js';
+import type { Catalog, Flavor } from '../../core/catalog/index.js';
+import type { GoldenSuite } from '../../core/vm/golden-suite.js';
 import type { FlavorMeta } from '../../core/matrix/matrix.js';
 import { parseRunfile } from '../../core/runfile/parse.js';
 import { renderRunfile } from '../../core/runfile/render.js';
@@ -23,10 +24,28 @@ export interface ResolveTargetInput {
   request: RunRequest;
 }
 
+/** A flavor's suite as its golden on this host holds it. */
+export interface GoldenSuiteLocation {
+  /** The golden's name (`debian13-ztest-d7e26597236798bc`): what the run records it ran on. */
+  golden: string;
+  suite: GoldenSuite;
+  /** This host's copy of the golden's runfiles. */
+  runfilesDir: string;
+}
+
+/** Where a host's goldens' suites come from (the VM layer: activities/vm/vm-target-provider.ts). */
+export interface GoldenSuites {
+  /** Undefined when this host has no golden of the flavor's current recipe. */
+  goldenSuite(flavor: Flavor, signal: AbortSignal): Promise<GoldenSuiteLocation | undefined>;
+}
+
 export interface ResolveDeps {
   toolsDir: string;
   catalog: Catalog;
   log: Logger;
+  /** This host's goldens; without them a flavor is planned from its Debian zfs-test package. */
+  goldens?: GoldenSuites;
+  signal?: AbortSignal;
   /** Tests only: a root other than `/` for the installed suite. */
   installedRoot?: string;
 }
@@ -39,7 +58,7 @@ export interface ResolveDeps {
  */
 export async function resolveTarget(input: ResolveTargetInput, deps: ResolveDeps): Promise<ResolvedTarget> {
   const flavorId = storeFlavorId(input.target, input.hostId);
-  const { suite, flavor } = await suiteOf(input.target, flavorId, deps);
+  const { suite, flavor, golden } = await suiteOf(input.target, flavorId, deps);
   let runfileText: string;
   let runfileSource: string;
   let testDir = suite.testDir;
@@ -69,15 +88,34 @@ export async function resolveTarget(input: ResolveTargetInput, deps: ResolveDeps
     selectedTests,
     speedClass,
     runfileGenerated: input.request.kind !== 'runfile',
+    ...(golden ? { golden } : {}),
   };
 }
 
-async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Promise<{ suite: SuiteLocation; flavor: FlavorMeta }> {
+async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Promise<{ suite: SuiteLocation; flavor: FlavorMeta; golden?: string }> {
   if (target === NATIVE_TARGET) {
     const suite = await nativeSuite({ toolsDir: deps.toolsDir, log: deps.log, installedRoot: deps.installedRoot });
     return { suite, flavor: nativeFlavorMeta(flavorId, suite.openzfsVersion) };
   }
   const flavor = deps.catalog.get(target);
+  // What runs is what the golden holds: its own runfiles and module version, whatever built it.
+  const fromGolden = await deps.goldens?.goldenSuite(flavor, deps.signal ?? new AbortController().signal);
+  if (fromGolden) {
+    const { suite: held, golden } = fromGolden;
+    const suite: SuiteLocation = {
+      runnerPath: held.runnerPath,
+      testDir: held.testDir,
+      runfilesDir: fromGolden.runfilesDir,
+      openzfsVersion: held.openzfsVersion,
+      source: `golden ${golden} (OpenZFS ${held.openzfsVersion}; runfiles read from the image at its ${held.readFrom === 'build' ? 'build' : 'first clone'})`,
+    };
+    return {
+      suite,
+      golden,
+      flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: held.openzfsVersion },
+    };
+  }
+  // No golden here yet (a dry run, or the run will say to build one): the package the golden would install.
   const suite = await flavorSuite(flavor, { toolsDir: deps.toolsDir, log: deps.log });
   // The kernel is known once a clone has booted; until then the flavor's kernel package stands in.
   return { suite, flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: suite.openzfsVersion } };

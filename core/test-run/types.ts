@@ -32,6 +32,8 @@ export interface ResolvedTarget {
   speedClass?: SpeedClass | undefined;
   /** The runfile was cut from the suite's own (a selection), not given by the user: its timeouts may be replaced. */
   runfileGenerated?: boolean | undefined;
+  /** The golden whose suite was resolved (and that the clones are made from); absent for native and for a flavor with no golden on the host. */
+  golden?: string | undefined;
 }
 
 export interface PlannedShard {

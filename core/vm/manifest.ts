@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FlavorIdSchema, LineageSchema } from '../catalog/schema.js';
+import { GoldenSuiteSchema } from './golden-suite.js';
 import { ZfsSourceSchema } from './zfs-source.js';
 
 /** The steps of a golden build, in order. Each is one activity and one checkpoint. */
@@ -53,6 +54,8 @@ export const GoldenManifestSchema = z.object({
   ssh: GoldenSshSchema,
   steps: z.array(StepTimingSchema),
   buildLog: z.string(),
+  /** The ZTS the image holds (ztest goldens; absent in goldens built before it was recorded): runfiles in `suite/`. */
+  suite: GoldenSuiteSchema.optional(),
 });
 export type GoldenManifest = z.infer<typeof GoldenManifestSchema>;
 

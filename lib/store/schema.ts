@@ -75,6 +75,8 @@ export interface RunFlavorsTable {
   kernel: string;
   openzfs_version: string;
   shard_count: ColumnType<number, number | undefined, number>;
+  /** The golden it ran on (its suite was planned from, its clones ran the tests). Added by 0011. */
+  golden: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TestResultsTable {

@@ -150,6 +150,7 @@ export class ResultsStore {
       kernel: rf.kernel,
       openzfs_version: rf.openzfsVersion,
       shard_count: rf.shardCount,
+      golden: rf.golden ?? null,
     };
     await this.db
       .insertInto('run_flavors')
@@ -160,6 +161,7 @@ export class ResultsStore {
           kernel: row.kernel,
           openzfs_version: row.openzfs_version,
           shard_count: row.shard_count,
+          golden: row.golden,
         }),
       )
       .execute();

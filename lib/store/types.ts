@@ -55,6 +55,8 @@ export const RunFlavorRecordSchema = z.strictObject({
   kernel: z.string().min(1),
   openzfsVersion: z.string().min(1),
   shardCount: z.number().int().min(1).default(1),
+  /** The golden the flavor ran on, when it ran in clones. */
+  golden: z.string().min(1).optional(),
 });
 export type RunFlavorRecord = z.input<typeof RunFlavorRecordSchema>;
 

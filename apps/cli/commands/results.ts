@@ -80,6 +80,7 @@ function showCommand(): Command {
         return {
           ...f.meta,
           hostId: f.hostId,
+          golden: f.golden ?? null,
           shards: f.shardCount,
           tests: f.results.filter((r) => r.kind === 'test').length,
           scripts: f.results.filter((r) => r.kind !== 'failsafe').length,
@@ -114,6 +115,7 @@ function showCommand(): Command {
           ['FLAVOR', 'HOST', 'OS', 'KERNEL', 'OPENZFS', 'TESTS', 'SCRIPTS', 'PASS', 'UNEXPECTED', 'EXPECTED', 'FLAKY', 'SKIP'],
         ),
       );
+      for (const f of flavors) if (f.golden) ctx.out.line(`  ${f.id} ran on golden ${f.golden}`);
       for (const a of artifacts) ctx.out.line(`  ${a.flavorId} shard ${a.shard} ${a.name}: ${a.uri}`);
       if (ui) ctx.out.line(`Temporal UI  ${ui}`);
     });

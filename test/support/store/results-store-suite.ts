@@ -86,6 +86,7 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           '0008_crash_results',
           '0009_result_classes',
           '0010_learned_baselines',
+          '0011_run_golden',
         ]);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({
@@ -227,7 +228,12 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           kernel: '6.1.0-18-amd64',
           openzfsVersion: '2.2.9',
           shardCount: 2,
+          golden: 'debian-12-ztest-0123456789abcdef',
         });
+        // The golden a flavor ran on is kept with what it ran (the second write of the key wins).
+        expect(await store.db.selectFrom('run_flavors').select(['shard_count', 'golden']).where('run_id', '=', 'run-1').execute()).toEqual([
+          { shard_count: 2, golden: 'debian-12-ztest-0123456789abcdef' },
+        ]);
         await store.recordResults({
           runId: 'run-1',
           flavorId: 'debian-12',

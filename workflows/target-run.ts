@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   CancellationScope,
+  condition,
   continueAsNew,
   defineQuery,
   isCancellation,
@@ -14,6 +15,9 @@ import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import type { ZtsHostActivities } from '../activities/zts/index.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { checkpoint, closeSlot, complete, hasWorkFor, newDispatch, nextFor, remainingCost as itemCostLeft, slotLost } from '../core/dispatch/dispatcher.js';
+import type { DispatchState } from '../core/dispatch/dispatcher.js';
+import { chunkItems, chunkOfItem, dispatchSlots } from '../core/test-run/dynamic-dispatch.js';
 import { parseHeartbeat } from '../core/test-run/checkpoint.js';
 import { addCounts, emptyCounts } from '../core/test-run/chunk-results.js';
 import { nextChunkStep, nextHost } from '../core/test-run/host-loss.js';
@@ -64,6 +68,12 @@ export interface TargetRunState {
   hostMoves?: HostMove[];
   /** Re-run rounds finished, per shard. */
   rerunRounds?: Record<number, number>;
+  /** `--dispatch dynamic`: the queue and the slots (core/dispatch/dispatcher.ts). */
+  dispatch?: DispatchState;
+  /** Per handed-back chunk item: the results its lost holder had finished (what the next holder resumes after), and where it came from. */
+  handedBack?: Record<string, { resume: TestResult[]; from: string; why: string }>;
+  /** Per chunk item: attempts so far, over every holder. */
+  itemAttempts?: Record<string, number>;
 }
 
 /** Two chunks in a row failing for good on one shard means the target itself is broken: stop that shard. */
@@ -220,6 +230,153 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       }
     }
   };
+  const recordChunk = (shard: PlannedShard, chunkIndex: number) =>
+    coordinator.recordZtsChunk({
+      runId: input.runId,
+      flavorId: current.resolved.flavorId,
+      shard: shard.index,
+      resultsKey: runKeys.chunkResults(input.runId, current.resolved.flavorId, shard.index, chunkIndex),
+      baselineVersion: input.baselineVersion ?? current.resolved.flavor.openzfsVersion,
+    });
+  const chunkInput = (shard: PlannedShard, chunk: PlannedShard['chunks'][number]): ChunkActivityInput => {
+    const fingerprint = input.fingerprint ? { workload: chunkWorkload(input.fingerprint.workload, current.plan, shard.index, chunk.index) } : undefined;
+    return {
+      runId: input.runId,
+      target: input.target,
+      flavorId: current.resolved.flavorId,
+      shard: shard.index,
+      chunk: chunk.index,
+      runfileKey: shard.runfileKey!,
+      testIds: chunk.testIds,
+      testDir: current.resolved.testDir,
+      ...(fingerprint ? { fingerprint } : {}),
+    };
+  };
+  const lostHost = (hostId: string): boolean => (current.lostHosts ?? []).includes(hostId);
+  /**
+   * `--dispatch dynamic`: one loop per slot of the dispatch hosts, each taking the longest chunk left
+   * as it frees up. A slot whose host is lost hands its chunk back with the results its heartbeat
+   * reported, and the next slot to take it resumes after them on its own host; the lost host goes
+   * `unknown` and takes no more work. Chunks no slot is left to run are reported as not run.
+   */
+  const runDynamic = async (): Promise<'done' | 'paused'> => {
+    current.dispatch ??= newDispatch(
+      chunkItems(input.target, current.plan.shards),
+      dispatchSlots(input.target, input.dispatchHosts, { hostId: input.hostId, shards: current.plan.shards.length }, current.plan.parallel),
+    );
+    const slots = current.dispatch.slots.filter((slot) => slot.state === 'idle');
+    const settled = await Promise.allSettled(slots.map((slot) => runSlot(slot.slotId, slot.hostId)));
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    if (settled.some((r) => r.status === 'fulfilled' && r.value === 'paused')) return 'paused';
+    const left = current.dispatch.queue;
+    if (left.length > 0) {
+      current.infraErrors.push(`${left.length} chunk(s) not run: no slot left that could run them (${left.map((q) => q.item.id).join(', ')})`);
+      current.dispatch = { ...current.dispatch, queue: [] };
+    }
+    // Re-runs go to a host still there.
+    current.hostId = [input.hostId, ...input.dispatchHosts.map((h) => h.hostId)].find((h) => !lostHost(h)) ?? current.hostId;
+    return 'done';
+  };
+  const runSlot = async (slotId: string, hostId: string): Promise<'done' | 'paused' | 'lost'> => {
+    let failuresInARow = 0;
+    for (;;) {
+      if (lostHost(hostId)) {
+        current.dispatch = slotLost(current.dispatch!, slotId).state;
+        return 'lost';
+      }
+      if (budget <= 0 || workflowInfo().continueAsNewSuggested) return 'paused';
+      // Nothing queued now, but a busy slot may still hand its chunk back: wait for that or for the end.
+      await condition(() => hasWorkFor(current.dispatch!, slotId) || !current.dispatch!.slots.some((s) => s.state === 'busy'));
+      const next = nextFor(current.dispatch!, slotId, Date.now());
+      current.dispatch = next.state;
+      if (next.decision.kind === 'close') return 'done';
+      budget--;
+      const { assignment } = next.decision;
+      const itemId = assignment.item.id;
+      const ref = chunkOfItem(itemId);
+      const shard = current.plan.shards.find((s) => s.index === ref.shard)!;
+      const chunk = shard.chunks.find((c) => c.index === ref.chunk)!;
+      const back = current.handedBack?.[itemId];
+      let resume = back?.resume;
+      if (back) {
+        (current.hostMoves ??= []).push({
+          from: back.from,
+          to: hostId,
+          shard: shard.index,
+          chunk: chunk.index,
+          why: back.why,
+          resumedAfter: back.resume.filter((r) => r.kind === 'test').length,
+        });
+        delete current.handedBack![itemId];
+      }
+      const running = { shard: shard.index, chunk: chunk.index, tests: chunk.testIds.length };
+      progress.running.push(running);
+      let failure: unknown;
+      let wallSeconds: number | undefined;
+      const startedAt = Date.now();
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const attempts = ((current.itemAttempts ??= {})[itemId] ?? 0) + 1;
+          current.itemAttempts[itemId] = attempts;
+          try {
+            const out = await chunksOn(hostId).runZtsChunk({ ...chunkInput(shard, chunk), attempt: attempts, ...(resume ? { resume } : {}) });
+            if (out.fingerprint) (current.fingerprints ??= []).push(out.fingerprint);
+            if (out.testsLeft === 0) wallSeconds = (Date.now() - startedAt) / 1000;
+            break;
+          } catch (err) {
+            if (isCancellation(err)) {
+              await CancellationScope.nonCancellable(async () => account(current, progress, await recordChunk(shard, chunk.index), undefined, chunk.cost));
+              throw err;
+            }
+            resume = parseHeartbeat(lastHeartbeatOf(err))?.finished ?? resume;
+            const others = current.dispatch!.slots.some((s) => s.hostId !== hostId && !lostHost(s.hostId) && s.state !== 'lost');
+            const step = nextChunkStep(chunkFailureFacts(err), { attempt, canMove: input.onHostLoss === 'replace' && others });
+            if (step.kind === 'retry') {
+              await sleep(`${step.delaySeconds}s`);
+              continue;
+            }
+            if (step.kind === 'move') {
+              (current.handedBack ??= {})[itemId] = { resume: resume ?? [], from: hostId, why: step.why };
+              current.dispatch = checkpoint(
+                current.dispatch!,
+                slotId,
+                itemId,
+                (resume ?? []).map((r) => r.testId),
+              );
+              current.dispatch = slotLost(current.dispatch, slotId).state;
+              if (!lostHost(hostId)) {
+                current.lostHosts = [...(current.lostHosts ?? []), hostId];
+                await reportLost(registry, hostId, `${step.why} (run ${input.runId}, ${input.target}); its chunks went back to the queue`);
+              }
+              return 'lost';
+            }
+            failure = err;
+            break;
+          }
+        }
+      } finally {
+        progress.running = progress.running.filter((r) => r !== running);
+      }
+      const done = complete(current.dispatch!, slotId, itemId);
+      current.dispatch = done.state;
+      // Not ours any more (handed back while it ran): its result is the next holder's to record.
+      if (!done.accepted) return 'lost';
+      account(current, progress, await recordChunk(shard, chunk.index), wallSeconds, chunk.cost);
+      current.chunksDone++;
+      progress.chunks.done = current.chunksDone;
+      if (failure === undefined) {
+        failuresInARow = 0;
+        continue;
+      }
+      current.infraErrors.push(`shard ${shard.index} chunk ${chunk.index} on ${hostId}: ${failureMessage(failure)}`);
+      failuresInARow++;
+      if (failureType(failure) === 'TargetUnavailable' || failureType(failure) === 'HostUnavailable' || failuresInARow >= MAX_CONSECUTIVE_CHUNK_FAILURES) {
+        current.dispatch = closeSlot(current.dispatch!, slotId);
+        return 'done';
+      }
+    }
+  };
   const runShard = async (shard: PlannedShard): Promise<'done' | 'paused'> => {
     let failuresInARow = 0;
     while ((current.next[shard.index] ?? 0) < shard.chunks.length) {
@@ -232,31 +389,13 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       const chunk = shard.chunks[current.next[shard.index] ?? 0]!;
       const running = { shard: shard.index, chunk: chunk.index, tests: chunk.testIds.length };
       progress.running.push(running);
-      const record = () =>
-        coordinator.recordZtsChunk({
-          runId: input.runId,
-          flavorId: current.resolved.flavorId,
-          shard: shard.index,
-          resultsKey: runKeys.chunkResults(input.runId, current.resolved.flavorId, shard.index, chunk.index),
-          baselineVersion: input.baselineVersion ?? current.resolved.flavor.openzfsVersion,
-        });
+      const record = () => recordChunk(shard, chunk.index);
       let failure: unknown;
       let wallSeconds: number | undefined;
       // Workflow time (deterministic): the chunk's wall time, retries included, is the real speed.
       const startedAt = Date.now();
       try {
-        const fingerprint = input.fingerprint ? { workload: chunkWorkload(input.fingerprint.workload, current.plan, shard.index, chunk.index) } : undefined;
-        const out = await runChunk({
-          runId: input.runId,
-          target: input.target,
-          flavorId: current.resolved.flavorId,
-          shard: shard.index,
-          chunk: chunk.index,
-          runfileKey: shard.runfileKey!,
-          testIds: chunk.testIds,
-          testDir: current.resolved.testDir,
-          ...(fingerprint ? { fingerprint } : {}),
-        });
+        const out = await runChunk(chunkInput(shard, chunk));
         if (out.fingerprint) (current.fingerprints ??= []).push(out.fingerprint);
         if (out.testsLeft === 0) wallSeconds = (Date.now() - startedAt) / 1000;
       } catch (err) {
@@ -324,7 +463,10 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
 
   let paused = false;
   try {
-    if (current.plan.parallel) {
+    if (input.dispatch === 'dynamic') {
+      paused = (await runDynamic()) === 'paused';
+      if (!paused) for (const shard of current.plan.shards) await rerunShard(shard);
+    } else if (current.plan.parallel) {
       // allSettled: on a cancel, every shard records its own partial chunk before the target closes.
       const settled = await Promise.allSettled(current.plan.shards.map(runShard));
       const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -396,6 +538,17 @@ async function finish(input: TargetRunSpec, state: TargetRunState, coordinator: 
 }
 
 function remainingEta(state: TargetRunState): number {
+  if (state.dispatch) {
+    const open = state.dispatch.slots.filter((s) => s.state === 'idle' || s.state === 'busy');
+    const left = [...state.dispatch.queue, ...open.flatMap((s) => (s.current ? [s.current] : []))];
+    return etaSeconds({
+      remainingCost: left.reduce((n, q) => n + itemCostLeft(q), 0),
+      measuredSeconds: state.measuredSeconds,
+      measuredCost: state.measuredCost,
+      basis: state.plan.basis,
+      parallelism: Math.max(1, open.length),
+    });
+  }
   let remainingCost = 0;
   let shardsLeft = 0;
   for (const shard of state.plan.shards) {

@@ -178,10 +178,25 @@ export function complete(state: DispatchState, slotId: string, itemId: string): 
  * tests already finished so the next holder resumes at the checkpointed test.
  */
 export function hostLost(state: DispatchState, hostId: string): { state: DispatchState; handedBack: QueuedItem[] } {
+  return loseSlots(state, (slot) => slot.hostId === hostId);
+}
+
+/**
+ * One slot is gone (its activity's host stopped heartbeating): its item goes back in the queue with the
+ * tests it finished, as in hostLost. The host's other slots are left to find out for themselves, each
+ * from its own activity, so each hands back its own checkpoint rather than an empty one.
+ */
+export function slotLost(state: DispatchState, slotId: string): { state: DispatchState; handedBack: QueuedItem[] } {
+  slotOf(state, slotId);
+  return loseSlots(state, (slot) => slot.slotId === slotId);
+}
+
+function loseSlots(state: DispatchState, which: (slot: SlotState) => boolean): { state: DispatchState; handedBack: QueuedItem[] } {
   const handedBack: QueuedItem[] = [];
   const handBacks = [...state.handBacks];
   const slots = state.slots.map((slot): SlotState => {
-    if (slot.hostId !== hostId || slot.state === 'closed' || slot.state === 'lost') return slot;
+    if (!which(slot) || slot.state === 'closed' || slot.state === 'lost') return slot;
+    const hostId = slot.hostId;
     if (slot.current) {
       const { item, finished, handedBack: times } = slot.current;
       handedBack.push({ item, finished, handedBack: times + 1 });
@@ -194,6 +209,20 @@ export function hostLost(state: DispatchState, hostId: string): { state: Dispatc
   });
   const queue = [...state.queue, ...handedBack].sort((a, b) => remainingCost(b) - remainingCost(a) || compare(a.item.id, b.item.id));
   return { state: { ...state, slots, queue, handBacks }, handedBack };
+}
+
+/** An idle slot leaves the dispatch (its runner keeps failing, or its target is unavailable there). */
+export function closeSlot(state: DispatchState, slotId: string): DispatchState {
+  const slot = slotOf(state, slotId);
+  if (slot.state === 'busy') throw new Error(`slot ${slotId} is busy with ${slot.current?.item.id}: complete it first`);
+  if (slot.state !== 'idle') return state;
+  return withSlot(state, { ...slot, state: 'closed' });
+}
+
+/** Whether the queue holds an item this slot may run (before asking nextFor, which closes a slot that has none). */
+export function hasWorkFor(state: DispatchState, slotId: string): boolean {
+  const slot = slotOf(state, slotId);
+  return state.queue.some((q) => slot.targets.includes(q.item.target));
 }
 
 /** Queued items no open slot may run: work placement must find a new slot for, or report. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DispatchHostSchema, DispatchModeSchema } from './dynamic-dispatch.js';
 import { DEFAULT_RERUNS, RerunsSchema } from '../results/result-class.js';
 import { HostLossPolicySchema } from './host-loss.js';
 import { FlavorIdSchema } from '../catalog/schema.js';
@@ -66,6 +67,13 @@ const runShape = {
   standbyHosts: z.array(HostIdSchema).max(64).default([]),
   /** On host loss: move the chunk to a standby host (`replace`) or retry it where it was (`wait`). */
   onHostLoss: HostLossPolicySchema.default('replace'),
+  /**
+   * `static`: each shard runs its chunks in order on the target's host; `dynamic`: every chunk waits in
+   * one queue, longest first, and each free slot of `dispatchHosts` takes the next (core/test-run/dynamic-dispatch.ts).
+   */
+  dispatch: DispatchModeSchema.default('static'),
+  /** With dynamic dispatch: the hosts whose slots take chunks (default: the target's host, one slot per shard). */
+  dispatchHosts: z.array(DispatchHostSchema).max(64).default([]),
   /**
    * Re-runs of each unexpected FAIL/KILLED test, in a fresh clone at the end of its shard (`run.reruns`,
    * `--reruns`; 0 turns them off): a test that passes on one is `flaky`, one that fails every time a `regression`.

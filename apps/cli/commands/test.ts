@@ -54,11 +54,11 @@ export function testCommand(): Command {
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);
       const catalog = loadCatalog(loaded.config.flavors);
-      const { targets, skipped, standby } = await placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, flags.require ?? []);
+      const { targets, skipped, standby, vmSlots } = await placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, flags.require ?? []);
       const input = MatrixRunInputSchema.parse({
         runId: newRunId(new Date(), Math.random),
         reruns: loaded.config.run.reruns,
-        ...runTemplateFrom(flags, targets, hostId, standby),
+        ...runTemplateFrom(flags, targets, hostId, standby, vmSlots),
         skipped,
         hostWaitSeconds: loaded.config.run.hostWaitSeconds,
         dryRun: flags.dryRun,
@@ -86,7 +86,7 @@ async function placeOnHost(
   targets: string[],
   hostId: string,
   require: string[],
-): Promise<{ targets: string[]; skipped: { flavorId: string; reason: string }[]; standby: string[] }> {
+): Promise<{ targets: string[]; skipped: { flavorId: string; reason: string }[]; standby: string[]; vmSlots: Record<string, number> }> {
   const flavorTargets = targets.filter((t) => t !== NATIVE_TARGET);
   const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
   let fleet: HostEntry[];
@@ -96,6 +96,8 @@ async function placeOnHost(
     await store.close();
   }
   const entry = fleet.find((e) => e.hostId === hostId);
+  // What dynamic dispatch opens per host: the VM slots each worker declared.
+  const vmSlots = Object.fromEntries(fleet.filter((e) => (e.facts?.vmSlots ?? 0) > 0).map((e) => [e.hostId, e.facts!.vmSlots]));
   // Where the run's chunks go if its host is lost: the other good hosts that can run every target.
   const standbyOf = (runnable: string[]) =>
     standbyHostsFor(
@@ -104,13 +106,13 @@ async function placeOnHost(
       hostId,
       { require },
     );
-  if (flavorTargets.length === 0) return { targets, skipped: [], standby: standbyOf(targets) };
+  if (flavorTargets.length === 0) return { targets, skipped: [], standby: standbyOf(targets), vmSlots };
   if (!entry?.facts) {
     if (require.length > 0)
       throw new UsageError(`--require ${require.join(',')}: host ${hostId} was never probed, so nothing is proven (\`zfslab host probe --host ${hostId}\`)`);
     if (target === 'all')
       process.stderr.write(`host ${hostId} was never probed: running every flavor (\`zfslab host probe\` lets \`all\` skip those it cannot run)\n`);
-    return { targets, skipped: [], standby: standbyOf(targets) };
+    return { targets, skipped: [], standby: standbyOf(targets), vmSlots };
   }
   const placed = runnableTargets(
     flavorTargets.map((id) => catalog.get(id)),
@@ -119,11 +121,11 @@ async function placeOnHost(
   );
   if (target !== 'all') {
     if (placed.skipped.length > 0) throw new UsageError(`cannot run here: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
-    return { targets, skipped: [], standby: standbyOf(targets) };
+    return { targets, skipped: [], standby: standbyOf(targets), vmSlots };
   }
   if (placed.targets.length === 0)
     throw new UsageError(`all: host ${hostId} can run no flavor of the catalog: ${placed.skipped.map((s) => `${s.flavorId} (${s.reason})`).join('; ')}`);
-  return { targets: placed.targets, skipped: placed.skipped, standby: standbyOf(placed.targets) };
+  return { targets: placed.targets, skipped: placed.skipped, standby: standbyOf(placed.targets), vmSlots };
 }
 
 async function requirePollers(client: Client, loaded: LoadedConfig, hostId: string): Promise<void> {

@@ -43,8 +43,8 @@ afterAll(async () => {
 
 /** Runs `body` while a coordinator worker (the workflows + `coordinator` activities) and, if given, a host worker poll. */
 async function withWorkers<T>(
-  activities: { coordinator?: Activities; host?: { hostId: string; activities: Activities } },
-  body: (host: Worker | undefined) => Promise<T>,
+  activities: { coordinator?: Activities; host?: { hostId: string; activities: Activities }; moreHosts?: { hostId: string; activities: Activities }[] },
+  body: (host: Worker | undefined, more: Worker[]) => Promise<T>,
 ): Promise<T> {
   const coordinator = await Worker.create({
     connection: env.nativeConnection,
@@ -61,13 +61,18 @@ async function withWorkers<T>(
         activities: activities.host.activities,
       })
     : undefined;
-  // The host worker runs beside the body rather than around it: a test may shut it down mid-run.
-  const hostRun = host?.run();
+  const more = await Promise.all(
+    (activities.moreHosts ?? []).map((h) =>
+      Worker.create({ connection: env.nativeConnection, namespace: testStack().namespace, taskQueue: hostTaskQueue(h.hostId), activities: h.activities }),
+    ),
+  );
+  // The host workers run beside the body rather than around it: a test may shut one down mid-run.
+  const runs = [host, ...more].map((w) => w?.run());
   try {
-    return await coordinator.runUntil(body(host));
+    return await coordinator.runUntil(body(host, more));
   } finally {
-    if (host?.getState() === 'RUNNING') host.shutdown();
-    await hostRun;
+    for (const w of [host, ...more]) if (w?.getState() === 'RUNNING') w.shutdown();
+    await Promise.all(runs);
   }
 }
 
@@ -101,22 +106,33 @@ interface ChunkCall {
   chunk: number;
 }
 
+/** What a host's runZtsChunk was called with, and on which host. */
+interface ChunkRun extends ChunkCall {
+  host: string;
+  testIds: string[];
+  resume?: { testId: string }[];
+}
+
 function ztsMocks(options: {
   hostId: string;
   shards: number[];
   parallel?: boolean;
-  runChunk: (call: ChunkCall) => Promise<void>;
+  /** Tests per chunk (default 1) and each chunk's cost (default 1). */
+  testsPerChunk?: number;
+  cost?: (shard: number, chunk: number) => number;
+  runChunk: (call: ChunkCall, run: ChunkRun) => Promise<void>;
   /** The tests the store would say are still regressions, per shard and re-run round (default: none). */
   rerunCandidates?: (shard: number, round: number) => string[];
 }) {
   const recorded: ChunkCall[] = [];
-  const ran: (ChunkCall & { testIds: string[] })[] = [];
+  const ran: ChunkRun[] = [];
   const reruns: { resultsKey: string; testIds: string[] }[] = [];
   const closed: string[] = [];
   const health: { hostId: string; event: { kind: string; why: string } }[] = [];
-  const tests = options.shards.reduce((n, c) => n + c, 0);
+  const perChunk = options.testsPerChunk ?? 1;
+  const tests = options.shards.reduce((n, c) => n + c, 0) * perChunk;
   const flavorId = `native-${options.hostId}`;
-  const host: Activities = {
+  const hostFor = (label: string): Activities => ({
     async resolveZtsTarget() {
       return {
         target: 'native',
@@ -129,9 +145,10 @@ function ztsMocks(options: {
         selectedTests: tests,
       };
     },
-    async runZtsChunk(input: ChunkCall & { testIds: string[] }) {
-      ran.push({ shard: input.shard, chunk: input.chunk, testIds: input.testIds });
-      await options.runChunk({ shard: input.shard, chunk: input.chunk });
+    async runZtsChunk(input: ChunkCall & { testIds: string[]; resume?: { testId: string }[] }) {
+      const run: ChunkRun = { host: label, shard: input.shard, chunk: input.chunk, testIds: input.testIds, ...(input.resume ? { resume: input.resume } : {}) };
+      ran.push(run);
+      await options.runChunk({ shard: input.shard, chunk: input.chunk }, run);
       return {
         resultsKey: `k/${input.shard}/${input.chunk}`,
         counts: { ...emptyCounts(), PASS: input.testIds.length },
@@ -140,7 +157,8 @@ function ztsMocks(options: {
         attempt: 1,
       };
     },
-  };
+  });
+  const host = hostFor(options.hostId);
   const coordinator: Activities = {
     async openZtsRun() {},
     async planZtsTarget() {
@@ -163,7 +181,11 @@ function ztsMocks(options: {
           tests: chunks,
           cost: chunks,
           runfileKey: `runfile/${index}`,
-          chunks: Array.from({ length: chunks }, (_, c) => ({ index: c, testIds: [`functional/s${index}/t${c}`], cost: 1 })),
+          chunks: Array.from({ length: chunks }, (_, c) => ({
+            index: c,
+            testIds: perChunk === 1 ? [`functional/s${index}/t${c}`] : Array.from({ length: perChunk }, (_, t) => `functional/s${index}/c${c}t${t}`),
+            cost: options.cost?.(index, c) ?? 1,
+          })),
         })),
       };
     },
@@ -190,7 +212,7 @@ function ztsMocks(options: {
       return { record: {} };
     },
   };
-  return { host, coordinator, recorded, ran, closed, health, reruns };
+  return { host, hostFor, coordinator, recorded, ran, closed, health, reruns };
 }
 
 function matrixInput(hostId: string, extra: Partial<MatrixRunInput> = {}): MatrixRunInput {
@@ -439,6 +461,113 @@ describe('re-runs of unexpected failures', () => {
     expect(asked).toBe(0);
   });
 });
+
+describe('dynamic dispatch across hosts', () => {
+  it('hands every chunk, longest first, to the next free slot of any host, each run and recorded once', async () => {
+    const a = hostIdOf('dyna');
+    const b = hostIdOf('dynb');
+    const order: string[] = [];
+    // Chunk costs the plan knows; the mocks take them as milliseconds ×20 so the slots really interleave.
+    const cost = (shard: number, chunk: number) =>
+      [
+        [1, 9, 2],
+        [7, 3, 5],
+        [4, 8, 6],
+      ][shard]![chunk]!;
+    const mocks = ztsMocks({
+      hostId: a,
+      shards: [3, 3, 3],
+      parallel: true,
+      cost,
+      runChunk: async (call) => {
+        order.push(`${call.shard}/${call.chunk}`);
+        await new Promise((resolve) => setTimeout(resolve, cost(call.shard, call.chunk) * 20));
+      },
+    });
+    const result = await withWorkers(
+      { coordinator: mocks.coordinator, host: { hostId: a, activities: mocks.host }, moreHosts: [{ hostId: b, activities: mocks.hostFor(b) }] },
+      () =>
+        start<MatrixRunResult>('matrixRun', [
+          matrixInput(a, {
+            dispatch: 'dynamic',
+            dispatchHosts: [
+              { hostId: a, slots: 2 },
+              { hostId: b, slots: 2 },
+            ],
+          }),
+        ]),
+    );
+    expect(result.outcome).toBe('passed');
+    // Longest first: the four slots took the four costliest chunks at once.
+    expect(new Set(order.slice(0, 4))).toEqual(new Set(['0/1', '2/1', '1/0', '2/2']));
+    expect(mocks.ran.map((r) => `${r.shard}/${r.chunk}`).sort()).toEqual(['0/0', '0/1', '0/2', '1/0', '1/1', '1/2', '2/0', '2/1', '2/2']);
+    expect(new Set(mocks.ran.map((r) => r.host))).toEqual(new Set([a, b]));
+    expect(mocks.recorded.map((r) => `${r.shard}/${r.chunk}`).sort()).toEqual(['0/0', '0/1', '0/2', '1/0', '1/1', '1/2', '2/0', '2/1', '2/2']);
+  });
+
+  it('a host lost mid-chunk hands the chunk back; another host resumes it after the finished tests, and the lost host takes no more', async () => {
+    const a = hostIdOf('dlosa');
+    const b = hostIdOf('dlosb');
+    let bTook = 0;
+    const mocks = ztsMocks({
+      hostId: a,
+      shards: [2, 2],
+      parallel: true,
+      testsPerChunk: 3,
+      runChunk: async (call, run) => {
+        if (run.host !== b) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return;
+        }
+        bTook++;
+        // b reports its first test finished, then goes silent (its machine died): past the heartbeat timeout the chunk moves.
+        const context = Context.current();
+        context.heartbeat({ finished: [passed(run.testIds[0]!)] });
+        await Promise.race([
+          new Promise((resolve) => setTimeout(resolve, 6_000)),
+          new Promise((resolve) => context.cancellationSignal.addEventListener('abort', resolve)),
+        ]);
+      },
+    });
+    const result = await withWorkers(
+      { coordinator: mocks.coordinator, host: { hostId: a, activities: mocks.host }, moreHosts: [{ hostId: b, activities: mocks.hostFor(b) }] },
+      () =>
+        start<MatrixRunResult>('matrixRun', [
+          matrixInput(a, {
+            dispatch: 'dynamic',
+            heartbeatTimeoutSeconds: 2,
+            dispatchHosts: [
+              { hostId: a, slots: 1 },
+              { hostId: b, slots: 1 },
+            ],
+          }),
+        ]),
+    );
+    expect(result.outcome).toBe('passed');
+    expect(bTook).toBe(1);
+    const moved = result.targets[0]!.hostMoves!;
+    expect(moved).toHaveLength(1);
+    expect(moved[0]).toMatchObject({ from: b, to: a, resumedAfter: 1 });
+    const resumed = mocks.ran.find((r) => r.host === a && r.shard === moved[0]!.shard && r.chunk === moved[0]!.chunk)!;
+    expect(resumed.resume?.map((r) => r.testId)).toEqual([resumed.testIds[0]]);
+    // Every chunk recorded once, the lost host's by its new holder.
+    expect(mocks.recorded.map((r) => `${r.shard}/${r.chunk}`).sort()).toEqual(['0/0', '0/1', '1/0', '1/1']);
+    expect(mocks.health).toEqual([expect.objectContaining({ hostId: b, event: expect.objectContaining({ kind: 'infra-failure' }) })]);
+  });
+});
+
+function passed(testId: string) {
+  return {
+    testId,
+    group: testId.slice(0, testId.lastIndexOf('/')),
+    kind: 'test',
+    outcome: 'PASS',
+    reran: false,
+    durationSeconds: 1,
+    user: 'root',
+    linuxSection: false,
+  };
+}
 
 describe('cancellation', () => {
   it('a cancelled run stops its chunk, records what it finished, closes as cancelled and ends cancelled', async () => {

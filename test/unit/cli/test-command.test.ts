@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTestFlags, requestFrom, targetsFrom } from '../../../apps/cli/commands/test-run/flags.js';
+import { parseTestFlags, requestFrom, runTemplateFrom, targetsFrom } from '../../../apps/cli/commands/test-run/flags.js';
 import { progressLine } from '../../../apps/cli/commands/test-run/follow.js';
 import { PlanJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
 import { formatDuration, planJson, printPlan } from '../../../apps/cli/commands/test-run/plan-view.js';
@@ -34,6 +34,27 @@ describe('zfslab test flags', () => {
     refuse({ suite: 'full' }, /--suite/);
     refuse({ suite: 'quick', shards: '0' }, /--shards/);
     refuse({ suite: 'quick', testDir: '/x' }, /--test-dir goes with --runfile/);
+  });
+
+  it('dispatches dynamically over the run host and its standby hosts with their VM slots, or the slots given', () => {
+    const flags = parseTestFlags({ suite: 'quick', shards: '3', dispatch: 'dynamic' });
+    expect(runTemplateFrom(flags, ['debian13'], 'lab-a', ['lab-b', 'lab-c'], { 'lab-b': 2 })).toMatchObject({
+      dispatch: 'dynamic',
+      dispatchHosts: [
+        { hostId: 'lab-a', slots: 3 },
+        { hostId: 'lab-b', slots: 2 },
+        { hostId: 'lab-c', slots: 1 },
+      ],
+    });
+    const given = parseTestFlags({ suite: 'quick', dispatch: 'dynamic', slots: 'lab-a:1, lab-b:4' });
+    expect(runTemplateFrom(given, ['debian13'], 'lab-a').dispatchHosts).toEqual([
+      { hostId: 'lab-a', slots: 1 },
+      { hostId: 'lab-b', slots: 4 },
+    ]);
+    expect(runTemplateFrom(parseTestFlags({ suite: 'quick' }), ['debian13'], 'lab-a')).not.toHaveProperty('dispatch');
+    expect(() => parseTestFlags({ suite: 'quick', slots: 'lab-a:2' })).toThrow('--slots goes with --dispatch dynamic');
+    expect(() => parseTestFlags({ suite: 'quick', dispatch: 'dynamic', slots: 'lab-a' })).toThrow('host:slots, e.g. lab-a:2');
+    expect(() => parseTestFlags({ suite: 'quick', dispatch: 'fast' })).toThrow(/dispatch/);
   });
 
   it('reads a runfile, checks it, and runs its relative sections from its own directory', () => {

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   DispatchStateSchema,
   checkpoint,
+  closeSlot,
   complete,
   finished,
+  hasWorkFor,
   hostLost,
   newDispatch,
   nextFor,
+  slotLost,
   stranded,
   testsToRun,
 } from '../../../core/dispatch/dispatcher.js';
@@ -91,6 +94,34 @@ describe('dispatcher', () => {
     expect(complete(resumed.state, 'a/1', 'debian13:big').accepted).toBe(false);
     expect(complete(resumed.state, 'b/1', 'debian13:big').accepted).toBe(true);
     expect(() => nextFor(resumed.state, 'a/1', 0)).toThrow(/lost/);
+  });
+
+  it("a lost slot hands back only its own item; its host's other slot keeps its own until it reports", () => {
+    let state = newDispatch(
+      [item('big', 100, 'debian13', 4), item('mid', 50), item('small', 10)],
+      [
+        { slotId: 'a/1', hostId: 'a', targets: ['debian13'] },
+        { slotId: 'a/2', hostId: 'a', targets: ['debian13'] },
+        { slotId: 'b/1', hostId: 'b', targets: ['debian13'] },
+      ],
+    );
+    state = run(state, 'a/1').state;
+    state = run(state, 'a/2').state;
+    state = checkpoint(state, 'a/1', 'debian13:big', ['functional/big/t1']);
+    const lost = slotLost(state, 'a/1');
+    expect(lost.handedBack.map((q) => [q.item.id, q.finished])).toEqual([['debian13:big', ['functional/big/t1']]]);
+    expect(lost.state.slots.map((s) => [s.slotId, s.state])).toEqual([
+      ['a/1', 'lost'],
+      ['a/2', 'busy'],
+      ['b/1', 'idle'],
+    ]);
+    expect(hasWorkFor(lost.state, 'b/1')).toBe(true);
+    expect(() => slotLost(state, 'nope')).toThrow(/no slot nope/);
+    // A slot closed for failing leaves the rest to the others.
+    const closed = closeSlot(lost.state, 'b/1');
+    expect(closed.slots.find((s) => s.slotId === 'b/1')?.state).toBe('closed');
+    expect(() => closeSlot(lost.state, 'a/2')).toThrow(/busy/);
+    expect(hasWorkFor(newDispatch([], [{ slotId: 'x/1', hostId: 'x', targets: ['debian13'] }]), 'x/1')).toBe(false);
   });
 
   it('on mixed speeds a slow slot leaves a long group to a faster slot about to free up, and takes a short one', () => {

@@ -10,9 +10,17 @@ import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
 import { workloadSlug } from '../../../../core/fingerprint/keys.js';
 import { HostLossPolicySchema } from '../../../../core/test-run/host-loss.js';
+import { DispatchHostSchema, DispatchModeSchema, type DispatchHost } from '../../../../core/test-run/dynamic-dispatch.js';
 import { HostIdSchema, NATIVE_TARGET, RunRequestSchema, describeRequest } from '../../../../core/test-run/input.js';
 import type { MatrixRunInput, RunRequest } from '../../../../core/test-run/input.js';
 import { UsageError } from '../../../../lib/errors.js';
+
+/** `host:slots`, e.g. `lab-a:2`. */
+const SlotSpecSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}:\d{1,2}$/, 'host:slots, e.g. lab-a:2')
+  .transform((s) => ({ hostId: s.slice(0, s.lastIndexOf(':')), slots: Number(s.slice(s.lastIndexOf(':') + 1)) }))
+  .pipe(DispatchHostSchema);
 
 const list = z
   .string()
@@ -39,6 +47,10 @@ export const TestFlagsSchema = z
     /** Hosts that take over when the run's host is lost (default: the registry's other good hosts that can run the targets). */
     standby: list.pipe(z.array(HostIdSchema)).optional(),
     onHostLoss: HostLossPolicySchema.default('replace'),
+    /** `dynamic`: chunks go longest first to the next free slot of any dispatch host. */
+    dispatch: DispatchModeSchema.default('static'),
+    /** `--slots a:2,b:1`: the dispatch hosts and their slots (default: the run's host and its standby hosts, with their registry VM slots). */
+    slots: list.pipe(z.array(SlotSpecSchema)).optional(),
     /** Capabilities the run's host must have proven (`kvm`) or carry as tags: `--require kvm,multipath`. */
     require: list.optional(),
     baseline: z
@@ -66,7 +78,8 @@ export const TestFlagsSchema = z
   .refine((f) => [f.run, f.group, f.tags].filter((v) => v !== undefined).length <= 1, {
     message: 'give at most one of --run, --group and --tags',
   })
-  .refine((f) => !f.testDir || f.runfile, { message: '--test-dir goes with --runfile' });
+  .refine((f) => !f.testDir || f.runfile, { message: '--test-dir goes with --runfile' })
+  .refine((f) => !f.slots || f.dispatch === 'dynamic', { message: '--slots goes with --dispatch dynamic' });
 export type TestFlags = z.output<typeof TestFlagsSchema>;
 
 /** The baseline name a run's fingerprint is compared under: given, or `zts-<selection>`. */
@@ -148,16 +161,33 @@ export function addRunOptions(command: Command): Command {
     .option('--heartbeat-timeout <seconds>', 'a chunk whose worker went silent this long moves to a standby host (or is retried)', '10')
     .option('--standby <hosts>', "hosts that take over a chunk when the run's host is lost, in order (default: the fleet's other good hosts that can run it)")
     .option('--on-host-loss <policy>', 'replace (move the chunk to a standby host) or wait (retry it on its host)', 'replace')
+    .option(
+      '--dispatch <mode>',
+      'static (each shard its chunks in order on the run host) or dynamic (chunks longest first to the next free slot of any dispatch host)',
+      'static',
+    )
+    .option('--slots <host:n,…>', 'with --dispatch dynamic: the hosts and their slots (default: the run host and its standby hosts, with their VM slots)')
     .option('--reruns <n>', 're-run each unexpected FAIL/KILLED n times in a fresh clone at the end of its shard (0: off; default run.reruns, 1)');
 }
 
 /** A run as `zfslab test` starts it, without its run id (a schedule's firings each get their own). */
-export function runTemplateFrom(flags: TestFlags, targets: string[], hostId: string, standbyHosts: string[] = []): Omit<MatrixRunInput, 'runId' | 'dryRun'> {
+export function runTemplateFrom(
+  flags: TestFlags,
+  targets: string[],
+  hostId: string,
+  standbyHosts: string[] = [],
+  vmSlots: Readonly<Record<string, number>> = {},
+): Omit<MatrixRunInput, 'runId' | 'dryRun'> {
   const request = requestFrom(flags);
   const workload = fingerprintWorkload(flags, request);
+  const standby = (flags.standby ?? standbyHosts).filter((h) => h !== hostId);
+  // Dynamic dispatch uses every slot of the run host and its standby hosts, unless told which.
+  const dispatchHosts: DispatchHost[] =
+    flags.slots ?? [hostId, ...standby].map((h) => ({ hostId: h, slots: Math.max(1, vmSlots[h] ?? (h === hostId ? flags.shards : 1)) }));
   return {
     hostId,
-    standbyHosts: (flags.standby ?? standbyHosts).filter((h) => h !== hostId),
+    standbyHosts: standby,
+    ...(flags.dispatch === 'dynamic' ? { dispatch: 'dynamic' as const, dispatchHosts } : {}),
     onHostLoss: flags.onHostLoss,
     targets,
     request,

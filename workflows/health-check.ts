@@ -83,13 +83,14 @@ export async function hostHealthCheck(rawInput: HostHealthCheckInput): Promise<H
       if (!golden) return { passed: false, detail: `no ztest golden of ${flavor.id} on ${input.hostId}` };
       const result = await clone.runRecipeInClone({
         runId: `health-${input.hostId}-${workflowInfo().runId.slice(0, 8)}`,
+        flavorId: flavor.id,
         goldenDir: golden.goldenDir,
         recipe: { name: 'health-smoke', script: CLONE_SMOKE_SCRIPT, timeoutMs: 600_000 },
       });
       const passed = result.outcome === 'PASS';
       const detail = passed
         ? `booted in ${result.clone.bootSeconds} s; pool created, written, scrubbed, destroyed`
-        : `${result.outcome} (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+        : `${result.outcome} (exit ${result.exitCode}): ${result.outputTail.trim().split('\n').slice(-2).join(' | ')}`;
       return { passed, detail };
     });
   } else if (probed) {

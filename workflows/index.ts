@@ -3,6 +3,6 @@ export { hostProbe } from './host-probe.js';
 export { matrixRun } from './test-run.js';
 export { targetRun } from './target-run.js';
 export { goldenBuild } from './golden.js';
-export { recipeRun } from './recipe-run.js';
+export { recipeMatrix, recipeRun } from './recipe-run.js';
 export { scheduledTestRun } from './scheduled-run.js';
 export { hostHealthCheck } from './health-check.js';

@@ -57,31 +57,6 @@ export function createCoordinatorActivities(deps: CoordinatorActivityDeps) {
     },
 
     /** Keeps a recipe run's output and verdict under runs/<runId>/<flavor>/recipe/. */
-    async storeRecipeResult(input: {
-      runId: string;
-      flavor: string;
-      recipe: string;
-      outcome: string;
-      exitCode: number | null;
-      durationSeconds: number;
-      bootSeconds: number;
-      output: string;
-      /** A CRASH's kind, headline and signature, and the console excerpt that holds it. */
-      crash?: { kind: string; headline: string; signature: string };
-      console?: string;
-    }): Promise<{ outputUri: string; resultUri: string; consoleUri?: string }> {
-      const prefix = `${artifactKeys.shardPrefix(input.runId, input.flavor, 'recipe')}`;
-      const { output, console: consoleText, ...verdict } = input;
-      const out = await deps.artifacts.putBytes(`${prefix}/output.log`, output);
-      const kept =
-        consoleText !== undefined ? await deps.artifacts.putBytes(`${prefix}/console.log`, consoleText + '\n', 'text/plain; charset=utf-8') : undefined;
-      const result = await deps.artifacts.putBytes(
-        `${prefix}/result.json`,
-        JSON.stringify({ ...verdict, ...(kept ? { consoleUri: kept.uri } : {}) }, null, 2) + '\n',
-      );
-      return { outputUri: out.uri, resultUri: result.uri, ...(kept ? { consoleUri: kept.uri } : {}) };
-    },
-
     /** Publishes a golden's manifest so that every host and `zfslab status` can see which goldens exist where. */
     async storeGoldenManifest(input: { hostId: string; manifest: GoldenManifest }): Promise<{ uri: string }> {
       const manifest = GoldenManifestSchema.parse(input.manifest);

@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../../lib/s3.js';
 import type { ResultsStore } from '../../lib/store/store.js';
 import { recordSkippedTargets, type SkippedTarget } from '../../lib/store/skipped-targets.js';
 import { planAndFileTarget, type PlanTargetInput } from './plan.js';
+import { recordRecipeResult, type RecipeResultInput } from './recipe.js';
 import {
   finishZtsTarget,
   recordZtsChunk,
@@ -80,6 +81,11 @@ export function createTestRunActivities(deps: TestRunActivityDeps) {
 
     async finishZtsTarget(input: FinishTargetInput): Promise<Omit<TargetTotals, 'infraErrors'>> {
       return validated(() => finishZtsTarget(input, deps));
+    },
+
+    /** A recipe's verdict on one flavor into the store and S3 (`recipe/<name>`, beside ZTS results). */
+    async recordRecipeResult(input: RecipeResultInput): ReturnType<typeof recordRecipeResult> {
+      return validated(() => recordRecipeResult(input, { store: deps.store, artifacts: deps.artifacts, now }));
     },
 
     async closeZtsRun(input: { runId: string; outcome: RunOutcome }): Promise<void> {

@@ -9,7 +9,11 @@ import { createLogger } from '../../lib/log.js';
 import { defaultCloneDir, defaultGoldenCacheDir } from '../golden/paths.js';
 import { withHeartbeats } from '../heartbeat.js';
 import { HostCapacity } from './capacity.js';
-import { loadGoldenRef, type GoldenRef } from './golden-ref.js';
+import { loadGoldenManifest, loadGoldenRef, type GoldenRef } from './golden-ref.js';
+import { artifactKeys } from '../../core/artifact-keys.js';
+import type { CrashKind } from '../../core/crash/mark.js';
+import { zfsNumericVersion } from '../../core/vm/manifest.js';
+import type { ArtifactStore } from '../../lib/s3.js';
 import { GuestCrash, withClone, type CloneOptions } from './lifecycle.js';
 import { createStorage } from './select-storage.js';
 import { hypervisorResolver } from './hypervisor.js';
@@ -41,6 +45,8 @@ export interface VmActivityDeps {
   bootTimeoutMs?: number;
   /** Restore clones from the golden's saved running machine (default false). */
   instantClones?: boolean;
+  /** Where a recipe's output and console go (S3): its result carries their keys, not the text. */
+  artifacts?: ArtifactStore;
 }
 
 export interface CloneRunInfo {
@@ -50,9 +56,24 @@ export interface CloneRunInfo {
   accel: 'kvm' | 'tcg';
 }
 
-export interface RecipeInCloneResult extends RecipeRunResult {
+/** A recipe's verdict as the workflow sees it: output and console are in S3, only their keys and a tail here. */
+export interface RecipeInCloneResult {
+  outcome: RecipeRunResult['outcome'];
+  exitCode: number | null;
+  durationSeconds: number;
+  /** When the guest kernel died under it; the console excerpt is at `consoleKey`. */
+  crash?: { kind: CrashKind; headline: string; signature: string; consoleKey: string };
+  outputKey: string;
+  outputBytes: number;
+  /** The last lines of its output, for the CLI. */
+  outputTail: string;
   clone: CloneRunInfo;
+  /** What it ran on: the golden and what its manifest says is inside. */
+  golden: { name: string; kernelRelease: string; openzfsVersion: string };
 }
+
+/** Output kept in the workflow's result (the whole is in S3). */
+const OUTPUT_TAIL = 2_000;
 
 /** The published golden for a flavor's current recipe, or undefined when it is not built on this host. */
 export function findGolden(cacheDir: string, flavor: Flavor, lineage: Lineage): GoldenRef | undefined {
@@ -126,15 +147,38 @@ export function createVmActivities(deps: VmActivityDeps) {
     /** Runs a recipe script as root in a fresh clone: PASS/FAIL by exit code, KILLED at its timeout. */
     async runRecipeInClone(input: {
       runId: string;
+      flavorId: string;
       goldenDir: string;
       recipe: { name: string; script: string; timeoutMs: number; env?: Record<string, string> };
       artifactsDir?: string;
       size?: VmSize;
     }): Promise<RecipeInCloneResult> {
+      const artifacts = deps.artifacts;
+      if (!artifacts) throw ApplicationFailure.nonRetryable('this host worker has no artifact store for recipe output', 'NoArtifactStore');
+      const manifest = loadGoldenManifest(input.goldenDir);
       const { value, clone } = await inClone(input.runId, input.goldenDir, input.size, input.artifactsDir, (vm) =>
         runRecipe(vm, input.recipe, { signal: Context.current().cancellationSignal }),
       );
-      return { ...value, clone };
+      const prefix = artifactKeys.shardPrefix(input.runId, input.flavorId, 'recipe');
+      const output = `# stdout\n${value.stdout}\n# stderr\n${value.stderr}`;
+      const put = await artifacts.putBytes(`${prefix}/output.log`, output, 'text/plain; charset=utf-8');
+      let crash: RecipeInCloneResult['crash'];
+      if (value.crash) {
+        const consoleKey = `${prefix}/console.log`;
+        await artifacts.putBytes(consoleKey, value.crash.excerpt + '\n', 'text/plain; charset=utf-8');
+        crash = { kind: value.crash.kind, headline: value.crash.headline, signature: value.crash.signature, consoleKey };
+      }
+      return {
+        outcome: value.outcome,
+        exitCode: value.exitCode,
+        durationSeconds: value.durationSeconds,
+        ...(crash ? { crash } : {}),
+        outputKey: put.key,
+        outputBytes: put.bytes,
+        outputTail: output.slice(-OUTPUT_TAIL),
+        clone,
+        golden: { name: manifest.name, kernelRelease: manifest.kernelRelease, openzfsVersion: zfsNumericVersion(manifest.zfsVersion.kmod) },
+      };
     },
 
     /** Destroys clones and VMs whose run is closed or unknown (schedule it, and run it at worker start). */

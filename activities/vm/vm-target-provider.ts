@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { z } from 'zod';
 import type { Catalog, Flavor } from '../../core/catalog/index.js';
 import { zfsNumericVersion } from '../../core/vm/manifest.js';
 import { readGuestSuite, readSidecar, SUITE_DIR, suiteFilesDir, suiteSidecarDir, writeSidecar } from '../golden/golden-suite.js';
@@ -17,7 +18,7 @@ import { loadGoldenManifest, type GoldenRef } from './golden-ref.js';
 import { copyTreeFromGuest } from './guest-files.js';
 import { guestRunnerPlan, ZTS_SCRIPT } from './guest-runner-command.js';
 import { VmSizeSchema, findGolden, type VmSize } from './index.js';
-import { withClone, type ReadyVm } from './lifecycle.js';
+import { withClone, type CloneOptions, type ReadyVm } from './lifecycle.js';
 import { createStorage } from './select-storage.js';
 import { hypervisorResolver, type Hypervisor } from './hypervisor.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
@@ -87,27 +88,12 @@ export class VmTargetProvider implements TargetProvider, GoldenSuites {
     request.signal.addEventListener('abort', () => letGo(), { once: true });
     let target: SshRunnerTarget | undefined;
 
-    const lifetime = withClone(
-      {
-        runId: request.runId,
-        golden,
-        storage: this.storage,
-        hypervisor,
-        cloneRoot: this.cloneRoot,
-        ...size,
-        bootTimeoutMs: this.deps.bootTimeoutMs,
-        instant: this.deps.instantClones ?? false,
-        capacity: this.capacity,
-        signal: request.signal,
-        log,
-      },
-      async (vm) => {
-        target = new SshRunnerTarget(vm.ssh, vm.disks, log);
-        handOut(vm);
-        await released;
-        await target.copyBack(vm);
-      },
-    );
+    const lifetime = withClone(this.cloneOptions({ runId: request.runId, golden, hypervisor, size, signal: request.signal, log }), async (vm) => {
+      target = new SshRunnerTarget(vm.ssh, vm.disks, log);
+      handOut(vm);
+      await released;
+      await target.copyBack(vm);
+    });
     const vm = await Promise.race([ready, lifetime.then(() => Promise.reject(new Error('the clone ended before it was ready')))]);
     // From here a failure of the clone's life surfaces in close().
     lifetime.catch(() => undefined);
@@ -156,24 +142,35 @@ export class VmTargetProvider implements TargetProvider, GoldenSuites {
     log.info('the golden predates suite recording: reading its runfiles from a clone, once');
     const hypervisor = await this.hypervisorFor(golden);
     const size = VmSizeSchema.parse({ ...(this.deps.size ?? {}), vdevCount: 0 });
-    const read = await withClone(
-      {
-        runId: `golden-suite-${golden.name}`,
-        golden,
-        storage: this.storage,
-        hypervisor,
-        cloneRoot: this.cloneRoot,
-        ...size,
-        bootTimeoutMs: this.deps.bootTimeoutMs,
-        instant: this.deps.instantClones ?? false,
-        capacity: this.capacity,
-        signal,
-        log,
-      },
-      (vm) => readGuestSuite(vm.ssh, zfsNumericVersion(manifest.zfsVersion.kmod), 'clone'),
+    const read = await withClone(this.cloneOptions({ runId: `golden-suite-${golden.name}`, golden, hypervisor, size, signal, log }), (vm) =>
+      readGuestSuite(vm.ssh, zfsNumericVersion(manifest.zfsVersion.kmod), 'clone'),
     );
     writeSidecar(sidecar, read.suite, read.files);
     return { golden: golden.name, suite: read.suite, runfilesDir: join(sidecar, SUITE_DIR) };
+  }
+
+  /** A clone of this host's: its storage, clone root, VM budget, boot bound and start mode. */
+  private cloneOptions(c: {
+    runId: string;
+    golden: GoldenRef;
+    hypervisor: Hypervisor;
+    size: z.output<typeof VmSizeSchema>;
+    signal: AbortSignal;
+    log: Logger;
+  }): CloneOptions {
+    return {
+      runId: c.runId,
+      golden: c.golden,
+      storage: this.storage,
+      hypervisor: c.hypervisor,
+      cloneRoot: this.cloneRoot,
+      ...c.size,
+      bootTimeoutMs: this.deps.bootTimeoutMs,
+      instant: this.deps.instantClones ?? false,
+      capacity: this.capacity,
+      signal: c.signal,
+      log: c.log,
+    };
   }
 
   private goldenOf(flavorId: string): GoldenRef {

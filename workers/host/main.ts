@@ -55,7 +55,15 @@ runMain(
       registry: { vmSlots: config.host.maxVms, tags: config.host.tags, goldenCacheDir: defaultGoldenCacheDir() },
       zts,
       golden: { aptCheckValidUntil: config.host.aptCheckValidUntil },
-      vm: { maxVms: config.host.maxVms, capacity, bootTimeoutMs, storage, instantClones: config.host.instantClones, isRunOpen: runLivenessOf(client, log) },
+      vm: {
+        maxVms: config.host.maxVms,
+        capacity,
+        bootTimeoutMs,
+        storage,
+        instantClones: config.host.instantClones,
+        isRunOpen: runLivenessOf(client, log),
+        artifacts,
+      },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work, then on a schedule.
     const sweeps = await startOrphanSweeps(() => activities.sweepOrphanClones(), config.host.sweepIntervalSeconds, log);

@@ -35,9 +35,9 @@ export async function withStore<T>(ctx: CliContext, work: (store: ResultsStore) 
   }
 }
 
-/** A test named as in the runfiles (`zpool_create/zpool_create_001_pos`) or by its full id. */
+/** A test named as in the runfiles (`zpool_create/zpool_create_001_pos`), by its full id, or a recipe (`recipe/dedup`). */
 export function testIdOf(name: string): string {
-  return /^(functional|perf|stress)\//.test(name) || name.startsWith('/') ? name : `functional/${name}`;
+  return /^(functional|perf|stress|recipe)\//.test(name) || name.startsWith('/') ? name : `functional/${name}`;
 }
 
 function runsCommand(): Command {

@@ -49,7 +49,12 @@ export function testCommand(): Command {
     .action(async (target: string, rawFlags: Record<string, unknown>, command: Command) => {
       const ctx = contextFrom(command);
       const { recipe, recipeTimeout, ...ztsFlags } = rawFlags;
-      if (recipe !== undefined) return runRecipeCommand(ctx, target, { ...ztsFlags, recipe, recipeTimeout });
+      if (recipe !== undefined) {
+        return runRecipeCommand(ctx, target, { ...ztsFlags, recipe, recipeTimeout }, async (hostId, loaded) => {
+          const catalog = loadCatalog(loaded.config.flavors);
+          return placeOnHost(ctx, loaded, catalog, target, targetsFrom(target, catalog), hostId, []);
+        });
+      }
       const flags = parseTestFlags(ztsFlags);
       const loaded = ctx.loaded();
       const hostId = flags.host ?? resolveHostId(loaded);

@@ -126,17 +126,22 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('a real guest kernel panic unde
     const log = createLogger('crash-vm', process.env.ZFSLAB_LOG_LEVEL ?? 'warn');
     const { golden } = await debian13Golden(log);
     const cloneRoot = join(scratch, 'recipe-clones');
-    const vm = createVmActivities({ maxVms: 1, cloneRoot });
+    const artifacts = testArtifacts(world);
+    const vm = createVmActivities({ maxVms: 1, cloneRoot, artifacts });
     const started = Date.now();
     const out: RecipeInCloneResult = await new MockActivityEnvironment().run(vm.runRecipeInClone, {
       runId: `crash-recipe-${Date.now()}`,
+      flavorId: 'debian13',
       goldenDir: golden.dir,
       recipe: { name: 'panic.sh', script: 'echo c > /proc/sysrq-trigger\n', timeoutMs: 600_000 },
     });
     process.stderr.write(`crash-vm recipe: ${Math.round((Date.now() - started) / 1000)} s, boot ${out.clone.bootSeconds} s\n`);
     expect(out.outcome).toBe('CRASH');
     expect(out.crash).toMatchObject({ kind: 'panic', headline: 'Kernel panic - not syncing: sysrq triggered crash' });
-    expect(out.crash!.excerpt).toMatch(/sysrq_handle_crash/);
+    // The console excerpt and the output are in S3; the result carries their keys.
+    expect(await artifacts.getText(out.crash!.consoleKey)).toMatch(/sysrq_handle_crash/);
+    expect(await artifacts.getText(out.outputKey)).toContain('# stdout');
+    expect(out.golden).toMatchObject({ name: golden.name, openzfsVersion: expect.stringMatching(/^2\.3\./) });
     // The same bug as on another boot, months apart: the sysrq panic of the captured console (after its hung task) has this signature too.
     const captured = readFileSync(join(projectRoot, 'test/fixtures/crash/debian13/boot1-serial.log'), 'utf8').split('\n').slice(1026).join('\n');
     expect(out.crash!.signature).toBe(findFirstCrash(captured)!.signature);

@@ -186,8 +186,19 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('zfslab test debian13 --recipe'
     );
     const run = await runCli(['test', 'debian13', '--recipe', recipe, '--json'], setup.world.env, { timeoutMs: 1_500_000 });
     expect(run.code, `${run.stderr}\n--- host worker ---\n${workers[1]?.output().slice(-4000)}`).toBe(0);
-    const result = JSON.parse(run.stdout) as { outcome: string; exitCode: number; outputUri: string; bootSeconds: number };
+    const json = JSON.parse(run.stdout) as {
+      runId: string;
+      outcome: string;
+      results: { outcome: string; exitCode: number; outputUri: string; testId: string }[];
+    };
+    expect(json.outcome).toBe('passed');
+    const result = json.results[0]!;
     expect(result).toMatchObject({ outcome: 'PASS', exitCode: 0 });
+    // The recipe is a result in the store like a ZTS test: `zfslab show` and `history` see it.
+    const shown = await runCli(['show', json.runId, '--json'], setup.world.env);
+    expect(JSON.parse(shown.stdout).flavors[0]).toMatchObject({ id: 'debian13', tests: 1, pass: 1 });
+    const history = await runCli(['history', result.testId, '--json'], setup.world.env);
+    expect(JSON.parse(history.stdout).flavors[0]).toMatchObject({ flavorId: 'debian13', lastOutcome: 'PASS' });
     const artifacts = testArtifacts(setup.world);
     try {
       const key = result.outputUri.replace(/^s3:\/\/[^/]+\//, '');

@@ -10,7 +10,7 @@ import { hostTaskQueue } from '../../../core/queues.js';
 import { emptyCounts } from '../../../core/test-run/chunk-results.js';
 import type { MatrixRunInput } from '../../../core/test-run/input.js';
 import type { MatrixRunResult } from '../../../core/test-run/types.js';
-import type { RecipeRunOutput } from '../../../workflows/recipe-run.js';
+import type { RecipeMatrixOutput, RecipeRunOutput } from '../../../workflows/recipe-run.js';
 import { distDir } from '../../../lib/paths.js';
 import { testStack } from '../../support/stack.js';
 
@@ -257,47 +257,96 @@ describe('workflows end, with a reason, instead of retrying their task forever',
   });
 });
 
-describe('a recipe that crashes the guest', () => {
-  it('is a CRASH with its console, run once: the crash is the result, not a reason to retry', async () => {
-    const hostId = hostIdOf('rcrash');
-    let runs = 0;
-    const stored: Record<string, unknown>[] = [];
-    const crash = { kind: 'panic', headline: 'Kernel panic - not syncing: sysrq triggered crash', signature: 'ffa0d05bddd04652' };
-    const out = await withWorkers(
-      {
-        coordinator: {
-          storeRecipeResult: async (input: Record<string, unknown>) => {
-            stored.push(input);
-            return { outputUri: 's3://b/output.log', resultUri: 's3://b/result.json', ...(input.console ? { consoleUri: 's3://b/console.log' } : {}) };
-          },
-        },
-        host: {
-          hostId,
-          activities: {
-            findGolden: async () => ({ name: 'g', goldenDir: '/g' }),
-            runRecipeInClone: async () => {
-              runs++;
-              return {
-                outcome: 'CRASH',
-                exitCode: null,
-                stdout: '',
-                stderr: '',
-                durationSeconds: 3,
-                crash: { ...crash, excerpt: '[  156.837645] Kernel panic - not syncing: sysrq triggered crash' },
-                clone: { cloneId: 'c-1', bootSeconds: 60, bootAttempts: 1, accel: 'tcg' },
-              };
-            },
-          },
-        },
+describe('recipes', () => {
+  const crash = { kind: 'panic', headline: 'Kernel panic - not syncing: sysrq triggered crash', signature: 'ffa0d05bddd04652' };
+  const golden = { name: 'g-1', kernelRelease: '6.12.48+deb13-amd64', openzfsVersion: '2.3.9' };
+  /** Host and coordinator activities for recipe runs; `outcomes` says what each flavor's recipe does. */
+  function recipeMocks(outcomes: Record<string, 'PASS' | 'FAIL' | 'CRASH' | 'no-golden'>) {
+    const runs: string[] = [];
+    const recorded: Record<string, unknown>[] = [];
+    const opened: Record<string, unknown>[] = [];
+    const closed: string[] = [];
+    const host: Activities = {
+      findGolden: async ({ flavor }: { flavor: { id: string } }) => (outcomes[flavor.id] === 'no-golden' ? null : { name: `g-${flavor.id}`, goldenDir: '/g' }),
+      runRecipeInClone: async ({ flavorId }: { flavorId: string }) => {
+        runs.push(flavorId);
+        const outcome = outcomes[flavorId];
+        return {
+          outcome,
+          exitCode: outcome === 'PASS' ? 0 : outcome === 'FAIL' ? 1 : null,
+          durationSeconds: 3,
+          ...(outcome === 'CRASH' ? { crash: { ...crash, consoleKey: `runs/r/${flavorId}/recipe/console.log` } } : {}),
+          outputKey: `runs/r/${flavorId}/recipe/output.log`,
+          outputBytes: 10,
+          outputTail: '# stdout\nsomething went wrong\n',
+          clone: { cloneId: 'c-1', bootSeconds: 60, bootAttempts: 1, accel: 'tcg' },
+          golden,
+        };
       },
-      () =>
-        start<RecipeRunOutput>('recipeRun', [
-          { runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'panic.sh', script: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 60 } },
-        ]),
+    };
+    const coordinator: Activities = {
+      openZtsRun: async (input: Record<string, unknown>) => void opened.push(input),
+      closeZtsRun: async (input: { outcome: string }) => void closed.push(input.outcome),
+      recordRecipeResult: async (input: Record<string, unknown> & { flavor: { id: string }; crash?: unknown }) => {
+        recorded.push(input);
+        return {
+          testId: 'recipe/panic',
+          outputUri: `s3://b/${input.flavor.id}/output.log`,
+          resultUri: `s3://b/${input.flavor.id}/result.json`,
+          ...(input.crash ? { consoleUri: `s3://b/${input.flavor.id}/console.log` } : {}),
+        };
+      },
+    };
+    return { host, coordinator, runs, recorded, opened, closed };
+  }
+
+  it('a recipe that crashes the guest is a CRASH with its console, run once: the crash is the result, not a reason to retry', async () => {
+    const hostId = hostIdOf('rcrash');
+    const mocks = recipeMocks({ debian13: 'CRASH' });
+    const out = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<RecipeRunOutput>('recipeRun', [
+        { runId: nextId('recipe'), hostId, flavor: debian13, recipe: { name: 'panic.sh', script: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 60 } },
+      ]),
     );
-    expect(runs).toBe(1);
-    expect(out).toMatchObject({ outcome: 'CRASH', crash, consoleUri: 's3://b/console.log' });
-    expect(stored[0]).toMatchObject({ outcome: 'CRASH', crash, console: expect.stringContaining('sysrq triggered crash') });
+    expect(mocks.runs).toEqual(['debian13']);
+    expect(out).toMatchObject({ outcome: 'CRASH', crash, consoleUri: 's3://b/debian13/console.log', testId: 'recipe/panic', golden: 'g-1' });
+    // The output went to S3 from the host: only its key and tail crossed the workflow.
+    expect(mocks.recorded[0]).toMatchObject({
+      outcome: 'CRASH',
+      crash: { ...crash, consoleKey: 'runs/r/debian13/recipe/console.log' },
+      outputKey: 'runs/r/debian13/recipe/output.log',
+      golden,
+    });
+    expect(JSON.stringify(mocks.recorded[0])).not.toContain('something went wrong');
+  });
+
+  it('one recipe on several flavors is one run: each flavor its verdict, no golden an error for that flavor, the run closed by the worst', async () => {
+    const hostId = hostIdOf('rmatrix');
+    const catalog = loadCatalog();
+    const mocks = recipeMocks({ debian12: 'PASS', debian13: 'FAIL', 'debian12-bpo': 'no-golden' });
+    const runId = nextId('recipes');
+    const out = await withWorkers({ coordinator: mocks.coordinator, host: { hostId, activities: mocks.host } }, () =>
+      start<RecipeMatrixOutput>('recipeMatrix', [
+        {
+          runId,
+          hostId,
+          target: 'all',
+          flavors: ['debian12', 'debian13', 'debian12-bpo'].map((id) => catalog.get(id)),
+          recipe: { name: 'dedup.sh', script: 'true', timeoutSeconds: 60 },
+          skipped: [{ flavorId: 'ubuntu24', reason: 'no golden' }],
+        },
+      ]),
+    );
+    expect(out.results.map((r) => [r.flavor, r.outcome]).sort()).toEqual([
+      ['debian12', 'PASS'],
+      ['debian13', 'FAIL'],
+    ]);
+    expect(out.errors).toEqual([{ flavor: 'debian12-bpo', error: expect.stringContaining('no ztest golden') }]);
+    expect(out.outcome).toBe('failed');
+    expect(mocks.opened).toEqual([
+      expect.objectContaining({ runId, selection: 'recipe:dedup', target: 'all', skipped: [{ flavorId: 'ubuntu24', reason: 'no golden' }] }),
+    ]);
+    expect(mocks.closed).toEqual(['failed']);
   });
 });
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedMigrations, LATEST_MIGRATION, MIGRATIONS, openStore } from '../../../lib/store/index.js';
 import type { StoredResultInput } from '../../../lib/store/index.js';
+import { recordRecipeResult } from '../../../activities/test-runs/recipe.js';
+import { loadRunView } from '../../../activities/test-runs/run-view.js';
+import type { ArtifactStore } from '../../../lib/s3.js';
 import type { StoreEngine } from './engines.js';
 
 const quiet = { logger: (await import('pino')).default({ level: 'silent' }) };
@@ -258,6 +261,66 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         expect(await store.getArtifactKeys('run-1')).toEqual([keys[1]]);
         expect((await store.listRuns({ status: 'infra-error' })).map((r) => r.id)).toEqual(['run-1']);
         await expect(store.finishRun('nope', { status: 'passed', endedAt: '2026-04-22T05:00:00Z' })).rejects.toThrow(/no run nope/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("records a recipe's verdict like a test's: what it ran on, one recipe/<name> row with its crash, its artifacts", async () => {
+      const store = await openStore(await engine.freshUrl(), quiet);
+      try {
+        await store.recordRun({ id: 'rec-1', workflowId: 'wf-rec-1', selection: 'recipe:panic', target: 'all', startedAt: '2026-05-01T03:00:00Z' });
+        const puts: string[] = [];
+        const artifacts = {
+          putBytes: async (key: string) => (puts.push(key), { key, uri: `s3://b/${key}`, bytes: 42 }),
+          uri: (key: string) => `s3://b/${key}`,
+        } as unknown as ArtifactStore;
+        const crash = {
+          kind: 'panic' as const,
+          headline: 'Kernel panic - not syncing: sysrq triggered crash',
+          signature: 'ffa0d05bddd04652',
+          consoleKey: 'runs/rec-1/debian13/recipe/console.log',
+        };
+        const input = {
+          runId: 'rec-1',
+          flavor: { id: 'debian13', os: 'debian', release: '13' },
+          hostId: 'lab1',
+          recipe: 'panic.sh',
+          outcome: 'CRASH' as const,
+          exitCode: null,
+          durationSeconds: 4.5,
+          bootSeconds: 66,
+          crash,
+          outputKey: 'runs/rec-1/debian13/recipe/output.log',
+          outputBytes: 120,
+          golden: { name: 'debian13-ztest-d7e26597236798bc', kernelRelease: '6.12.48+deb13-amd64', openzfsVersion: '2.3.9' },
+        };
+        const out = await recordRecipeResult(input, { store, artifacts, now: () => new Date('2026-05-01T03:05:00Z') });
+        // Twice (a retried activity): still one row.
+        await recordRecipeResult(input, { store, artifacts, now: () => new Date('2026-05-01T03:05:00Z') });
+        expect(out).toEqual({
+          testId: 'recipe/panic',
+          outputUri: 's3://b/runs/rec-1/debian13/recipe/output.log',
+          resultUri: 's3://b/runs/rec-1/debian13/recipe/result.json',
+          consoleUri: 's3://b/runs/rec-1/debian13/recipe/console.log',
+        });
+        expect(puts).toContain('runs/rec-1/debian13/recipe/result.json');
+        const results = await store.getResults('rec-1');
+        expect(results).toHaveLength(1);
+        expect(results[0]).toMatchObject({
+          testId: 'recipe/panic',
+          group: 'recipe',
+          outcome: 'CRASH',
+          resultClass: 'crash',
+          crash: { kind: 'panic', signature: crash.signature },
+        });
+        const view = (await loadRunView(store, 'rec-1'))!;
+        expect(view.flavors.map((f) => [f.meta.id, f.meta.kernel, f.meta.openzfsVersion, f.golden, f.hostId])).toEqual([
+          ['debian13', '6.12.48+deb13-amd64', '2.3.9', 'debian13-ztest-d7e26597236798bc', 'lab1'],
+        ]);
+        expect(view.artifacts.map((a) => a.name).sort()).toEqual(['recipe-console', 'recipe-output', 'recipe-result']);
+        // The history of a recipe is a test's history.
+        expect((await store.testMilestones('recipe/panic')).map((m) => [m.flavorId, m.lastOutcome])).toEqual([['debian13', 'CRASH']]);
       } finally {
         await store.close();
       }

@@ -6,3 +6,4 @@ export { goldenBuild } from './golden.js';
 export { recipeMatrix, recipeRun } from './recipe-run.js';
 export { scheduledTestRun } from './scheduled-run.js';
 export { hostHealthCheck } from './health-check.js';
+export { hostHealthSweep } from './health-sweep.js';

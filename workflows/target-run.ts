@@ -491,6 +491,11 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   progress.phase = 'finishing';
   const totals = await finish(input, current, coordinator);
   const outcome = targetOutcome({ tests: totals.tests, unexpected: totals.unexpected, infraErrors: current.infraErrors, cancelled: false });
+  // Each host that brought the target to a verdict did a job: the health cadence (`health.everyJobs`) counts these.
+  if (outcome !== 'infra-error') {
+    const worked = new Set([current.hostId ?? input.hostId, ...(current.dispatch?.slots.map((s) => s.hostId) ?? [])]);
+    for (const hostId of worked) if (!(current.lostHosts ?? []).includes(hostId)) await reportJobDone(registry, hostId);
+  }
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
   progress.phase = 'done';
   return result(input, current, outcome, totals);
@@ -603,6 +608,15 @@ function result(
     ...(state.fingerprints ? { fingerprints: state.fingerprints } : {}),
     ...(state.hostMoves ? { hostMoves: state.hostMoves } : {}),
   };
+}
+
+/** One more job done on a host, for the every-N-jobs health cadence. Best effort, like reportLost. */
+async function reportJobDone(registry: CoordinatorActivities, hostId: string): Promise<void> {
+  try {
+    await registry.applyHostHealth({ hostId, event: { kind: 'job-done', at: new Date().toISOString() } });
+  } catch {
+    // A host the registry does not know (never probed) counts nothing.
+  }
 }
 
 /** A lost host goes `unknown` (health-checked before new work). Best effort: the run never waits on the registry. */

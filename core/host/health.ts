@@ -119,3 +119,29 @@ export function healthCheckDue(record: HostHealthRecord, now: string, cadence: H
 export function acceptsWork(record: HostHealthRecord, now: string, cadence: HealthCadence = {}): boolean {
   return record.state === 'good' && !healthCheckDue(record, now, cadence);
 }
+
+/** One host a health sweep checks, and the golden it boots (none: the native smoke test). */
+export interface SweepCheck {
+  hostId: string;
+  flavorId?: string;
+}
+
+/**
+ * What a health sweep (the cadence) checks now: every probed host whose check is due — `unknown`
+ * (after an infrastructure failure, or a `recheck`), or `good` past `everyHours`/`everyJobs` — booting
+ * the first of its goldens that the catalog knows. Hosts in maintenance, retired or `bad` wait for an
+ * operator; a host never probed is not judged (it has nothing to boot and no proven facts).
+ */
+export function hostsToCheck(
+  entries: readonly { hostId: string; health: HostHealthRecord; facts?: { goldens: readonly string[] } | undefined }[],
+  now: string,
+  cadence: HealthCadence,
+  knownFlavors: readonly string[],
+): SweepCheck[] {
+  return entries
+    .filter((e) => e.facts !== undefined && healthCheckDue(e.health, now, cadence))
+    .map((e) => {
+      const flavorId = e.facts!.goldens.find((g) => knownFlavors.includes(g));
+      return flavorId ? { hostId: e.hostId, flavorId } : { hostId: e.hostId };
+    });
+}

@@ -13,11 +13,17 @@ import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { HostHealthCheckResult } from '../../../workflows/health-check.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
+import { parseDuration } from '../../../core/schedule/definition.js';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { HealthSweepInput } from '../../../workflows/health-sweep.js';
 import { EXIT, ExitError } from '../exit.js';
 import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, paint, table, type Output } from '../output.js';
 import { commandWaitSpec, waitForWorkflow } from '../wait.js';
+
+/** The one schedule of the health cadence. */
+export const HEALTH_SWEEP_SCHEDULE = 'zfslab-health-sweep';
 
 const ProbeFlags = z.object({
   host: z
@@ -166,6 +172,68 @@ export function hostCommand(): Command {
         ctx.out.line(`workflow     ${temporalUiUrl(loaded.config, workflowId)}`);
         // A host that fails its check is an infrastructure problem, not a test failure.
         if (!result.passed) throw new ExitError(EXIT.infra);
+      } finally {
+        await closeClient(client);
+      }
+    });
+  host
+    .command('health-cadence')
+    .description(
+      'health checks on a cadence: a Temporal Schedule fires a sweep that checks every probed host whose check is due (unknown, or good past health.everyHours / health.everyJobs)',
+    )
+    .option('--every <duration>', 'how often the sweep runs: 15m, 1h, 1d', '15m')
+    .option('--off', 'delete the schedule')
+    .action(async (rawFlags: { every: string; off?: boolean }, command: Command) => {
+      const ctx = contextFrom(command);
+      const loaded = ctx.loaded();
+      const everyMs = parseDuration(rawFlags.every);
+      if (everyMs === undefined || everyMs < 60_000)
+        throw new UsageError(`host health-cadence: --every ${rawFlags.every}: a duration of at least 1m (15m, 1h, 1d)`);
+      const client = await connectOrExplain(loaded.config);
+      try {
+        const handle = client.schedule.getHandle(HEALTH_SWEEP_SCHEDULE);
+        const exists = await handle.describe().then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof ScheduleNotFoundError) return false;
+            throw err;
+          },
+        );
+        if (rawFlags.off) {
+          if (exists) await handle.delete();
+          ctx.out.line(exists ? `schedule ${HEALTH_SWEEP_SCHEDULE} deleted` : `no schedule ${HEALTH_SWEEP_SCHEDULE}`);
+          return;
+        }
+        if (exists) await handle.delete();
+        const input = {
+          cadence: loaded.config.health,
+          flavors: [...loadCatalog(loaded.config.flavors).flavors],
+          hostWaitSeconds: loaded.config.run.hostWaitSeconds,
+        } satisfies HealthSweepInput;
+        await client.schedule.create({
+          scheduleId: HEALTH_SWEEP_SCHEDULE,
+          spec: { intervals: [{ every: everyMs }] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'hostHealthSweep',
+            workflowId: `${HEALTH_SWEEP_SCHEDULE}-run`,
+            taskQueue: loaded.config.temporal.taskQueue,
+            args: [input],
+          },
+          // A sweep still waiting on a slow host is not doubled.
+          policies: { overlap: ScheduleOverlapPolicy.SKIP },
+          memo: { zfslabTiming: `every ${rawFlags.every}` },
+        });
+        if (ctx.out.json)
+          return ctx.out.data({ scheduleId: HEALTH_SWEEP_SCHEDULE, everySeconds: everyMs / 1000, cadence: loaded.config.health, replaced: exists });
+        const cadence = [
+          loaded.config.health.everyHours !== undefined ? `every ${loaded.config.health.everyHours} h` : undefined,
+          loaded.config.health.everyJobs !== undefined ? `every ${loaded.config.health.everyJobs} jobs` : undefined,
+        ].filter(Boolean);
+        ctx.out.line(
+          `schedule ${HEALTH_SWEEP_SCHEDULE} ${exists ? 'replaced' : 'created'}: a sweep every ${rawFlags.every} checks unknown hosts` +
+            (cadence.length ? ` and good hosts due (${cadence.join(', ')})` : ' (set health.everyHours / health.everyJobs to recheck good hosts too)'),
+        );
       } finally {
         await closeClient(client);
       }

@@ -601,7 +601,11 @@ describe('dynamic dispatch across hosts', () => {
     expect(resumed.resume?.map((r) => r.testId)).toEqual([resumed.testIds[0]]);
     // Every chunk recorded once, the lost host's by its new holder.
     expect(mocks.recorded.map((r) => `${r.shard}/${r.chunk}`).sort()).toEqual(['0/0', '0/1', '1/0', '1/1']);
-    expect(mocks.health).toEqual([expect.objectContaining({ hostId: b, event: expect.objectContaining({ kind: 'infra-failure' }) })]);
+    expect(mocks.health.filter((h) => h.event.kind === 'infra-failure')).toEqual([
+      expect.objectContaining({ hostId: b, event: expect.objectContaining({ kind: 'infra-failure' }) }),
+    ]);
+    // The host that ran the target counts a job; the lost one does not.
+    expect(mocks.health.filter((h) => h.event.kind === 'job-done').map((h) => h.hostId)).toEqual([a]);
   });
 });
 
@@ -617,6 +621,52 @@ function passed(testId: string) {
     linuxSection: false,
   };
 }
+
+describe('the health cadence', () => {
+  it('checks every probed host whose check is due, each in its own child, and leaves the others alone', async () => {
+    const [due, fresh, away] = [hostIdOf('hdue'), hostIdOf('hfresh'), hostIdOf('haway')];
+    const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+    const record = (hostId: string, state: string, checkedHoursAgo: number) => ({
+      hostId,
+      state,
+      last: { from: 'unknown', to: state, at: at(checkedHoursAgo), by: 'health-check', why: 'passed' },
+      lastCheck: { at: at(checkedHoursAgo), passed: true },
+      jobsSinceCheck: 0,
+    });
+    const facts = { hostname: 'h', cpus: 2, memoryBytes: 1, vmSlots: 1, goldens: [], tags: [] };
+    const fleet = [
+      { hostId: due, capabilities: [], facts, lastSeenAt: at(0), health: record(due, 'good', 30) },
+      { hostId: fresh, capabilities: [], facts, lastSeenAt: at(0), health: record(fresh, 'good', 1) },
+      { hostId: away, capabilities: [], facts, lastSeenAt: at(0), health: record(away, 'maintenance', 30) },
+    ];
+    const probed: string[] = [];
+    const verdicts: { hostId: string; passed: boolean }[] = [];
+    const hostActivities = (hostId: string): Activities => ({
+      probeHost: async () => (probed.push(hostId), { hostId, sections: { system: { cpus: 2, kernel: '6.1' } } }),
+      nativeSmokeTest: async () => ({ passed: true, steps: [{ name: 'pool', passed: true, detail: '' }] }),
+    });
+    const coordinator: Activities = {
+      listFleet: async () => fleet,
+      storeProbeReport: async () => ({ key: 'k', uri: 'u' }),
+      registerHost: async () => ({}),
+      applyHostHealth: async (input: { hostId: string; event: { passed: boolean } }) => {
+        verdicts.push({ hostId: input.hostId, passed: input.event.passed });
+        return { record: record(input.hostId, 'good', 0) };
+      },
+    };
+    const result = await withWorkers(
+      {
+        coordinator,
+        host: { hostId: due, activities: hostActivities(due) },
+        moreHosts: [fresh, away].map((h) => ({ hostId: h, activities: hostActivities(h) })),
+      },
+      () => start<{ checked: { hostId: string; passed: boolean; state: string }[] }>('hostHealthSweep', [{ cadence: { everyHours: 24 }, hostWaitSeconds: 5 }]),
+    );
+    expect(result.checked).toEqual([{ hostId: due, passed: true, state: 'good' }]);
+    expect(probed).toEqual([due]);
+    expect(verdicts).toEqual([{ hostId: due, passed: true }]);
+  });
+});
 
 describe('cancellation', () => {
   it('a cancelled run stops its chunk, records what it finished, closes as cancelled and ends cancelled', async () => {

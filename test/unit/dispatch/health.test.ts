@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HealthTransitionError, acceptsWork, applyHealthEvent, healthCheckDue, newHealthRecord } from '../../../core/host/health.js';
+import { HealthTransitionError, acceptsWork, applyHealthEvent, healthCheckDue, hostsToCheck, newHealthRecord } from '../../../core/host/health.js';
 import type { HealthEvent, HostHealthRecord } from '../../../core/host/health.js';
 
 function apply(record: HostHealthRecord, ...events: HealthEvent[]): HostHealthRecord {
@@ -55,5 +55,24 @@ describe('host health (LAVA model)', () => {
     expect(acceptsWork(record, at(3), cadence)).toBe(false);
     record = apply(record, { kind: 'health-check', at: at(4), passed: true, why: 'cadence' });
     expect([record.jobsSinceCheck, healthCheckDue(record, at(27), cadence), healthCheckDue(record, at(28), cadence)]).toEqual([0, false, true]);
+  });
+
+  it('a sweep checks the probed hosts that are due, booting the first golden the catalog knows', () => {
+    const good = apply(newHealthRecord('a', t0), { kind: 'health-check', at: at(0), passed: true, why: 'ok' });
+    const busy = apply(good, { kind: 'job-done', at: at(1) }, { kind: 'job-done', at: at(2) });
+    const entries = [
+      { hostId: 'stale', health: { ...good, hostId: 'stale' }, facts: { goldens: ['ubuntu24', 'debian13'] } },
+      { hostId: 'busy', health: { ...busy, hostId: 'busy' }, facts: { goldens: [] } },
+      { hostId: 'lost', health: apply(good, { kind: 'infra-failure', at: at(1), why: 'heartbeat stopped' }), facts: { goldens: ['debian12'] } },
+      { hostId: 'never-probed', health: newHealthRecord('never-probed', t0) },
+      { hostId: 'away', health: apply(good, { kind: 'maintenance', at: at(1), by: 'op', why: 'disk swap' }), facts: { goldens: [] } },
+    ];
+    expect(hostsToCheck(entries, at(30), { everyHours: 24, everyJobs: 2 }, ['debian12', 'debian13'])).toEqual([
+      { hostId: 'stale', flavorId: 'debian13' },
+      { hostId: 'busy' },
+      { hostId: 'lost', flavorId: 'debian12' },
+    ]);
+    // Without a cadence only the unknown host is due.
+    expect(hostsToCheck(entries, at(30), {}, []).map((c) => c.hostId)).toEqual(['lost']);
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { HostActivities } from '../activities/host/index.js';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
+import type { NetworkSummary } from '../core/network/tcp-stats.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { runOutcome, type RunOutcome } from '../core/test-run/outcome.js';
 import { recipeTargetOutcome, recipeTestId } from '../core/test-run/recipe.js';
@@ -47,6 +48,8 @@ export interface RecipeRunOutput {
   consoleUri?: string;
   /** The end of the output (the whole is at outputUri). */
   outputTail: string;
+  /** The guest's TCP flows while it ran, busiest first. */
+  network?: NetworkSummary;
 }
 
 const { recordRecipeResult } = proxyActivities<TestRunActivities>({ startToCloseTimeout: '2m', retry: { maximumInterval: '30s' } });
@@ -95,6 +98,7 @@ export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutp
     outputKey: result.outputKey,
     outputBytes: result.outputBytes,
     golden: result.golden,
+    ...(result.network ? { network: result.network } : {}),
   });
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.outcome, value: result.outcome },
@@ -114,6 +118,7 @@ export async function recipeRun(rawInput: RecipeRunInput): Promise<RecipeRunOutp
     outputUri: recorded.outputUri,
     resultUri: recorded.resultUri,
     outputTail: result.outputTail,
+    ...(result.network ? { network: result.network.summary } : {}),
   };
 }
 

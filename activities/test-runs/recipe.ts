@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { artifactKeys } from '../../core/artifact-keys.js';
 import { CrashKindSchema } from '../../core/crash/mark.js';
+import { NetworkSummarySchema } from '../../core/network/tcp-stats.js';
 import { recipeTestId } from '../../core/test-run/recipe.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { HostRegistry } from '../../lib/store/host-registry.js';
@@ -22,6 +23,13 @@ export const RecipeResultInputSchema = z.strictObject({
   outputKey: z.string().min(1),
   outputBytes: z.number().int().nonnegative(),
   golden: z.strictObject({ name: z.string().min(1), kernelRelease: z.string().min(1), openzfsVersion: z.string().min(1) }),
+  /** The guest's TCP flows while it ran (core/network/tcp-stats.ts): kept in result.json, the timeline as an artifact. */
+  network: z
+    .strictObject({
+      summary: NetworkSummarySchema,
+      timelineKey: z.string().min(1),
+    })
+    .optional(),
 });
 export type RecipeResultInput = z.input<typeof RecipeResultInputSchema>;
 
@@ -78,6 +86,7 @@ export async function recordRecipeResult(
     { runId, flavorId: flavor.id, shard: 1, name: 'recipe-output', s3Key: input.outputKey, bytes: input.outputBytes },
     { runId, flavorId: flavor.id, shard: 1, name: 'recipe-result', s3Key: resultKey, bytes: put.bytes },
     ...(input.crash ? [{ runId, flavorId: flavor.id, shard: 1, name: 'recipe-console', s3Key: input.crash.consoleKey }] : []),
+    ...(input.network ? [{ runId, flavorId: flavor.id, shard: 1, name: 'recipe-tcp-timeline', s3Key: input.network.timelineKey }] : []),
   ]);
   return {
     testId,

@@ -12,6 +12,7 @@ import { HostCapacity } from './capacity.js';
 import { loadGoldenManifest, loadGoldenRef, type GoldenRef } from './golden-ref.js';
 import { artifactKeys } from '../../core/artifact-keys.js';
 import type { CrashKind } from '../../core/crash/mark.js';
+import type { NetworkSummary } from '../../core/network/tcp-stats.js';
 import { zfsNumericVersion } from '../../core/vm/manifest.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { GuestCrash, withClone, type CloneOptions } from './lifecycle.js';
@@ -70,6 +71,8 @@ export interface RecipeInCloneResult {
   clone: CloneRunInfo;
   /** What it ran on: the golden and what its manifest says is inside. */
   golden: { name: string; kernelRelease: string; openzfsVersion: string };
+  /** The guest's TCP flows while it ran: the summary here, the whole timeline at `timelineKey`. */
+  network?: { summary: NetworkSummary; timelineKey: string };
 }
 
 /** Output kept in the workflow's result (the whole is in S3). */
@@ -157,7 +160,7 @@ export function createVmActivities(deps: VmActivityDeps) {
       if (!artifacts) throw ApplicationFailure.nonRetryable('this host worker has no artifact store for recipe output', 'NoArtifactStore');
       const manifest = loadGoldenManifest(input.goldenDir);
       const { value, clone } = await inClone(input.runId, input.goldenDir, input.size, input.artifactsDir, (vm) =>
-        runRecipe(vm, input.recipe, { signal: Context.current().cancellationSignal }),
+        runRecipe(vm, input.recipe, { signal: Context.current().cancellationSignal, log }),
       );
       const prefix = artifactKeys.shardPrefix(input.runId, input.flavorId, 'recipe');
       const output = `# stdout\n${value.stdout}\n# stderr\n${value.stderr}`;
@@ -168,7 +171,14 @@ export function createVmActivities(deps: VmActivityDeps) {
         await artifacts.putBytes(consoleKey, value.crash.excerpt + '\n', 'text/plain; charset=utf-8');
         crash = { kind: value.crash.kind, headline: value.crash.headline, signature: value.crash.signature, consoleKey };
       }
+      let network: RecipeInCloneResult['network'];
+      if (value.network) {
+        const timelineKey = `${prefix}/tcp-timeline.ndjson`;
+        await artifacts.putBytes(timelineKey, value.network.timeline.map((t) => JSON.stringify(t)).join('\n') + '\n', 'application/x-ndjson');
+        network = { summary: { ...value.network.summary, flows: value.network.summary.flows.slice(0, 20) }, timelineKey };
+      }
       return {
+        ...(network ? { network } : {}),
         outcome: value.outcome,
         exitCode: value.exitCode,
         durationSeconds: value.durationSeconds,

@@ -3,6 +3,9 @@ import { findFirstCrash, type ConsoleCrash } from '../../core/crash/console.js';
 import { shellQuote } from '../../core/text/shell-quote.js';
 import type { ExecResult } from '../../lib/exec/executor.js';
 import { SshExecutor } from '../../lib/exec/ssh-executor.js';
+import { summariseTcp, type NetworkSummary, type TcpTick } from '../../core/network/tcp-stats.js';
+import { createLogger, type Logger } from '../../lib/log.js';
+import { startTcpSampler } from './tcp-sampler.js';
 import type { ReadyVm } from './lifecycle.js';
 
 /**
@@ -27,6 +30,8 @@ export interface RecipeRunResult {
   stderr: string;
   durationSeconds: number;
   crash?: RecipeCrash;
+  /** Every namespace's TCP flows and qdisc drops, sampled while it ran (absent when not sampled). */
+  network?: { timeline: TcpTick[]; summary: NetworkSummary };
 }
 
 /** How often the console is read while the recipe runs. */
@@ -40,6 +45,9 @@ const CONSOLE_GRACE_MS = 15_000;
 export interface RunRecipeOptions {
   signal?: AbortSignal;
   onOutput?: (chunk: string) => void;
+  /** Sample the guest's TCP flows (`ss -tin` in every namespace) while the recipe runs; default true. */
+  sampleTcp?: boolean;
+  log?: Logger;
   /** Overrides for tests. */
   consolePollMs?: number;
   consoleGraceMs?: number;
@@ -76,6 +84,7 @@ export async function runRecipe(
     if (crash) stop.abort();
   }, options.consolePollMs ?? CONSOLE_POLL_MS);
   const started = performance.now();
+  const sampler = options.sampleTcp === false ? undefined : startTcpSampler(vm.ssh, { log: options.log ?? createLogger('recipe') });
   let r: ExecResult | undefined;
   let lost: unknown;
   try {
@@ -91,6 +100,8 @@ export async function runRecipe(
   } finally {
     clearInterval(watch);
   }
+  const timeline = await sampler?.stop();
+  const network = timeline ? { network: { timeline, summary: summariseTcp(timeline) } } : {};
   const userStopped = options.signal?.aborted === true;
   const ended = r === undefined || (r.exitCode === null && !r.timedOut && !r.cancelled);
   if (!crash && !userStopped && ended) crash = await consoleAfter(consoleCrash, options.consoleGraceMs ?? CONSOLE_GRACE_MS);
@@ -104,11 +115,12 @@ export async function runRecipe(
       stderr: r?.stderr ?? '',
       durationSeconds,
       crash: { kind: crash.kind, headline: crash.headline, signature: crash.signature, excerpt: crash.excerpt },
+      ...network,
     };
   }
   if (r === undefined) throw lost;
   const outcome: RecipeOutcome = r.timedOut || r.cancelled ? 'KILLED' : r.exitCode === 0 ? 'PASS' : 'FAIL';
-  return { outcome, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationSeconds };
+  return { outcome, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationSeconds, ...network };
 }
 
 /** Polls the console for a crash report for up to `graceMs`. */

@@ -7,6 +7,7 @@ import type { LoadedConfig } from '../../../lib/config.js';
 import { InfraError, rootCauseMessage, UsageError } from '../../../lib/errors.js';
 import { resolveHostId } from '../../../lib/host-id.js';
 import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
+import type { NetworkSummary } from '../../../core/network/tcp-stats.js';
 import type { RecipeMatrixOutput } from '../../../workflows/recipe-run.js';
 import type { CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
@@ -94,6 +95,7 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
         if (r.consoleUri) ctx.out.line(`  console  ${r.consoleUri}`);
       }
       if (r.outcome !== 'PASS') for (const line of r.outputTail.trimEnd().split('\n').slice(-5)) ctx.out.line(`  | ${line}`);
+      if (r.network && r.network.flows.length > 0) ctx.out.line(`  network  ${describeNetwork(r.network)}`);
       ctx.out.line(`  output   ${r.outputUri}`);
       ctx.out.line(`  result   ${r.resultUri}`);
     }
@@ -103,4 +105,16 @@ export async function runRecipeCommand(ctx: CliContext, target: string, raw: Rec
   }
   const code = exitCodeOf(result.outcome, unexpected);
   if (code !== 0) throw new ExitError(code);
+}
+
+/** The busiest flow of a recipe's network timeline, in one line. */
+function describeNetwork(n: NetworkSummary): string {
+  const top = n.flows[0]!;
+  const where = top.netns ? ` in ${top.netns}` : '';
+  const moved = (top.bytesAcked + top.bytesReceived) / 1e6;
+  const rtt = top.rttMsP50 !== undefined ? `, RTT p50 ${top.rttMsP50} ms` : '';
+  return (
+    `${n.flows.length} TCP flow(s); busiest ${top.local} → ${top.peer}${where}: ${moved.toFixed(1)} MB at ${(top.throughputBps / 1e6).toFixed(1)} Mbit/s, ` +
+    `${top.retransSegments} retransmitted segment(s)${rtt}; qdisc drops ${n.qdiscDrops}`
+  );
 }

@@ -120,10 +120,15 @@ export class ArtifactStore {
   }
 
   async getText(key: string): Promise<string | undefined> {
+    return (await this.getBytes(key))?.toString('utf8');
+  }
+
+  /** An object's bytes (a tarball, a gzip), or undefined when there is no such key. */
+  async getBytes(key: string): Promise<Buffer | undefined> {
     return this.retrying(key, async () => {
       try {
         const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-        return (await response.Body?.transformToString('utf8')) ?? '';
+        return Buffer.from((await response.Body?.transformToByteArray()) ?? new Uint8Array());
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
+import type { Executor } from '../../lib/exec/executor.js';
 import { localExecutor } from '../../lib/exec/local.js';
 import { forEachLine } from './files.js';
 
@@ -26,6 +27,24 @@ export interface BundleOptions {
   now?: () => Date;
   /** Where /proc is (tests point it elsewhere). */
   procRoot?: string;
+  /**
+   * Collect on another machine (a guest over SSH) instead of this one: every command and file read
+   * goes through its executor, as root via `sudo -n` when `sudo`.
+   */
+  target?: BundleTarget;
+  /** The target is known to be down (its kernel died): nothing is run there, each member says why. */
+  unreachable?: string;
+  /** The machine's serial console, kept as serial.log (a guest's, read on the host). */
+  serialLog?: string;
+  /** What ran and how it ended (the failing tests), kept as results.json. */
+  results?: unknown;
+}
+
+export interface BundleTarget {
+  exec: Pick<Executor, 'exec'>;
+  sudo: boolean;
+  /** For the manifest: `guest c-0123456789`. */
+  name: string;
 }
 
 export interface BundleMember {
@@ -61,10 +80,18 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
     members.push({ name, source, bytes: buffer.length });
   };
 
+  const from = options.target;
+  const command = async (file: string, args: string[]): Promise<CollectorResult> =>
+    options.unreachable ? { ok: false, error: options.unreachable } : run(from, file, args);
+  const readText = async (path: string): Promise<string | undefined> => {
+    if (!from) return readFile(path, 'utf8').catch(() => undefined);
+    const r = await command('cat', [path]);
+    return r.ok ? r.stdout : undefined;
+  };
   const dmesg = await command('dmesg', ['--time-format', 'iso']);
   add('dmesg.txt', 'dmesg --time-format iso', dmesg.ok ? dmesg.stdout : undefined, dmesg.error);
 
-  const stacks = await collectStacks(proc, options.pids);
+  const stacks = options.unreachable ? { absent: options.unreachable } : from ? await remoteStacks(from) : await collectStacks(proc, options.pids);
   add('stacks.txt', options.pids ? `${proc}/<pid>/stack of ${options.pids.join(', ')}` : `${proc}/<pid>/stack of tasks in D state`, stacks.text, stacks.absent);
 
   add(
@@ -82,21 +109,22 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
 
   const zpool = await command('zpool', ['status', '-v']);
   add('zpool-status.txt', 'zpool status -v', zpool.ok ? zpool.stdout : undefined, zpool.error);
+  const events = await command('zpool', ['events', '-v']);
+  add('zpool-events.txt', 'zpool events -v', events.ok ? events.stdout : undefined, events.error);
+  if (options.serialLog !== undefined) add('serial.log', 'the serial console, read on the host', options.serialLog);
+  if (options.results !== undefined) add('results.json', 'the results that called for this bundle', JSON.stringify(options.results, null, 2) + '\n');
   const zfs = await command('zfs', ['list', '-o', 'name,used,avail,refer,mountpoint']);
   add('zfs-list.txt', 'zfs list', zfs.ok ? zfs.stdout : undefined, zfs.error);
   for (const kstat of ['arcstats', 'dbufstats', 'dmu_tx']) {
-    const path = `${proc}/spl/kstat/zfs/${kstat}`;
-    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const path = `${from ? '/proc' : proc}/spl/kstat/zfs/${kstat}`;
+    const text = await readText(path);
     add(`kstat/${kstat}.txt`, path, text, 'no ZFS kstats here (module not loaded)');
   }
 
   const manifest = {
     created_at: createdAt,
-    host: hostname(),
-    kernel: await readFile(`${proc}/sys/kernel/osrelease`, 'utf8').then(
-      (t) => t.trim(),
-      () => undefined,
-    ),
+    host: from?.name ?? hostname(),
+    kernel: (await readText(`${from ? '/proc' : proc}/sys/kernel/osrelease`))?.trim(),
     members,
   };
   const tar = pack();
@@ -109,16 +137,36 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
   return { path: options.outPath, createdAt, members };
 }
 
-/** Runs a collector command; `stdout` on success, else `error` says why not. */
-async function command(file: string, args: string[]): Promise<{ ok: boolean; stdout?: string; error?: string }> {
+/** Runs a collector command here or on the target; `stdout` on success, else `error` says why not. */
+interface CollectorResult {
+  ok: boolean;
+  stdout?: string;
+  error?: string;
+}
+
+async function run(target: BundleTarget | undefined, file: string, args: string[]): Promise<CollectorResult> {
   // A bundle is made when something is already wrong: a collector that hangs (zpool on a stuck pool) must not hold it.
-  const result = await localExecutor.exec([file, ...args], { maxCapture: 64 * 1024 * 1024, timeoutMs: COLLECTOR_TIMEOUT_MS });
+  const argv = target?.sudo ? ['sudo', '-n', file, ...args] : [file, ...args];
+  const result = await (target?.exec ?? localExecutor).exec(argv, { maxCapture: 64 * 1024 * 1024, timeoutMs: COLLECTOR_TIMEOUT_MS });
   if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
   if (result.missing) return { ok: false, error: `${file} is not installed` };
   const why = result.timedOut
     ? `timed out after ${COLLECTOR_TIMEOUT_MS / 1000} s`
     : (result.stderr || result.spawnError || `exit ${result.exitCode ?? result.exitSignal}`).trim().split('\n')[0];
   return { ok: false, error: `${file} failed: ${why}` };
+}
+
+/** Kernel stacks of the target's tasks in uninterruptible sleep (D), read there as root. */
+async function remoteStacks(target: BundleTarget): Promise<{ text?: string; absent?: string }> {
+  const script = [
+    'for p in /proc/[0-9]*; do',
+    '  st=$(sed "s/.*) //" "$p/stat" 2>/dev/null | cut -d" " -f1)',
+    '  [ "$st" = D ] && { echo "== ${p#/proc/} $(cat "$p/comm" 2>/dev/null)"; cat "$p/stack" 2>/dev/null; }',
+    'done; true',
+  ].join('\n');
+  const r = await run(target, 'sh', ['-c', script]);
+  if (!r.ok) return { absent: r.error };
+  return { text: r.stdout?.trim() ? r.stdout : '# no task was in uninterruptible sleep (D) when the bundle was made\n' };
 }
 
 async function collectStacks(proc: string, pids: readonly number[] | undefined): Promise<{ text?: string; absent?: string }> {

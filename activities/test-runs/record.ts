@@ -43,6 +43,18 @@ export async function recordZtsChunk(input: RecordChunkInput, deps: RecordDeps):
   const file = ChunkResultsFileSchema.parse(JSON.parse(text));
   const classified = classify(file.results, await baselineOf(deps, input.flavorId, input.baselineVersion));
   await deps.store.recordResults({ runId: input.runId, flavorId: input.flavorId, shard: input.shard, results: classified });
+  // The incident bundles of failing tests are linked from the run (`zfslab show`).
+  if (file.incidents.length > 0) {
+    await deps.store.recordArtifactKeys(
+      file.incidents.map((incident, i) => ({
+        runId: input.runId,
+        flavorId: input.flavorId,
+        shard: input.shard,
+        name: `incident-chunk-${file.chunk}-${i + 1}`,
+        s3Key: incident.key,
+      })),
+    );
+  }
   if (deps.metrics) countResults(deps.metrics, input.flavorId, classified);
   return { ...summarize(finalResults(classified)), found: true };
 }

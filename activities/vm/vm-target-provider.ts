@@ -112,6 +112,7 @@ export class VmTargetProvider implements TargetProvider, GoldenSuites {
         attachTimeoutMs: GUEST_TRACER_ATTACH_TIMEOUT_SECONDS * 1000,
       },
       kernelConsole: () => hypervisor.serialLog(vm.vm),
+      incidentTarget: { exec: vm.ssh, sudo: true, name: `guest ${vm.cloneId} of ${golden.name}` },
       alive: async (timeoutMs) => hypervisor.isRunning(vm.vm) && (await vm.ssh.exec('true', { timeoutMs })).exitCode === 0,
       close: () => {
         closing ??= (letGo(), lifetime);

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { findFirstCrash, unresponsiveCrash } from '../../core/crash/console.js';
 import { parseRunfile } from '../../core/runfile/parse.js';
 import { renderRunfile } from '../../core/runfile/render.js';
@@ -20,7 +20,8 @@ import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
 import { watchLiveness } from './liveness.js';
 import { runTestRunner } from './run-chunk.js';
-import type { TargetProvider } from './targets.js';
+import type { OpenedTarget, TargetProvider } from './targets.js';
+import { writeIncidentBundle } from '../fingerprint/bundle.js';
 import { uploadChunk } from './upload.js';
 
 export const ATTEMPT_MARKER = 'ZFSLAB_ZTS_ATTEMPT';
@@ -112,6 +113,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
     let infraError: string | undefined;
     let retryable = true;
     let fingerprint: ChunkFingerprint | undefined;
+    const incidents: { key: string; testIds: string[] }[] = [];
     // A guest whose kernel dies costs the test in flight: it is recorded as CRASH and the rest of the
     // chunk goes on in a fresh clone. Each pass either ends the chunk or settles one more test.
     let todoNow = todo;
@@ -176,6 +178,12 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
             current: () => last.current,
             since: () => finishedAt.at,
           });
+        // Before close: the evidence of a failure is in the clone that close() destroys.
+        const failed = out.results.slice(out.previousCount).filter((r) => r.kind === 'test' && (r.outcome === 'FAIL' || r.outcome === 'KILLED'));
+        if (!cancelled && (failed.length > 0 || crashed)) {
+          const incident = await collectIncident(opened, { input, chunkDir, attempt: marker.value, failed, crashed }, deps);
+          if (incident) incidents.push(incident);
+        }
       } finally {
         if (watch) clearInterval(watch);
         pulse?.stop();
@@ -207,6 +215,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         results,
         testsLeft: left,
         cancelled,
+        incidents,
         ...(infraError !== undefined ? { infraError } : {}),
       },
     );
@@ -251,6 +260,47 @@ async function crashOfTestInFlight(
   );
   const seconds = deps.since ? (Date.now() - deps.since()) / 1000 : 0;
   return crashResult(testId, { kind: found.kind, signature: found.signature, headline: found.headline, consoleKey }, seconds);
+}
+
+/**
+ * An incident bundle of one attempt (activities/fingerprint/bundle.ts), collected on the target before
+ * its clone goes: dmesg, `zpool status -v`, `zpool events -v`, kstats, the stacks of blocked tasks, the
+ * serial console, the failing results; put in S3 beside the chunk. A guest whose kernel died is not
+ * asked anything (its console says it all). A bundle that cannot be made costs the chunk nothing.
+ */
+async function collectIncident(
+  opened: OpenedTarget,
+  what: { input: ChunkActivityInput; chunkDir: string; attempt: string; failed: TestResult[]; crashed: TestResult | undefined },
+  deps: ExecuteChunkDeps,
+): Promise<{ key: string; testIds: string[] } | undefined> {
+  const { input } = what;
+  const name = basename(what.attempt);
+  const testIds = [...what.failed, ...(what.crashed ? [what.crashed] : [])].map((r) => r.testId);
+  try {
+    const path = join(what.chunkDir, `incident-${name}.tar.gz`);
+    const bundle = await writeIncidentBundle({
+      outPath: path,
+      ...(opened.incidentTarget ? { target: opened.incidentTarget } : {}),
+      ...(what.crashed ? { unreachable: `the guest kernel died under ${what.crashed.testId}: see serial.log` } : {}),
+      ...(opened.kernelConsole ? { serialLog: opened.kernelConsole() } : {}),
+      results: {
+        runId: input.runId,
+        flavorId: input.flavorId,
+        shard: input.shard,
+        chunk: input.chunk,
+        attempt: name,
+        failed: what.failed,
+        crashed: what.crashed ?? null,
+      },
+    });
+    const key = runKeys.chunkIncident(input.runId, input.flavorId, input.shard, input.chunk, name);
+    await deps.artifacts.putBytes(key, readFileSync(path), 'application/gzip');
+    deps.log.info({ key, tests: testIds.length, members: bundle.members.filter((m) => !m.absent).length }, 'incident bundle kept');
+    return { key, testIds };
+  } catch (err) {
+    deps.log.warn({ err, tests: testIds }, 'could not make the incident bundle');
+    return undefined;
+  }
 }
 
 /** The shard runfile, from S3 once per chunk (kept beside the journal for later attempts). */

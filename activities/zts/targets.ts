@@ -4,6 +4,7 @@ import { InfraError } from '../../lib/errors.js';
 import { localCaptureShell } from '../fingerprint/shell.js';
 import type { ChunkCaptureTarget } from './chunk-fingerprint.js';
 import type { Logger } from '../../lib/log.js';
+import type { BundleTarget } from '../fingerprint/bundle.js';
 import { LocalRunnerTarget } from './local-target.js';
 import { ParentDeathTarget } from './parent-death.js';
 import type { RunnerTarget } from './runner-target.js';
@@ -35,6 +36,8 @@ export interface OpenedTarget {
    * stops answering while its console is silent is recorded as an `unresponsive` CRASH.
    */
   alive?(timeoutMs: number): Promise<boolean>;
+  /** Where an incident bundle is collected (a guest over SSH); absent: on this host. */
+  incidentTarget?: BundleTarget;
   close(): Promise<void>;
 }
 

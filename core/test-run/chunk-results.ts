@@ -22,6 +22,8 @@ export const ChunkResultsFileSchema = z.strictObject({
   infraError: z.string().optional(),
   /** S3 prefixes of the attempts' results trees. */
   resultsTrees: z.array(z.string()),
+  /** Incident bundles collected when tests of an attempt failed or crashed: the tarball's key and those tests. */
+  incidents: z.array(z.strictObject({ key: z.string().min(1), testIds: z.array(z.string()) })).default([]),
 });
 export type ChunkResultsFile = z.infer<typeof ChunkResultsFileSchema>;
 

@@ -9,6 +9,7 @@ import { artifactKeys } from '../artifact-keys.js';
  *   results/chunk-<nnn>/attempt-<k>/chunk.run   the runfile that attempt actually ran
  *   results/chunk-<nnn>/attempt-<k>/<stamp>/…   test-runner's results tree (log, results, output/…)
  *   chunks/<nnn>/results.json                   the chunk's parsed results (all attempts, in order)
+ *   chunks/<nnn>/incident-<attempt>.tar.gz      dmesg, zpool status/events, kstats, stacks, console when tests failed
  *   results.json                                the shard's classified results, as stored
  */
 const pad = (n: number): string => String(n).padStart(3, '0');
@@ -22,6 +23,9 @@ export const runKeys = {
   /** The console excerpt of a crash that took the guest down under a test (`<test>` = its basename). */
   chunkCrashConsole: (runId: string, flavorId: string, shard: number, chunk: number, test: string) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/crash-${test.replace(/[^A-Za-z0-9._-]/g, '_')}.log`,
+  /** An incident bundle of one attempt of a chunk (`<attempt>` = the attempt's directory name). */
+  chunkIncident: (runId: string, flavorId: string, shard: number, chunk: number, attempt: string) =>
+    `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/incident-${attempt.replace(/[^A-Za-z0-9._-]/g, '_')}.tar.gz`,
   chunkResults: (runId: string, flavorId: string, shard: number, chunk: number) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/results.json`,
   runPrefix: (runId: string) => `runs/${runId}`,

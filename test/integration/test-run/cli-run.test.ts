@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
+import { extract } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../lib/store/open.js';
 import { PlanJsonSchema, TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
@@ -110,6 +112,25 @@ describe('zfslab test native', () => {
     expect(run.stdout).not.toMatch(/a01_pos/); // passing rows are hidden by default
     expect(run.stdout).toMatch(/failed — 3 tests: 2 pass, 1 fail/);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testcase[^>]*name="a02_pos"[^>]*>\s*<failure/);
+    // The failure's incident bundle is linked from the run and holds what the machine said.
+    const [latest] = JSON.parse((await runCli(['runs', '--limit', '1', '--json'], setup.world.env)).stdout) as { id: string }[];
+    const shown = JSON.parse((await runCli(['show', latest!.id, '--json'], setup.world.env)).stdout) as {
+      artifacts: { name: string; s3Key: string; uri: string }[];
+    };
+    const incident = shown.artifacts.find((a) => a.name.startsWith('incident-'));
+    expect(incident?.s3Key, JSON.stringify(shown.artifacts)).toMatch(/chunks\/\d{3}\/incident-attempt-\d+\.tar\.gz$/);
+    const artifacts = testArtifacts(setup.world);
+    try {
+      const members = await untar(gunzipSync((await artifacts.getBytes(incident!.s3Key))!));
+      const manifest = JSON.parse(members.get('manifest.json')!) as { members: { name: string; absent?: string }[] };
+      expect(manifest.members.map((m) => m.name)).toEqual(
+        expect.arrayContaining(['dmesg.txt', 'stacks.txt', 'zpool-status.txt', 'zpool-events.txt', 'results.json']),
+      );
+      expect(JSON.parse(members.get('results.json')!).failed.map((r: { testId: string }) => r.testId)).toEqual(['functional/counter_a/a02_pos']);
+      expect(members.get('dmesg.txt') ?? manifest.members.find((m) => m.name === 'dmesg.txt')?.absent).toBeTruthy();
+    } finally {
+      artifacts.destroy();
+    }
   }, 180_000);
 
   it('a test that fails once and passes on its re-run is flaky: exit 0, said so; one failing every time is a regression: exit 1', async () => {
@@ -172,3 +193,24 @@ describe('zfslab test native', () => {
     }, 120_000);
   }
 });
+
+/** The members of a tar archive, by name. */
+async function untar(tar: Buffer): Promise<Map<string, string>> {
+  const members = new Map<string, string>();
+  const reader = extract();
+  reader.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      members.set(header.name, Buffer.concat(chunks).toString('utf8'));
+      next();
+    });
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on('finish', resolve);
+    reader.on('error', reject);
+  });
+  reader.end(tar);
+  await done;
+  return members;
+}

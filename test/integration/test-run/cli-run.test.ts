@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
-import { extract } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../lib/store/open.js';
 import { PlanJsonSchema, TestRunJsonSchema } from '../../../apps/cli/commands/test-run/json.js';
@@ -12,6 +11,7 @@ import { storeFlavorId } from '../../../core/test-run/ids.js';
 import { runKeys } from '../../../core/test-run/keys.js';
 import { storeUrlOf } from '../../../lib/config.js';
 import { invocations, makeCounterSuite } from '../../support/counter-suite.js';
+import { untar } from '../../support/untar.js';
 import { connectTestClient, runCli, testArtifacts, useWorld } from '../../support/stack.js';
 
 // `zfslab test native …` end to end: the real CLI, real coordinator and host workers, the real
@@ -193,24 +193,3 @@ describe('zfslab test native', () => {
     }, 120_000);
   }
 });
-
-/** The members of a tar archive, by name. */
-async function untar(tar: Buffer): Promise<Map<string, string>> {
-  const members = new Map<string, string>();
-  const reader = extract();
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-    stream.on('end', () => {
-      members.set(header.name, Buffer.concat(chunks).toString('utf8'));
-      next();
-    });
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on('finish', resolve);
-    reader.on('error', reject);
-  });
-  reader.end(tar);
-  await done;
-  return members;
-}

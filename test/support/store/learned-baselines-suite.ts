@@ -6,6 +6,7 @@ import { LearnedBaselines } from '../../../lib/store/learned-baselines.js';
 import { openStore } from '../../../lib/store/index.js';
 import type { StoredResultInput } from '../../../lib/store/index.js';
 import type { StoreEngine } from './engines.js';
+import { testResult } from '../results.js';
 
 const quiet = { logger: (await import('pino')).default({ level: 'silent' }) };
 type Store = Awaited<ReturnType<typeof openStore>>;
@@ -14,17 +15,7 @@ const FLAVOR = 'debian-12';
 const scope = { flavorId: FLAVOR, series: '2.2' };
 
 function result(testId: string, outcome: TestResult['outcome']): StoredResultInput {
-  return {
-    testId,
-    group: testId.slice(0, testId.lastIndexOf('/')),
-    kind: 'test',
-    outcome,
-    reran: false,
-    durationSeconds: 3,
-    user: 'root',
-    linuxSection: false,
-    classification: outcome === 'PASS' ? 'pass' : 'unexpected-fail',
-  };
+  return { ...testResult(testId, outcome, { durationSeconds: 3 }), classification: outcome === 'PASS' ? 'pass' : 'unexpected-fail' };
 }
 
 /** One run of the flavor on `version`, at `day` (2026-05-<day>), with these outcomes. */

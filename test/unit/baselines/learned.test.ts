@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../../core/baselines/classify.js';
 import { baselineFor } from '../../../core/baselines/index.js';
 import { expiryDue, learnedStats, suggestedList, withLearned, type LearnedEntry, type Observation } from '../../../core/baselines/learned.js';
-import type { TestResult } from '../../../core/results/types.js';
+import { testResult as result } from '../../support/results.js';
 
 const obs = (day: number, state: 'pass' | 'fail', outcome = state === 'pass' ? 'PASS' : 'FAIL'): Observation => ({
   runId: `r${day}`,
@@ -22,19 +22,6 @@ const entry = (over: Partial<LearnedEntry> = {}): LearnedEntry => ({
   acceptedBy: 'operator:test',
   ...over,
 });
-
-function result(testId: string, outcome: TestResult['outcome']): TestResult {
-  return {
-    testId,
-    group: testId.slice(0, testId.lastIndexOf('/')),
-    kind: 'test',
-    outcome,
-    reran: false,
-    durationSeconds: 1,
-    user: 'root',
-    linuxSection: false,
-  };
-}
 
 describe('learned baseline stats', () => {
   it('counts failures, the current failing streak and the runs since the last failure', () => {

@@ -1,7 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { writeIncidentBundle } from '../../../activities/fingerprint/bundle.js';
+import { untar } from '../../support/untar.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVmActivities, type RecipeInCloneResult } from '../../../activities/vm/index.js';
 import { findFirstCrash } from '../../../core/crash/console.js';
@@ -117,9 +120,44 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('a real guest kernel panic unde
     expect(crash.headline).toBe('Kernel panic - not syncing: sysrq triggered crash');
     expect(await artifacts.getText(crash.consoleKey!)).toMatch(/sysrq_handle_crash/);
     expect(result.counts).toMatchObject({ PASS: 2, CRASH: 1 });
+    // The crash left an incident bundle: the guest was not asked anything, its console is in it.
+    expect(file.incidents.map((i) => i.testIds)).toEqual([[CRASHING]]);
+    const bundle = await untar(gunzipSync((await artifacts.getBytes(file.incidents[0]!.key))!));
+    expect(bundle.get('serial.log')).toMatch(/sysrq triggered crash/);
+    const manifest = JSON.parse(bundle.get('manifest.json')!) as { members: { name: string; absent?: string }[] };
+    expect(manifest.members.find((m) => m.name === 'dmesg.txt')?.absent).toMatch(/the guest kernel died under/);
     // Both clones are gone: no qemu runs on an image under this test's clone root, and no clone file is left.
     expect(qemuUnder(cloneRoot)).toEqual([]);
     expect(existsSync(cloneRoot) ? readdirSync(cloneRoot) : []).toEqual([]);
+  }, 3_600_000);
+
+  it("collects an incident bundle from a live clone over SSH: the guest's dmesg, zpool events, kstats and stacks", async () => {
+    const log = createLogger('crash-vm', process.env.ZFSLAB_LOG_LEVEL ?? 'warn');
+    await debian13Golden(log);
+    const cloneRoot = join(scratch, 'bundle-clones');
+    const provider = new VmTargetProvider({ catalog: loadCatalog(), maxVms: 1, cloneRoot, log });
+    const opened = await provider.open({
+      target: 'debian13',
+      flavorId: 'debian13',
+      runId: `bundle-${Date.now()}`,
+      marker: { name: 'ZFSLAB_TEST_MARKER', value: 'bundle' },
+      signal: new AbortController().signal,
+    });
+    const path = join(scratch, 'incident.tar.gz');
+    try {
+      await writeIncidentBundle({ outPath: path, target: opened.incidentTarget!, serialLog: opened.kernelConsole!(), results: { failed: [] } });
+    } finally {
+      await opened.close();
+    }
+    const bundle = await untar(gunzipSync(readFileSync(path)));
+    const manifest = JSON.parse(bundle.get('manifest.json')!) as { host: string; kernel: string; members: { name: string; absent?: string }[] };
+    expect(manifest.host).toMatch(/^guest c-[0-9a-f]+ of debian13-ztest-/);
+    expect(manifest.kernel).toMatch(/\+deb13-amd64$/);
+    expect(bundle.get('dmesg.txt')).toMatch(/Linux version/);
+    expect(bundle.get('zpool-events.txt')).toBeDefined();
+    expect(bundle.get('kstat/arcstats.txt')).toMatch(/^hits\s+\d+\s+\d+/m);
+    expect(bundle.get('serial.log')).toMatch(/Linux version/);
+    expect(qemuUnder(cloneRoot)).toEqual([]);
   }, 3_600_000);
 
   it('reports a recipe that panics the guest as CRASH with its console, once, and leaves no qemu', async () => {

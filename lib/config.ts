@@ -121,6 +121,12 @@ export const ConfigSchema = z.strictObject({
   store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** User flavors, added to the shipped catalog (a shipped id is replaced). See docs/catalog.md. */
   flavors: z.array(FlavorSchema).default([]),
+  /**
+   * How this machine switches each bare-metal host's power, by host id: `{ driver: ipmi | redfish |
+   * command | qmp, … }` (activities/power/from-config.ts, checked when used: `zfslab host power`).
+   * Credentials only by environment-variable name.
+   */
+  power: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host id (a-z 0-9 -)'), z.record(z.string(), z.unknown())).default({}),
   /** Prometheus /metrics endpoints; 0 turns one off. Loopback unless a Prometheus elsewhere scrapes them (0.0.0.0). */
   metrics: z
     .strictObject({

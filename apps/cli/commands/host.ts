@@ -13,6 +13,8 @@ import { closeClient, temporalUiUrl } from '../../../lib/temporal.js';
 import type { HostHealthCheckResult } from '../../../workflows/health-check.js';
 import type { HostProbeResult } from '../../../workflows/host-probe.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
+import { PowerConfigSchema, powerDriverFor } from '../../../activities/power/from-config.js';
+import { healthEventFor, Power, PowerError } from '../../../activities/power/power.js';
 import { parseDuration } from '../../../core/schedule/definition.js';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { HealthSweepInput } from '../../../workflows/health-sweep.js';
@@ -21,6 +23,8 @@ import { contextFrom, type CliContext } from '../context.js';
 import { connectOrExplain, requireHostWorker } from '../temporal.js';
 import { formatBytes, paint, table, type Output } from '../output.js';
 import { commandWaitSpec, waitForWorkflow } from '../wait.js';
+
+const PowerActionSchema = z.enum(['status', 'on', 'off', 'cycle']);
 
 /** The one schedule of the health cadence. */
 export const HEALTH_SWEEP_SCHEDULE = 'zfslab-health-sweep';
@@ -236,6 +240,45 @@ export function hostCommand(): Command {
         );
       } finally {
         await closeClient(client);
+      }
+    });
+  host
+    .command('power')
+    .description("switch a bare-metal host's power through its BMC, PDU or QMP (config `power.<host>`): each change read back until the box reports it")
+    .argument('<host>', 'host id')
+    .argument('<action>', 'status, on, off or cycle')
+    .option('--settle <seconds>', 'how long a change may take to show in the read-back', '60')
+    .action(async (rawHost: string, rawAction: string, rawFlags: { settle: string }, command: Command) => {
+      const ctx = contextFrom(command);
+      const hostId = parseHostId(rawHost, 'power');
+      const action = PowerActionSchema.safeParse(rawAction);
+      if (!action.success) throw new UsageError(`host power: <action> ${JSON.stringify(rawAction)}: one of status, on, off, cycle`);
+      const loaded = ctx.loaded();
+      const raw = loaded.config.power[hostId];
+      if (raw === undefined) {
+        const known = Object.keys(loaded.config.power);
+        throw new UsageError(`host power: no power.${hostId} in the config (configured: ${known.join(', ') || 'none'})`);
+      }
+      const parsed = PowerConfigSchema.safeParse(raw);
+      if (!parsed.success)
+        throw new UsageError(`power.${hostId}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'driver'}: ${i.message}`).join('; ')}`);
+      const settle = Number(rawFlags.settle);
+      if (!Number.isFinite(settle) || settle <= 0 || settle > 3600) throw new UsageError(`host power: --settle ${rawFlags.settle}: seconds, 1 to 3600`);
+      const power = new Power(powerDriverFor(parsed.data), { log: ctx.log(), settleMs: settle * 1000 });
+      try {
+        if (action.data !== 'status') await power[action.data]();
+        const state = await power.status();
+        if (ctx.out.json) return ctx.out.data({ hostId, action: action.data, state, driver: power.driver.name });
+        ctx.out.line(`host ${hostId} power: ${state} (${action.data === 'status' ? 'read' : `${action.data}, read back`} via ${power.driver.name})`);
+      } catch (err) {
+        if (!(err instanceof PowerError)) throw err;
+        // A BMC that does not answer is the host's infrastructure failing: it is checked before more work.
+        const marked = await withRegistry(ctx, async (registry) => {
+          if (!(await registry.get(hostId))) return false;
+          await registry.applyHealth(hostId, healthEventFor(err, new Date().toISOString()));
+          return true;
+        });
+        throw new InfraError(`${err.message}${marked ? `; host ${hostId} is now unknown in the registry` : ''}`);
       }
     });
   host.addCommand(healthCommand('maintenance', 'take a host out of placement for maintenance (no new work until `host recheck`)'));

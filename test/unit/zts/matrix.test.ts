@@ -5,6 +5,7 @@ import { buildMatrix, FlavorResultsSchema, summarizeMatrix } from '../../../core
 import type { FlavorMeta, FlavorResults } from '../../../core/matrix/matrix.js';
 import { compareVersions, kernelSeries, parseOpenzfsVersion } from '../../../core/matrix/versions.js';
 import type { Classification, ClassifiedResult, TestOutcome } from '../../../core/results/types.js';
+import { testResult } from '../../support/results.js';
 
 /** Five flavors across OpenZFS versions and kernels, with kernels as their distros ship them. */
 const centos9: FlavorMeta = { id: 'centos9', os: 'centos-stream', release: '9', kernel: '5.14.0-570.el9.x86_64', openzfsVersion: '2.2.9' };
@@ -27,17 +28,7 @@ function result(testId: string, mark: Exclude<Mark, '-'>): ClassifiedResult {
     X: ['FAIL', 'expected-fail'],
   };
   const [outcome, classification] = table[mark];
-  return {
-    testId,
-    group: testId.slice(0, testId.lastIndexOf('/')),
-    kind: 'test',
-    outcome,
-    reran: false,
-    durationSeconds: 3,
-    user: 'root',
-    linuxSection: false,
-    classification,
-  };
+  return { ...testResult(testId, outcome, { durationSeconds: 3 }), classification };
 }
 
 /** One row: marks in the order of `flavors`. */

@@ -64,7 +64,7 @@ describe('zfslab test --dispatch dynamic over three hosts, one lost mid-chunk', 
         '--runfile',
         suite.runfile,
         '--chunk-size',
-        '5',
+        '10',
         '--heartbeat-timeout',
         '3',
         '--dispatch',
@@ -75,9 +75,10 @@ describe('zfslab test --dispatch dynamic over three hosts, one lost mid-chunk', 
       ],
       setup.world.env,
     );
-    // Kill b once it has finished two tests of the chunk it holds.
+    // Kill b once it has finished five tests of the chunk it holds: 4 s in, past the heartbeat throttle
+    // (0.8 × the 3 s timeout), so its heartbeat has carried finished tests to the server.
     const deadline = Date.now() + 180_000;
-    while (journalTests(states[0]!) < 2 && Date.now() < deadline) await sleep(20);
+    while (journalTests(states[0]!) < 5 && Date.now() < deadline) await sleep(20);
     await lost.kill9();
     await killMarked(ATTEMPT_MARKER, states[0]!);
     const finishedOnB = journalTests(states[0]!);

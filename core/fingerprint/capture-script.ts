@@ -114,8 +114,13 @@ export interface CaptureScriptOptions {
 
 const PROGRAM_DELIMITER = 'ZFSLAB_BPFTRACE_PROGRAM_EOF';
 
-/** Seconds a tracer gets to print its maps and exit after SIGINT before it is killed. */
-export const TRACER_STOP_SECONDS = 30;
+/**
+ * Seconds a tracer gets to print its maps and exit after SIGINT before it is killed. bpftrace detaches
+ * its probes one by one before it prints: several hundred syscall tracepoints took over 30 s on this
+ * 2-core machine under load (two CI runs lost a capture to the old 30 s bound, exit 137, no maps), so
+ * the bound is generous; it only ever costs time when a tracer really hangs.
+ */
+export const TRACER_STOP_SECONDS = 120;
 
 /**
  * Shell functions both scripts use so that a tracer never outlives the script:

@@ -6,7 +6,7 @@ import { FlavorSchema, LineageSchema } from '../core/catalog/schema.js';
 import type { NetworkSummary } from '../core/network/tcp-stats.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { runOutcome, type RunOutcome } from '../core/test-run/outcome.js';
-import { recipeTargetOutcome, recipeTestId } from '../core/test-run/recipe.js';
+import { recipeName, recipeTargetOutcome } from '../core/test-run/recipe.js';
 import { DEFAULT_HOST_WAIT_SECONDS, HostWaitSecondsSchema } from '../core/wait.js';
 import { failureMessage, missingGolden, parseInput } from './failures.js';
 import { proxyHostActivities } from './host-activities.js';
@@ -162,7 +162,7 @@ export async function recipeMatrix(rawInput: RecipeMatrixInput): Promise<RecipeM
   await openZtsRun({
     runId: input.runId,
     workflowId: workflowInfo().workflowId,
-    selection: `recipe:${recipeTestId(input.recipe.name).slice('recipe/'.length)}`,
+    selection: `recipe:${recipeName(input.recipe.name)}`,
     target: input.target,
     startedAt: new Date().toISOString(),
     skipped: input.skipped,

@@ -14,6 +14,7 @@ import {
 import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { TestRunActivities } from '../activities/test-runs/index.js';
 import type { ZtsHostActivities } from '../activities/zts/index.js';
+import type { HealthEvent } from '../core/host/health.js';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { checkpoint, closeSlot, complete, hasWorkFor, newDispatch, nextFor, remainingCost as itemCostLeft, slotLost } from '../core/dispatch/dispatcher.js';
 import type { DispatchState } from '../core/dispatch/dispatcher.js';
@@ -494,7 +495,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
   // Each host that brought the target to a verdict did a job: the health cadence (`health.everyJobs`) counts these.
   if (outcome !== 'infra-error') {
     const worked = new Set([current.hostId ?? input.hostId, ...(current.dispatch?.slots.map((s) => s.hostId) ?? [])]);
-    for (const hostId of worked) if (!(current.lostHosts ?? []).includes(hostId)) await reportJobDone(registry, hostId);
+    for (const hostId of worked) if (!lostHost(hostId)) await reportHealth(registry, hostId, { kind: 'job-done', at: new Date().toISOString() });
   }
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
   progress.phase = 'done';
@@ -610,19 +611,18 @@ function result(
   };
 }
 
-/** One more job done on a host, for the every-N-jobs health cadence. Best effort, like reportLost. */
-async function reportJobDone(registry: CoordinatorActivities, hostId: string): Promise<void> {
-  try {
-    await registry.applyHostHealth({ hostId, event: { kind: 'job-done', at: new Date().toISOString() } });
-  } catch {
-    // A host the registry does not know (never probed) counts nothing.
-  }
+/** A lost host goes `unknown` (health-checked before new work). */
+function reportLost(registry: CoordinatorActivities, hostId: string, why: string): Promise<void> {
+  return reportHealth(registry, hostId, { kind: 'infra-failure', at: new Date().toISOString(), why: why.slice(0, 500) });
 }
 
-/** A lost host goes `unknown` (health-checked before new work). Best effort: the run never waits on the registry. */
-async function reportLost(registry: CoordinatorActivities, hostId: string, why: string): Promise<void> {
+/**
+ * A health event for a host's registry entry (a loss, a job done for the every-N-jobs cadence). Best
+ * effort: the run never waits on the registry, and a host it does not know (never probed) counts nothing.
+ */
+async function reportHealth(registry: CoordinatorActivities, hostId: string, event: HealthEvent): Promise<void> {
   try {
-    await registry.applyHostHealth({ hostId, event: { kind: 'infra-failure', at: new Date().toISOString(), why: why.slice(0, 500) } });
+    await registry.applyHostHealth({ hostId, event });
   } catch {
     // The registry is not the run's business.
   }

@@ -56,7 +56,6 @@ export function createCoordinatorActivities(deps: CoordinatorActivityDeps) {
       return requireRegistry().list();
     },
 
-    /** Keeps a recipe run's output and verdict under runs/<runId>/<flavor>/recipe/. */
     /** Publishes a golden's manifest so that every host and `zfslab status` can see which goldens exist where. */
     async storeGoldenManifest(input: { hostId: string; manifest: GoldenManifest }): Promise<{ uri: string }> {
       const manifest = GoldenManifestSchema.parse(input.manifest);

@@ -137,13 +137,13 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
   return { path: options.outPath, createdAt, members };
 }
 
-/** Runs a collector command here or on the target; `stdout` on success, else `error` says why not. */
 interface CollectorResult {
   ok: boolean;
   stdout?: string;
   error?: string;
 }
 
+/** Runs a collector command here or on the target; `stdout` on success, else `error` says why not. */
 async function run(target: BundleTarget | undefined, file: string, args: string[]): Promise<CollectorResult> {
   // A bundle is made when something is already wrong: a collector that hangs (zpool on a stuck pool) must not hold it.
   const argv = target?.sudo ? ['sudo', '-n', file, ...args] : [file, ...args];

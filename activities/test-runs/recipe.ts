@@ -76,9 +76,7 @@ export async function recordRecipeResult(
         user: 'root',
         linuxSection: false,
         classification: input.outcome === 'PASS' ? 'pass' : 'unexpected-fail',
-        ...(input.crash
-          ? { crash: { kind: input.crash.kind, signature: input.crash.signature, headline: input.crash.headline, consoleKey: input.crash.consoleKey } }
-          : {}),
+        ...(input.crash ? { crash: input.crash } : {}),
       },
     ],
   });

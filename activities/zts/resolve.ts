@@ -98,27 +98,26 @@ async function suiteOf(target: string, flavorId: string, deps: ResolveDeps): Pro
     return { suite, flavor: nativeFlavorMeta(flavorId, suite.openzfsVersion) };
   }
   const flavor = deps.catalog.get(target);
-  // What runs is what the golden holds: its own runfiles and module version, whatever built it.
+  // What runs is what the golden holds: its own runfiles and module version, whatever built it. With no
+  // golden here yet (a dry run, or the run will say to build one): the package the golden would install.
   const fromGolden = await deps.goldens?.goldenSuite(flavor, deps.signal ?? new AbortController().signal);
-  if (fromGolden) {
-    const { suite: held, golden } = fromGolden;
-    const suite: SuiteLocation = {
-      runnerPath: held.runnerPath,
-      testDir: held.testDir,
-      runfilesDir: fromGolden.runfilesDir,
-      openzfsVersion: held.openzfsVersion,
-      source: `golden ${golden} (OpenZFS ${held.openzfsVersion}; runfiles read from the image at its ${held.readFrom === 'build' ? 'build' : 'first clone'})`,
-    };
-    return {
-      suite,
-      golden,
-      flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: held.openzfsVersion },
-    };
-  }
-  // No golden here yet (a dry run, or the run will say to build one): the package the golden would install.
-  const suite = await flavorSuite(flavor, { toolsDir: deps.toolsDir, log: deps.log });
+  const suite = fromGolden ? goldenSuiteLocation(fromGolden) : await flavorSuite(flavor, { toolsDir: deps.toolsDir, log: deps.log });
   // The kernel is known once a clone has booted; until then the flavor's kernel package stands in.
-  return { suite, flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: suite.openzfsVersion } };
+  return {
+    suite,
+    ...(fromGolden ? { golden: fromGolden.golden } : {}),
+    flavor: { id: flavorId, os: flavor.os, release: flavor.release, kernel: flavor.kernelPackage, openzfsVersion: suite.openzfsVersion },
+  };
+}
+
+function goldenSuiteLocation({ golden, suite, runfilesDir }: GoldenSuiteLocation): SuiteLocation {
+  return {
+    runnerPath: suite.runnerPath,
+    testDir: suite.testDir,
+    runfilesDir,
+    openzfsVersion: suite.openzfsVersion,
+    source: `golden ${golden} (OpenZFS ${suite.openzfsVersion}; runfiles read from the image at its ${suite.readFrom === 'build' ? 'build' : 'first clone'})`,
+  };
 }
 
 async function readCatalog(dir: string): Promise<RunfileCatalog> {

@@ -1,0 +1,103 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { KstatStep } from '../core/probes/steps.js';
+import type { ZioWindow } from '../core/probes/stream.js';
+
+/**
+ * What the in-guest probes export from the host worker while a chunk runs, named as pdf/zfs_exporter
+ * names the same kstats (`zfs_` prefix, base units, `_total` on counters) and as the dashboards read
+ * them (dashboards/queries/prometheus.ts). Labels: flavor and host (and the zio type, the pool, the
+ * ARC list): never a run id or a test name, which are the results store's.
+ */
+export interface ProbeMetrics {
+  zioLatency: Histogram<'flavor' | 'host' | 'type'>;
+  txgSync: Histogram<'flavor' | 'host' | 'pool'>;
+  arcHits: Counter<'flavor' | 'host'>;
+  arcMisses: Counter<'flavor' | 'host'>;
+  arcEvicted: Counter<'flavor' | 'host'>;
+  arcListSize: Gauge<'flavor' | 'host' | 'list'>;
+  memoryThrottles: Counter<'flavor' | 'host'>;
+  splSlabAlloc: Gauge<'flavor' | 'host'>;
+}
+
+/**
+ * bpftrace's log2 buckets, in seconds: a zio lifetime of [2^k, 2^(k+1)) ns is counted in the bucket
+ * with upper bound 2^(k+1) ns, so the exported histogram holds exactly what the probe measured.
+ * 1 µs to 17 s (2^10 to 2^34 ns).
+ */
+export const ZIO_LATENCY_BUCKETS = Array.from({ length: 25 }, (_, i) => 2 ** (i + 10) / 1e9);
+/** A txg syncs in milliseconds when idle, seconds under load, tens of seconds when the pool is struggling. */
+export const TXG_SYNC_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createProbeMetrics(registry: Registry): ProbeMetrics {
+  const registers = [registry];
+  return {
+    zioLatency: new Histogram({
+      name: 'zfs_zio_latency_seconds',
+      help: 'Lifetime of logical zios (constructor to zio_done) in the guest, by type (read, write, free, claim, ioctl, trim; scrub: reads at scrub priority).',
+      labelNames: ['flavor', 'host', 'type'],
+      buckets: ZIO_LATENCY_BUCKETS,
+      registers,
+    }),
+    txgSync: new Histogram({
+      name: 'zfs_txg_sync_seconds',
+      help: 'Time each committed txg spent syncing (the txgs kstat stime), per pool.',
+      labelNames: ['flavor', 'host', 'pool'],
+      buckets: TXG_SYNC_BUCKETS,
+      registers,
+    }),
+    arcHits: new Counter({ name: 'zfs_arc_hits_total', help: 'ARC hits (arcstats hits).', labelNames: ['flavor', 'host'], registers }),
+    arcMisses: new Counter({ name: 'zfs_arc_misses_total', help: 'ARC misses (arcstats misses).', labelNames: ['flavor', 'host'], registers }),
+    arcEvicted: new Counter({
+      name: 'zfs_arc_evicted_bytes_total',
+      help: 'Bytes evicted from the ARC (arcstats evict_l2_cached + evict_l2_eligible + evict_l2_ineligible).',
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+    arcListSize: new Gauge({
+      name: 'zfs_arc_list_size_bytes',
+      help: 'Size of each ARC list (mru, mfu, their ghosts, anon, uncached) at the last sample.',
+      labelNames: ['flavor', 'host', 'list'],
+      registers,
+    }),
+    memoryThrottles: new Counter({
+      name: 'zfs_arc_memory_throttles_total',
+      help: 'Allocations the ARC throttled for lack of memory (arcstats memory_throttle_count).',
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+    splSlabAlloc: new Gauge({
+      name: 'zfs_spl_slab_alloc_bytes',
+      help: "Bytes allocated from the SPL's slab caches (/proc/spl/kmem/slab) at the last sample.",
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+  };
+}
+
+export interface ProbeLabels {
+  flavor: string;
+  host: string;
+}
+
+export function recordKstatStep(metrics: ProbeMetrics, labels: ProbeLabels, step: KstatStep): void {
+  if (step.arc) {
+    metrics.arcHits.inc(labels, step.arc.hits);
+    metrics.arcMisses.inc(labels, step.arc.misses);
+    metrics.arcEvicted.inc(labels, step.arc.evictedBytes);
+    metrics.memoryThrottles.inc(labels, step.arc.memoryThrottles);
+  }
+  for (const [list, bytes] of Object.entries(step.arcSizes)) metrics.arcListSize.set({ ...labels, list }, bytes);
+  if (step.slabAllocBytes !== undefined) metrics.splSlabAlloc.set(labels, step.slabAllocBytes);
+  for (const sync of step.txgSyncs) metrics.txgSync.observe({ ...labels, pool: sync.pool }, sync.syncSeconds);
+}
+
+export function recordZioWindow(metrics: ProbeMetrics, labels: ProbeLabels, window: ZioWindow): void {
+  for (const [type, buckets] of window.histograms) {
+    const series = { ...labels, type };
+    for (const b of buckets) {
+      // The bucket's upper bound (inclusive) lands in the exported bucket that ends at 2^(k+1) ns.
+      const seconds = (b.max ?? b.min ?? 0) / 1e9;
+      for (let i = 0; i < b.count; i++) metrics.zioLatency.observe(series, seconds);
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Classification, ScriptKind, TestOutcome } from '../core/results/types.js';
+import { createProbeMetrics, type ProbeMetrics } from './probe-metrics.js';
 
 /**
  * The workers' Prometheus metrics, named the way pdf/zfs_exporter names its own: a `zfslab_`
@@ -46,9 +47,14 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-/** A host worker's metrics: process metrics as `zfslab_host_*`, and its artifact uploads. */
-export function createHostMetrics(options: MetricsOptions = {}): WorkerMetrics {
-  return createWorkerMetrics('host', options);
+/** A host worker's: process metrics as `zfslab_host_*`, its artifact uploads, and the in-guest probes (`zfs_*`). */
+export interface HostMetrics extends WorkerMetrics {
+  readonly probes: ProbeMetrics;
+}
+
+export function createHostMetrics(options: MetricsOptions = {}): HostMetrics {
+  const worker = createWorkerMetrics('host', options);
+  return { ...worker, probes: createProbeMetrics(worker.registry) };
 }
 
 export function createCoordinatorMetrics(options: MetricsOptions = {}): CoordinatorMetrics {

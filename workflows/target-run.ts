@@ -251,6 +251,7 @@ export async function targetRun(rawInput: TargetRunInput, carried?: TargetRunSta
       testIds: chunk.testIds,
       testDir: current.resolved.testDir,
       ...(fingerprint ? { fingerprint } : {}),
+      ...(input.probes && input.probes.length > 0 ? { probes: input.probes } : {}),
     };
   };
   const lostHost = (hostId: string): boolean => (current.lostHosts ?? []).includes(hostId);

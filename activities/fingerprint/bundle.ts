@@ -38,6 +38,8 @@ export interface BundleOptions {
   serialLog?: string;
   /** What ran and how it ended (the failing tests), kept as results.json. */
   results?: unknown;
+  /** The in-guest probes' last window (their raw stamped lines, read on the host), kept as probes-tail.txt. */
+  probesTail?: string;
 }
 
 export interface BundleTarget {
@@ -112,6 +114,8 @@ export async function writeIncidentBundle(options: BundleOptions): Promise<Bundl
   const events = await command('zpool', ['events', '-v']);
   add('zpool-events.txt', 'zpool events -v', events.ok ? events.stdout : undefined, events.error);
   if (options.serialLog !== undefined) add('serial.log', 'the serial console, read on the host', options.serialLog);
+  if (options.probesTail !== undefined)
+    add('probes-tail.txt', "the probes' last records (zio windows, kstat samples), stamped on the host", options.probesTail);
   if (options.results !== undefined) add('results.json', 'the results that called for this bundle', JSON.stringify(options.results, null, 2) + '\n');
   const zfs = await command('zfs', ['list', '-o', 'name,used,avail,refer,mountpoint']);
   add('zfs-list.txt', 'zfs list', zfs.ok ? zfs.stdout : undefined, zfs.error);

@@ -11,6 +11,7 @@ import { recordResults as countResults } from '../../lib/metrics.js';
 import type { CoordinatorMetrics } from '../../lib/metrics.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { LearnedBaselines } from '../../lib/store/learned-baselines.js';
+import { ProbeStore } from '../../lib/store/probes.js';
 import type { ResultsStore } from '../../lib/store/store.js';
 import type { StoredResult } from '../../lib/store/types.js';
 
@@ -52,6 +53,19 @@ export async function recordZtsChunk(input: RecordChunkInput, deps: RecordDeps):
         shard: input.shard,
         name: `incident-chunk-${file.chunk}-${i + 1}`,
         s3Key: incident.key,
+      })),
+    );
+  }
+  // What the in-guest probes saw per script, and their raw streams, linked from the run.
+  if (file.probes) {
+    await new ProbeStore(deps.store.db).record({ runId: input.runId, flavorId: input.flavorId, shard: input.shard }, file.probes.scripts);
+    await deps.store.recordArtifactKeys(
+      file.probes.rawKeys.map((s3Key, i) => ({
+        runId: input.runId,
+        flavorId: input.flavorId,
+        shard: input.shard,
+        name: `probes-chunk-${file.chunk}-${i + 1}`,
+        s3Key,
       })),
     );
   }

@@ -16,6 +16,8 @@ import { InfraError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintStoreOf, startChunkCapture } from './chunk-fingerprint.js';
+import { startChunkProbes, type ProbeListener } from './chunk-probes.js';
+import { spansFromEnds, type ChunkProbes } from '../../core/probes/summary.js';
 import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
 import { watchLiveness } from './liveness.js';
@@ -48,6 +50,10 @@ export interface ExecuteChunkDeps {
    * silent guest is given up after about 2 min (a TCG guest under load can stall for tens of seconds).
    */
   liveness?: { intervalMs: number; misses: number };
+  /** Where the probes' records go as they arrive (the host worker's exporter), per flavor. */
+  probeListener?: (flavorId: string) => ProbeListener;
+  /** How long the runner waits for bpftrace to attach (default in chunk-probes.ts). */
+  probeAttachTimeoutMs?: number;
 }
 
 const CRASH_POLL_MS = 2_000;
@@ -96,7 +102,13 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
   journal.reset(previous);
   let last: ChunkHeartbeatDetails = { finished: previous };
   let finishedAt = { count: previous.length, at: Date.now() };
+  // When each script's result line arrived (host clock): the probes' records are attributed by it.
+  const ends: { testId: string; atMs: number }[] = [];
   const beat = (details: ChunkHeartbeatDetails): void => {
+    if (details.finished.length > finishedAt.count) {
+      const now = Date.now();
+      for (const r of details.finished.slice(finishedAt.count)) ends.push({ testId: r.testId, atMs: now });
+    }
     if (details.finished.length !== finishedAt.count) finishedAt = { count: details.finished.length, at: Date.now() };
     journal.sync(details.finished);
     last = details;
@@ -114,6 +126,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
     let retryable = true;
     let fingerprint: ChunkFingerprint | undefined;
     const incidents: { key: string; testIds: string[] }[] = [];
+    let probed: ChunkProbes | undefined;
     // A guest whose kernel dies costs the test in flight: it is recorded as CRASH and the rest of the
     // chunk goes on in a fresh clone. Each pass either ends the chunk or settles one more test.
     let todoNow = todo;
@@ -131,6 +144,18 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
             { store: fingerprintStoreOf(deps.artifacts), signal: deps.signal, log },
           )
         : undefined;
+      const pass = basename(marker.value);
+      const probes = startChunkProbes(opened.capture?.shell, input.probes ?? [], {
+        log,
+        ...(deps.probeListener ? { listener: deps.probeListener(input.flavorId) } : {}),
+        ...(deps.probeAttachTimeoutMs !== undefined ? { attachTimeoutMs: deps.probeAttachTimeoutMs } : {}),
+        keepRaw: async (stream, body) => {
+          const key = runKeys.chunkProbes(input.runId, input.flavorId, input.shard, input.chunk, pass, stream);
+          await deps.artifacts.putBytes(key, body, 'application/gzip');
+          return key;
+        },
+      });
+      let passStart = Date.now();
       let crashed: TestResult | undefined;
       // Watch the kernel console while the runner runs: a panic ends the guest (and the runner with it),
       // but a hung task or soft lockup leaves it wedged until the test's timeout; either way stop now.
@@ -150,7 +175,8 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
           })
         : undefined;
       try {
-        await capture?.ready;
+        await Promise.all([capture?.ready, probes.ready]);
+        passStart = Date.now();
         const out = await runTestRunner(
           {
             runfileText: renderRunfile(todoNow),
@@ -181,14 +207,23 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         // Before close: the evidence of a failure is in the clone that close() destroys.
         const failed = out.results.slice(out.previousCount).filter((r) => r.kind === 'test' && (r.outcome === 'FAIL' || r.outcome === 'KILLED'));
         if (!cancelled && (failed.length > 0 || crashed)) {
-          const incident = await collectIncident(opened, { input, chunkDir, attempt: marker.value, failed, crashed }, deps);
+          const incident = await collectIncident(opened, { input, chunkDir, attempt: marker.value, failed, crashed, probesTail: probes.tail() }, deps);
           if (incident) incidents.push(incident);
         }
       } finally {
         if (watch) clearInterval(watch);
         pulse?.stop();
-        // Before close: in a VM the capture runs in the clone that close() destroys.
+        // Before close: in a VM the capture and the probes run in the clone that close() destroys.
         if (capture) fingerprint = await capture.finish();
+        probed = mergeProbes(
+          probed,
+          await probes.finish(
+            spansFromEnds(
+              passStart,
+              ends.filter((e) => e.atMs >= passStart),
+            ),
+          ),
+        );
         await opened.close();
       }
       if (!crashed) break;
@@ -216,6 +251,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         testsLeft: left,
         cancelled,
         incidents,
+        ...(probed && (input.probes ?? []).length > 0 ? { probes: probed } : {}),
         ...(infraError !== undefined ? { infraError } : {}),
       },
     );
@@ -270,7 +306,7 @@ async function crashOfTestInFlight(
  */
 async function collectIncident(
   opened: OpenedTarget,
-  what: { input: ChunkActivityInput; chunkDir: string; attempt: string; failed: TestResult[]; crashed: TestResult | undefined },
+  what: { input: ChunkActivityInput; chunkDir: string; attempt: string; failed: TestResult[]; crashed: TestResult | undefined; probesTail?: string },
   deps: ExecuteChunkDeps,
 ): Promise<{ key: string; testIds: string[] } | undefined> {
   const { input } = what;
@@ -283,6 +319,7 @@ async function collectIncident(
       ...(opened.incidentTarget ? { target: opened.incidentTarget } : {}),
       ...(what.crashed ? { unreachable: `the guest kernel died under ${what.crashed.testId}: see serial.log` } : {}),
       ...(opened.kernelConsole ? { serialLog: opened.kernelConsole() } : {}),
+      ...(what.probesTail ? { probesTail: what.probesTail } : {}),
       results: {
         runId: input.runId,
         flavorId: input.flavorId,
@@ -311,4 +348,16 @@ async function shardRunfile(artifacts: ArtifactStore, key: string, chunkDir: str
   if (text === undefined) throw new ChunkRunnerFailed(`the shard runfile ${key} is not in the artifact store`, false, '');
   writeFileSync(local, text);
   return text;
+}
+
+/** The probes of a chunk's passes (a crash starts a new pass in a fresh clone), together. */
+function mergeProbes(into: ChunkProbes | undefined, more: ChunkProbes): ChunkProbes {
+  if (!into) return more;
+  const seen = new Set(into.notCaptured.map((n) => `${n.probe}\t${n.reason}`));
+  return {
+    captured: [...new Set([...into.captured, ...more.captured])],
+    notCaptured: [...into.notCaptured, ...more.notCaptured.filter((n) => !seen.has(`${n.probe}\t${n.reason}`))],
+    rawKeys: [...into.rawKeys, ...more.rawKeys],
+    scripts: [...into.scripts, ...more.scripts],
+  };
 }

@@ -6,7 +6,9 @@ import type { ChunkActivityInput, ChunkActivityResult, ResolvedTarget } from '..
 import { UsageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
+import { recordKstatStep, recordZioWindow, type ProbeMetrics } from '../../lib/probe-metrics.js';
 import { ChunkCancelled, ChunkRunnerFailed, executeChunk } from './chunk.js';
+import type { ProbeListener } from './chunk-probes.js';
 import { resolveTarget, type GoldenSuites, type ResolveTargetInput } from './resolve.js';
 import { NativeTargetProvider, TargetProviders, TargetUnavailable, type TargetProvider } from './targets.js';
 
@@ -21,6 +23,8 @@ export interface ZtsHostActivityDeps {
   vmProvider?: TargetProvider;
   /** This host's goldens' suites (the VM provider): flavors are planned from their golden's own runfiles. */
   goldens?: GoldenSuites;
+  /** The host worker's exporter of the in-guest probes (zfs_* metrics), fed while chunks run. */
+  probeMetrics?: ProbeMetrics;
 }
 
 /**
@@ -66,6 +70,7 @@ export function createZtsHostActivities(deps: ZtsHostActivityDeps) {
           workRoot: deps.workRoot,
           log: log.child({ runId: input.runId, flavorId: input.flavorId, shard: input.shard, chunk: input.chunk }),
           keepAliveMs: Math.max(250, Math.min(5_000, Math.floor(heartbeatMs / 3))),
+          ...(deps.probeMetrics ? { probeListener: probeListenerOf(deps.probeMetrics, deps.hostId) } : {}),
         });
       } catch (err) {
         // A worker shutting down aborts its activities too: that is no cancel of the run, so report a
@@ -77,6 +82,13 @@ export function createZtsHostActivities(deps: ZtsHostActivityDeps) {
       }
     },
   };
+}
+
+function probeListenerOf(metrics: ProbeMetrics, host: string): (flavor: string) => ProbeListener {
+  return (flavor) => ({
+    kstat: (step) => recordKstatStep(metrics, { flavor, host }, step),
+    zio: (window) => recordZioWindow(metrics, { flavor, host }, window),
+  });
 }
 
 export type ZtsHostActivities = ReturnType<typeof createZtsHostActivities>;

@@ -128,7 +128,7 @@ export function renderHtmlReport(input: HtmlReportInput, chartLibrary: string): 
   const heatmap =
     'missing' in input.heatmap
       ? `<p class="none" id="heatmap-missing">${escapeHtml(input.heatmap.missing)}</p>`
-      : `<p>${escapeHtml(`${input.heatmap.testId} on ${input.heatmap.flavorId}`)}</p><div id="heatmap" class="chart"></div>`;
+      : `<p id="heatmap-title">${escapeHtml(`${input.heatmap.testId} on ${input.heatmap.flavorId}`)}</p><div id="heatmap" class="chart"></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(matrix.title)}</title><style>${STYLE}</style></head>
 <body>
@@ -192,11 +192,13 @@ const CHARTS_SCRIPT = `
   });
   if (data.heatmap) {
     var h = data.heatmap, cells = [], max = 0;
-    h.counts.forEach(function (row, x) { row.forEach(function (n, y) { cells.push([x, y, n]); if (n > max) max = n; }); });
+    // Empty cells stay blank: only the buckets where zios fell are coloured.
+    h.counts.forEach(function (row, x) { row.forEach(function (n, y) { if (n > 0) cells.push([x, y, n]); if (n > max) max = n; }); });
+    function round(v) { return Number(v.toPrecision(3)); }
     draw('heatmap', {
       tooltip: {},
       xAxis: { type: 'category', data: h.steps },
-      yAxis: { type: 'category', data: h.bucketsSeconds.map(function (s) { return s < 1e-3 ? (s * 1e6) + ' µs' : s < 1 ? (s * 1e3) + ' ms' : s + ' s'; }) },
+      yAxis: { type: 'category', name: 'zio lifetime ≤', data: h.bucketsSeconds.map(function (s) { return s < 1e-3 ? round(s * 1e6) + ' µs' : s < 1 ? round(s * 1e3) + ' ms' : round(s) + ' s'; }) },
       visualMap: { min: 0, max: max || 1, calculable: true, orient: 'horizontal', left: 'center', bottom: 0 },
       grid: { bottom: 80 },
       series: [{ type: 'heatmap', data: cells }]

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChunkProbesSchema } from '../probes/summary.js';
 import { TestOutcomeSchema, TestResultSchema } from '../results/types.js';
 import type { TestOutcome, TestResult } from '../results/types.js';
 
@@ -24,6 +25,8 @@ export const ChunkResultsFileSchema = z.strictObject({
   resultsTrees: z.array(z.string()),
   /** Incident bundles collected when tests of an attempt failed or crashed: the tarball's key and those tests. */
   incidents: z.array(z.strictObject({ key: z.string().min(1), testIds: z.array(z.string()) })).default([]),
+  /** What the in-guest probes saw per script of this attempt (`--probes`), and what they could not capture. */
+  probes: ChunkProbesSchema.optional(),
 });
 export type ChunkResultsFile = z.infer<typeof ChunkResultsFileSchema>;
 

@@ -1,3 +1,4 @@
+import { ALL_PROBES, ProbeKindSchema } from '../probes/plan.js';
 import { z } from 'zod';
 import { DispatchHostSchema, DispatchModeSchema } from './dynamic-dispatch.js';
 import { DEFAULT_RERUNS, RerunsSchema } from '../results/result-class.js';
@@ -56,6 +57,8 @@ const runShape = {
   dryRun: z.boolean().default(false),
   /** Capture a fingerprint of each chunk's runner tree and compare it with the flavor's baseline of this workload name. */
   fingerprint: z.strictObject({ workload: z.string().trim().min(1).max(120) }).optional(),
+  /** In-guest probes beside each chunk's runner (zio latency, kstats); none unless asked (the CLI asks for all). */
+  probes: z.array(ProbeKindSchema).max(ALL_PROBES.length).default([]),
   /** How long a chunk may go without a heartbeat before it is retried elsewhere/again. */
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(10),
   /** How long a task may wait on the host's queue for a worker (`run.hostWaitSeconds`). */

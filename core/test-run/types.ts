@@ -4,6 +4,7 @@ import type { Classification, TestResult } from '../results/types.js';
 import type { CostBasis } from '../shard/cost.js';
 import type { ResultClass } from '../results/result-class.js';
 import type { OutcomeCounts } from './chunk-results.js';
+import type { ProbeKind } from '../probes/plan.js';
 import type { ChunkFingerprint } from './fingerprint.js';
 
 export type { ChunkFingerprint };
@@ -111,6 +112,8 @@ export interface ChunkActivityInput {
   testDir: string;
   /** Capture a workload fingerprint of the runner's process tree and compare it with the flavor's baseline. */
   fingerprint?: { workload: string };
+  /** In-guest probes to run beside the runner (`--probes`); none when absent. */
+  probes?: ProbeKind[];
   /** The chunk's attempt over every host it ran on (the workflow retries it; Temporal's own attempt is always 1). */
   attempt?: number;
   /** What earlier attempts finished, when they ran on another host (its heartbeat checkpoint): resume after it. */

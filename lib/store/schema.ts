@@ -110,6 +110,25 @@ export interface TestResultsTable {
 }
 
 /** A baseline entry learned on this lab (core/baselines/learned.ts). Added by 0010. */
+/** Migration 0012: per script, probe (zio, txg, arc, spl) and series, what the in-guest probes saw. */
+export interface TestProbesTable {
+  run_id: string;
+  flavor_id: string;
+  test_id: string;
+  probe: string;
+  /** The zio type, the pool, or '' (arc, spl). */
+  series: string;
+  shard: number;
+  /** zio or txg count; ARC hits + misses; SPL: memory throttles. bigint: PostgreSQL returns it as a string. */
+  count: number | string;
+  p50_seconds: number | null;
+  p95_seconds: number | null;
+  p99_seconds: number | null;
+  max_seconds: number | null;
+  /** JSON: the probe's summary (buckets, windows, sizes). */
+  detail: string;
+}
+
 export interface LearnedBaselinesTable {
   flavor_id: string;
   /** OpenZFS release series, `major.minor`. */
@@ -146,6 +165,7 @@ export interface StoreDatabase {
   test_results: TestResultsTable;
   artifact_keys: ArtifactKeysTable;
   learned_baselines: LearnedBaselinesTable;
+  test_probes: TestProbesTable;
 }
 
 export type RunRow = Selectable<RunsTable>;

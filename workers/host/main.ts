@@ -47,7 +47,15 @@ runMain(
       storage,
       instantClones: config.host.instantClones,
     });
-    const zts = { toolsDir: paths.toolsDir, workRoot: join(paths.stateDir, 'zts-runs'), artifacts, catalog, vmProvider, goldens: vmProvider };
+    const zts = {
+      toolsDir: paths.toolsDir,
+      workRoot: join(paths.stateDir, 'zts-runs'),
+      artifacts,
+      catalog,
+      vmProvider,
+      goldens: vmProvider,
+      probeMetrics: metrics.probes,
+    };
     const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
     const activities = createHostActivities({
       hostId,

@@ -8,6 +8,9 @@ import type { DurationPoint, HtmlReportInput } from '../../../core/report/html.j
 import { storeUrlOf } from '../../../lib/config.js';
 import { UsageError } from '../../../lib/errors.js';
 import { openStore } from '../../../lib/store/open.js';
+import { ProbeStore } from '../../../lib/store/probes.js';
+import type { ResultsStore } from '../../../lib/store/store.js';
+import { busiestTest, zioHeatmap } from '../../../core/probes/heatmap.js';
 import { temporalUiUrl } from '../../../lib/temporal.js';
 import { contextFrom } from '../context.js';
 import { runMatrix } from './test-run/matrix-view.js';
@@ -16,11 +19,24 @@ const Flags = z.strictObject({
   html: z.string().min(1, 'a file to write'),
   last: z.coerce.number().int().min(2).max(1000).default(30),
   artifactsUrl: z.url({ protocol: /^https?$/ }).optional(),
+  heatmapTest: z.string().min(1).optional(),
 });
 
 /** The ECharts build the report inlines, so the file needs no network when opened. */
 function chartLibrary(): string {
   return readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
+}
+
+/** The heatmap of the named test, else of the run's busiest; or why there is none. */
+async function heatmapFor(store: ResultsStore, runId: string, testId: string | undefined): Promise<HtmlReportInput['heatmap']> {
+  const rows = (await new ProbeStore(store.db).forRun(runId, { probe: 'zio' })).map((r) => ({ ...r }));
+  if (rows.length === 0)
+    return { missing: 'No zio latency histograms were recorded for this run (run with --probes all on a target where bpftrace attaches).' };
+  const pick = testId ? rows.find((r) => r.testId === testId || r.testId.endsWith(`/${testId}`)) : undefined;
+  if (testId && !pick) return { missing: `No zio latency histograms were recorded for ${testId} in this run.` };
+  const chosen = pick ? { testId: pick.testId, flavorId: pick.flavorId } : busiestTest(rows);
+  const heatmap = chosen ? zioHeatmap(rows, chosen.testId, chosen.flavorId) : undefined;
+  return heatmap ?? { missing: 'The zio latency histograms of this run hold no windows.' };
 }
 
 /**
@@ -33,6 +49,7 @@ export function reportCommand(): Command {
     .argument('<run>', 'run id')
     .requiredOption('--html <file>', 'the HTML file to write')
     .option('--last <n>', 'runs per flavor in the pass-rate trend', '30')
+    .option('--heatmap-test <test>', 'the test whose zio latency heatmap is drawn (default: the one with the most zios)')
     .option('--artifacts-url <url>', 'base URL an artifact key is appended to (default: the S3 endpoint, path-style)')
     .action(async (runId: string, raw: unknown, command: Command) => {
       const ctx = contextFrom(command);
@@ -80,7 +97,7 @@ export function reportCommand(): Command {
               .map((p) => ({ runId: p.runId, startedAt: p.startedAt, passRate: p.passRate as number }))
               .reverse(),
           })),
-          heatmap: { missing: 'No zio latency histograms were recorded for this run: the in-guest probes are not captured yet.' },
+          heatmap: await heatmapFor(store, runId, flags.heatmapTest),
           artifacts: view.artifacts.map((a) => ({ flavorId: a.flavorId, shard: a.shard, name: a.name, url: `${base}/${a.s3Key}` })),
         };
       } finally {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { openStore } from '../../../lib/store/open.js';
 import type { ResultsStore } from '../../../lib/store/store.js';
+import { ProbeStore, type StoredProbe } from '../../../lib/store/probes.js';
 import { RunStatusSchema } from '../../../lib/store/types.js';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { renderTerminalMatrix } from '../../../core/report/index.js';
@@ -70,9 +71,10 @@ function showCommand(): Command {
   return new Command('show')
     .description('one run: its targets, what they ran on, totals and artifacts')
     .argument('<run>', 'run id')
-    .action(async (runId: string, _raw: unknown, command: Command) => {
+    .option('--probes', 'also what the in-guest probes saw per script: zio latency per type, txg sync time per pool, ARC hit ratio')
+    .action(async (runId: string, raw: { probes?: boolean }, command: Command) => {
       const ctx = contextFrom(command);
-      const view = await withStore(ctx, (store) => loadRunView(store, runId));
+      const [view, probes] = await withStore(ctx, async (store) => [await loadRunView(store, runId), await new ProbeStore(store.db).forRun(runId)] as const);
       if (!view) throw new UsageError(`no run ${runId} in the results store`);
       const ui = view.run.workflowId ? temporalUiUrl(ctx.loaded().config, view.run.workflowId) : undefined;
       const flavors = view.flavors.map((f) => {
@@ -93,7 +95,7 @@ function showCommand(): Command {
         };
       });
       const artifacts = view.artifacts.map((a) => ({ ...a, uri: `s3://${ctx.loaded().config.s3.bucket}/${a.s3Key}` }));
-      if (ctx.out.json) return ctx.out.data({ run: view.run, flavors, artifacts, temporalUi: ui ?? null });
+      if (ctx.out.json) return ctx.out.data({ run: view.run, flavors, artifacts, temporalUi: ui ?? null, ...(raw.probes ? { probes } : {}) });
       const r = view.run;
       ctx.out.line(`run ${r.id}: ${r.status}, ${r.selection} on ${r.target}; started ${r.startedAt}${r.endedAt ? `, ended ${r.endedAt}` : ''}`);
       ctx.out.line(
@@ -117,7 +119,26 @@ function showCommand(): Command {
       );
       for (const f of flavors) if (f.golden) ctx.out.line(`  ${f.id} ran on golden ${f.golden}`);
       for (const a of artifacts) ctx.out.line(`  ${a.flavorId} shard ${a.shard} ${a.name}: ${a.uri}`);
+      const probed = new Set(probes.map((p) => `${p.flavorId}\t${p.testId}`)).size;
+      if (probes.length > 0 && !raw.probes) ctx.out.line(`  probes recorded for ${probed} script(s): zfslab show ${r.id} --probes`);
+      if (raw.probes)
+        ctx.out.line(
+          probes.length === 0
+            ? 'no probes were recorded for this run'
+            : table(probeRows(probes), ['FLAVOR', 'SCRIPT', 'PROBE', 'SERIES', 'COUNT', 'P50', 'P99', 'MAX/RATIO']),
+        );
       if (ui) ctx.out.line(`Temporal UI  ${ui}`);
+    });
+}
+
+function probeRows(probes: readonly StoredProbe[]): string[][] {
+  const ms = (s: number | undefined): string => (s === undefined ? '-' : s < 1e-3 ? `${(s * 1e6).toFixed(0)} µs` : `${(s * 1e3).toFixed(1)} ms`);
+  return probes
+    .filter((p) => p.probe !== 'spl')
+    .map((p) => {
+      const ratio = p.probe === 'arc' ? (p.detail as { hitRatio?: number }).hitRatio : undefined;
+      const last = p.probe === 'arc' ? (ratio === undefined ? '-' : `${(ratio * 100).toFixed(1)} % hits`) : ms(p.maxSeconds);
+      return [p.flavorId, p.testId.slice(p.testId.lastIndexOf('/') + 1), p.probe, p.series || '-', String(p.count), ms(p.p50Seconds), ms(p.p99Seconds), last];
     });
 }
 

@@ -7,6 +7,7 @@ import * as m0008 from './0008_crash_results.js';
 import * as m0009 from './0009_result_classes.js';
 import * as m0010 from './0010_learned_baselines.js';
 import * as m0011 from './0011_run_golden.js';
+import * as m0012 from './0012_test_probes.js';
 
 /**
  * Migrations are compiled into the program (not read from a folder at run time), so dist/ and
@@ -21,9 +22,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009_result_classes': m0009,
   '0010_learned_baselines': m0010,
   '0011_run_golden': m0011,
+  '0012_test_probes': m0012,
 };
 
-export const LATEST_MIGRATION = '0011_run_golden';
+export const LATEST_MIGRATION = '0012_test_probes';
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => ({ ...MIGRATIONS }),

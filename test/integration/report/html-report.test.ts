@@ -6,11 +6,26 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../lib/paths.js';
 import { openStore } from '../../../lib/store/index.js';
+import { ProbeStore } from '../../../lib/store/probes.js';
+import { kstatSteps } from '../../../core/probes/steps.js';
+import { parseKstatStream, parseStamped, parseZioStream } from '../../../core/probes/stream.js';
+import { summarizeProbes } from '../../../core/probes/summary.js';
 import { cellState } from '../../../core/report/model.js';
 import { silentLogger } from '../../support/dashboards/store-queries-suite.js';
 import { fillCapturedHistory } from '../../support/store/captured-history.js';
 import { createWorld, runCli } from '../../support/stack.js';
 import type { TestWorld } from '../../support/stack.js';
+
+const probeStream = (name: string) => parseStamped(readFileSync(join(projectRoot, 'test/fixtures/probes', name), 'utf8'));
+
+/** The whole of the fixture streams attributed to one script. */
+function probedScript(testId: string) {
+  const zio = probeStream('zio-stream-debian13.txt');
+  const kstat = probeStream('kstat-stream-debian13.txt');
+  const from = Math.min(zio[0]!.atMs, kstat[0]!.atMs) - 1;
+  const to = Math.max(zio.at(-1)!.atMs, kstat.at(-1)!.atMs);
+  return summarizeProbes([{ testId, startMs: from, endMs: to }], kstatSteps(parseKstatStream(kstat)), parseZioStream(zio));
+}
 
 /** Debian's chromium (infra/host-packages.txt), driven headless through playwright-core. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +41,7 @@ describe('zfslab report --html in a real browser', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'zfslab-report-'));
   const storeUrl = `sqlite:${join(scratch, 'results.db')}`;
   const file = join(scratch, 'report.html');
+  let heatmapTest: string;
 
   beforeAll(async () => {
     world = createWorld('report', { ZFSLAB_STORE_URL: storeUrl });
@@ -33,6 +49,9 @@ describe('zfslab report --html in a real browser', () => {
     await fillCapturedHistory(store);
     // run_flavors: what each flavor of the run ran on (the CLI's runs record it as they start).
     await store.recordRunFlavor({ runId: 'cap-2', flavorId: 'debian-13', kernel: '6.1.0', openzfsVersion: '2.3.9' });
+    // The probes of one of its tests: the real streams of a debian13 run (test/fixtures/probes/), as that run stored them.
+    heatmapTest = (await store.getResults('cap-2', { flavorId: 'debian-13' })).find((r) => r.kind === 'test')!.testId;
+    await new ProbeStore(store.db).record({ runId: 'cap-2', flavorId: 'debian-13', shard: 1 }, probedScript(heatmapTest));
     await store.close();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
@@ -83,7 +102,10 @@ describe('zfslab report --html in a real browser', () => {
       const drawn = await page.$$eval(`#${id} svg path`, (paths) => paths.length);
       expect(drawn, id).toBeGreaterThan(5);
     }
-    expect(await page.textContent('#heatmap-missing')).toMatch(/not captured yet/);
+    // The heatmap of the test the probes recorded (the run's only, so its busiest), drawn as cells.
+    expect(await page.textContent('#heatmap-title')).toBe(`${heatmapTest} on debian-13`);
+    expect(await page.getAttribute('#heatmap', 'data-rendered')).toBe('true');
+    expect(await page.$$eval('#heatmap svg path', (paths) => paths.length)).toBeGreaterThan(20);
     expect(await page.$$eval('#artifacts a.artifact', (as) => as.map((a) => a.getAttribute('href')))).toEqual([
       'http://minio.lab:9001/browser/zfslab/runs/cap-2/debian-13/shard-1/log',
     ]);

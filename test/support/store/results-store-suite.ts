@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProbeStore } from '../../../lib/store/probes.js';
 import { appliedMigrations, LATEST_MIGRATION, MIGRATIONS, openStore } from '../../../lib/store/index.js';
 import type { StoredResultInput } from '../../../lib/store/index.js';
 import { recordRecipeResult } from '../../../activities/test-runs/recipe.js';
@@ -90,6 +91,7 @@ export function resultsStoreSuite(engine: StoreEngine): void {
           '0009_result_classes',
           '0010_learned_baselines',
           '0011_run_golden',
+          '0012_test_probes',
         ]);
         const [kept] = await store.getResults('run-1');
         expect(kept).toMatchObject({
@@ -321,6 +323,52 @@ export function resultsStoreSuite(engine: StoreEngine): void {
         expect(view.artifacts.map((a) => a.name).sort()).toEqual(['recipe-console', 'recipe-output', 'recipe-result']);
         // The history of a recipe is a test's history.
         expect((await store.testMilestones('recipe/panic')).map((m) => [m.flavorId, m.lastOutcome])).toEqual([['debian13', 'CRASH']]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps what the probes saw per script: zio per type, txg per pool, ARC and SPL; a re-record upserts', async () => {
+      const store = await openStore(await engine.freshUrl(), quiet);
+      try {
+        await seedRun(store);
+        const probes = new ProbeStore(store.db);
+        const script = {
+          testId: 'functional/scrub_mirror/scrub_mirror_001_pos',
+          startMs: 1000,
+          endMs: 9000,
+          zio: {
+            write: {
+              count: 4,
+              p50Seconds: 2e-6,
+              p95Seconds: 3e-3,
+              p99Seconds: 4e-3,
+              maxSeconds: 4.2e-3,
+              buckets: [{ min: 4096, max: 8191, count: 4 }],
+              windows: [{ atMs: 3000, buckets: [{ min: 4096, max: 8191, count: 4 }] }],
+            },
+            scrub: { count: 5_000_000_000, buckets: [], windows: [] },
+          },
+          txg: { testpool: { count: 2, p50Seconds: 0.02, p95Seconds: 0.2, p99Seconds: 0.2, maxSeconds: 0.2, totalSeconds: 0.22, writtenBytes: 110 } },
+          arc: { hits: 7, misses: 4, hitRatio: 7 / 11, evictedBytes: 512, sizes: { mru: 110 } },
+          spl: { memoryThrottles: 0, directReclaims: 0, indirectReclaims: 0, slabAllocBytesMax: 200 },
+        };
+        expect(await probes.record({ runId: 'run-1', flavorId: 'debian-12', shard: 1 }, [script])).toBe(5);
+        expect(await probes.record({ runId: 'run-1', flavorId: 'debian-12', shard: 1 }, [{ ...script, arc: { ...script.arc, hits: 8 } }])).toBe(5);
+        const rows = await probes.forRun('run-1');
+        expect(rows.map((r) => [r.probe, r.series, r.count])).toEqual([
+          ['arc', '', 12],
+          ['spl', '', 0],
+          ['txg', 'testpool', 2],
+          ['zio', 'scrub', 5_000_000_000],
+          ['zio', 'write', 4],
+        ]);
+        const write = rows.find((r) => r.series === 'write')!;
+        expect(write).toMatchObject({ p50Seconds: 2e-6, p99Seconds: 4e-3, maxSeconds: 4.2e-3, shard: 1 });
+        expect(write.detail).toMatchObject({ startMs: 1000, windows: [{ atMs: 3000 }] });
+        expect(rows.find((r) => r.series === 'scrub')!.p50Seconds).toBeUndefined();
+        expect(await probes.forRun('run-1', { probe: 'txg' })).toHaveLength(1);
+        expect(await probes.forRun('other-run')).toEqual([]);
       } finally {
         await store.close();
       }

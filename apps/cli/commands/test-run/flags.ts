@@ -9,6 +9,7 @@ import { parseRunfile } from '../../../../core/runfile/parse.js';
 import { listTests } from '../../../../core/runfile/select.js';
 import { SuiteSchema } from '../../../../core/runfile/suites.js';
 import { workloadSlug } from '../../../../core/fingerprint/keys.js';
+import { parseProbesFlag } from '../../../../core/probes/plan.js';
 import { HostLossPolicySchema } from '../../../../core/test-run/host-loss.js';
 import { DispatchHostSchema, DispatchModeSchema, type DispatchHost } from '../../../../core/test-run/dynamic-dispatch.js';
 import { HostIdSchema, NATIVE_TARGET, RunRequestSchema, describeRequest } from '../../../../core/test-run/input.js';
@@ -68,6 +69,18 @@ export const TestFlagsSchema = z
     timeout: z.coerce.number().int().positive().optional(),
     /** `--fingerprint` (workload named after the selection) or `--fingerprint <workload>`. */
     fingerprint: z.union([z.literal(true), z.string().trim().min(1).max(120)]).optional(),
+    /** `--probes all|none|zio,kstat` (default all): in-guest probes beside each chunk's runner. */
+    probes: z
+      .string()
+      .default('all')
+      .transform((text, ctx) => {
+        try {
+          return parseProbesFlag(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
   })
   .refine((f) => !(f.runfile && (f.run || f.group || f.suite || f.tags)), {
     message: '--runfile runs a runfile as it is: do not combine it with --run, --group, --suite or --tags',
@@ -167,6 +180,7 @@ export function addRunOptions(command: Command): Command {
       'static',
     )
     .option('--slots <host:n,…>', 'with --dispatch dynamic: the hosts and their slots (default: the run host and its standby hosts, with their VM slots)')
+    .option('--probes <kinds>', 'in-guest probes beside each chunk: all (zio latency and kstats), none, or a list of zio,kstat', 'all')
     .option('--reruns <n>', 're-run each unexpected FAIL/KILLED n times in a fresh clone at the end of its shard (0: off; default run.reruns, 1)');
 }
 
@@ -192,6 +206,7 @@ export function runTemplateFrom(
     targets,
     request,
     ...(workload ? { fingerprint: { workload } } : {}),
+    ...(flags.probes.length > 0 ? { probes: flags.probes } : {}),
     shards: flags.shards,
     chunkSize: flags.chunkSize,
     heartbeatTimeoutSeconds: flags.heartbeatTimeout,

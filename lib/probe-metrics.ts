@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { TickDelta } from '../core/network/tcp-stats.js';
 import type { KstatStep } from '../core/probes/steps.js';
 import type { ZioWindow } from '../core/probes/stream.js';
 
@@ -17,6 +18,11 @@ export interface ProbeMetrics {
   arcListSize: Gauge<'flavor' | 'host' | 'list'>;
   memoryThrottles: Counter<'flavor' | 'host'>;
   splSlabAlloc: Gauge<'flavor' | 'host'>;
+  /** A replication's network, from the guest's TCP flows while a recipe runs (activities/vm/tcp-sampler.ts). */
+  replicationBytes: Counter<'flavor' | 'host'>;
+  replicationRetransmits: Counter<'flavor' | 'host'>;
+  replicationQdiscDrops: Counter<'flavor' | 'host'>;
+  replicationRtt: Gauge<'flavor' | 'host'>;
 }
 
 /**
@@ -71,6 +77,30 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
       labelNames: ['flavor', 'host'],
       registers,
     }),
+    replicationBytes: new Counter({
+      name: 'zfs_replication_tcp_bytes_total',
+      help: "Bytes moved over the guest's TCP flows while a recipe ran (bytes_acked + bytes_received, ssh excluded).",
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+    replicationRetransmits: new Counter({
+      name: 'zfs_replication_tcp_retransmits_total',
+      help: "Segments retransmitted on the guest's TCP flows while a recipe ran.",
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+    replicationQdiscDrops: new Counter({
+      name: 'zfs_replication_qdisc_drops_total',
+      help: "Packets the guest's qdiscs dropped (tc netem loss among them) while a recipe ran.",
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
+    replicationRtt: new Gauge({
+      name: 'zfs_replication_tcp_rtt_seconds',
+      help: "The largest smoothed RTT among the guest's TCP flows at the last sample.",
+      labelNames: ['flavor', 'host'],
+      registers,
+    }),
   };
 }
 
@@ -89,6 +119,13 @@ export function recordKstatStep(metrics: ProbeMetrics, labels: ProbeLabels, step
   for (const [list, bytes] of Object.entries(step.arcSizes)) metrics.arcListSize.set({ ...labels, list }, bytes);
   if (step.slabAllocBytes !== undefined) metrics.splSlabAlloc.set(labels, step.slabAllocBytes);
   for (const sync of step.txgSyncs) metrics.txgSync.observe({ ...labels, pool: sync.pool }, sync.syncSeconds);
+}
+
+export function recordTcpDelta(metrics: ProbeMetrics, labels: ProbeLabels, delta: TickDelta): void {
+  metrics.replicationBytes.inc(labels, delta.bytes);
+  metrics.replicationRetransmits.inc(labels, delta.retransmits);
+  metrics.replicationQdiscDrops.inc(labels, delta.qdiscDrops);
+  if (delta.rttSecondsMax !== undefined) metrics.replicationRtt.set(labels, delta.rttSecondsMax);
 }
 
 export function recordZioWindow(metrics: ProbeMetrics, labels: ProbeLabels, window: ZioWindow): void {

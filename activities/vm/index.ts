@@ -22,6 +22,8 @@ import { QemuHypervisor } from './qemu-hypervisor.js';
 import { runRecipe, type RecipeRunResult } from './run-recipe.js';
 import type { Storage } from './storage.js';
 import { sweepOrphanClones, type SweepReport } from './sweeper.js';
+import { tickDelta, type TcpTick } from '../../core/network/tcp-stats.js';
+import { recordTcpDelta, type ProbeMetrics } from '../../lib/probe-metrics.js';
 
 export const VmSizeSchema = z.object({
   cpus: z.number().int().min(1).max(64).default(2),
@@ -48,6 +50,8 @@ export interface VmActivityDeps {
   instantClones?: boolean;
   /** Where a recipe's output and console go (S3): its result carries their keys, not the text. */
   artifacts?: ArtifactStore;
+  /** The host worker's exporter: a recipe's TCP samples feed its zfs_replication_* series, labelled with this host. */
+  probeMetrics?: { metrics: ProbeMetrics; hostId: string };
 }
 
 export interface CloneRunInfo {
@@ -160,7 +164,11 @@ export function createVmActivities(deps: VmActivityDeps) {
       if (!artifacts) throw ApplicationFailure.nonRetryable('this host worker has no artifact store for recipe output', 'NoArtifactStore');
       const manifest = loadGoldenManifest(input.goldenDir);
       const { value, clone } = await inClone(input.runId, input.goldenDir, input.size, input.artifactsDir, (vm) =>
-        runRecipe(vm, input.recipe, { signal: Context.current().cancellationSignal, log }),
+        runRecipe(vm, input.recipe, {
+          signal: Context.current().cancellationSignal,
+          log,
+          ...(deps.probeMetrics ? { onTcpTick: tcpExporter(deps.probeMetrics, input.flavorId) } : {}),
+        }),
       );
       const prefix = artifactKeys.shardPrefix(input.runId, input.flavorId, 'recipe');
       const output = `# stdout\n${value.stdout}\n# stderr\n${value.stderr}`;
@@ -211,3 +219,7 @@ export function createVmActivities(deps: VmActivityDeps) {
 }
 
 export type VmActivities = ReturnType<typeof createVmActivities>;
+
+function tcpExporter(exporter: { metrics: ProbeMetrics; hostId: string }, flavor: string): (tick: TcpTick, previous: TcpTick | undefined) => void {
+  return (tick, previous) => recordTcpDelta(exporter.metrics, { flavor, host: exporter.hostId }, tickDelta(previous, tick));
+}

@@ -47,6 +47,8 @@ export interface RunRecipeOptions {
   onOutput?: (chunk: string) => void;
   /** Sample the guest's TCP flows (`ss -tin` in every namespace) while the recipe runs; default true. */
   sampleTcp?: boolean;
+  /** Each TCP sample as it is taken (the host worker's exporter). */
+  onTcpTick?: (tick: TcpTick, previous: TcpTick | undefined) => void;
   log?: Logger;
   /** Overrides for tests. */
   consolePollMs?: number;
@@ -84,7 +86,10 @@ export async function runRecipe(
     if (crash) stop.abort();
   }, options.consolePollMs ?? CONSOLE_POLL_MS);
   const started = performance.now();
-  const sampler = options.sampleTcp === false ? undefined : startTcpSampler(vm.ssh, { log: options.log ?? createLogger('recipe') });
+  const sampler =
+    options.sampleTcp === false
+      ? undefined
+      : startTcpSampler(vm.ssh, { log: options.log ?? createLogger('recipe'), ...(options.onTcpTick ? { onTick: options.onTcpTick } : {}) });
   let r: ExecResult | undefined;
   let lost: unknown;
   try {

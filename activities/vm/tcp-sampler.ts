@@ -13,7 +13,10 @@ export interface TcpSampler {
  * every `intervalMs` while a workload runs. A tick that fails (the target went away) ends the sampling
  * quietly: the timeline so far is what there is.
  */
-export function startTcpSampler(target: Pick<Executor, 'exec'>, options: { intervalMs?: number; sudo?: boolean; log: Logger }): TcpSampler {
+export function startTcpSampler(
+  target: Pick<Executor, 'exec'>,
+  options: { intervalMs?: number; sudo?: boolean; log: Logger; onTick?: (tick: TcpTick, previous: TcpTick | undefined) => void },
+): TcpSampler {
   const interval = options.intervalMs ?? 2_000;
   const ticks: TcpTick[] = [];
   const started = Date.now();
@@ -26,7 +29,9 @@ export function startTcpSampler(target: Pick<Executor, 'exec'>, options: { inter
         options.log.debug({ exitCode: r.exitCode, stderr: r.stderr.slice(-300) }, 'TCP sample failed: sampling stops');
         return false;
       }
-      ticks.push(parseTick(r.stdout, Date.now() - started));
+      const tick = parseTick(r.stdout, Date.now() - started);
+      options.onTick?.(tick, ticks[ticks.length - 1]);
+      ticks.push(tick);
       return true;
     } catch (err) {
       options.log.debug({ err }, 'TCP sampling ends: the target does not answer');

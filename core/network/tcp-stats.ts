@@ -160,6 +160,39 @@ export function summariseTcp(timeline: readonly TcpTick[]): NetworkSummary {
   return { ticks: timeline.length, flows, qdiscDrops: drops };
 }
 
+/** What moved between two ticks, for a live counter: bytes, retransmitted segments and qdisc drops. */
+export interface TickDelta {
+  /** Bytes acknowledged plus bytes received, over every flow (each end of a flow in the guest counts its side). */
+  bytes: number;
+  retransmits: number;
+  qdiscDrops: number;
+  /** The largest smoothed RTT among the flows now, seconds. */
+  rttSecondsMax?: number;
+}
+
+/**
+ * The delta from `previous` to `current`: a flow seen in both counts what moved between them, a new
+ * flow its totals so far (it started since), a flow gone counts nothing more. The first tick counts
+ * every flow's totals (the sampler starts with the workload).
+ */
+export function tickDelta(previous: TcpTick | undefined, current: TcpTick): TickDelta {
+  const key = (s: TcpSample) => `${s.netns} ${s.local} ${s.peer}`;
+  const before = new Map((previous?.flows ?? []).map((s) => [key(s), s]));
+  let bytes = 0;
+  let retransmits = 0;
+  let rtt: number | undefined;
+  for (const s of current.flows) {
+    if (IGNORED_PORTS.has(portOf(s.local)) || IGNORED_PORTS.has(portOf(s.peer))) continue;
+    const was = before.get(key(s));
+    const moved = (k: 'bytesAcked' | 'bytesReceived' | 'retransTotal') => Math.max(0, (s[k] ?? 0) - (was?.[k] ?? 0));
+    bytes += moved('bytesAcked') + moved('bytesReceived');
+    retransmits += moved('retransTotal');
+    if (s.rttMs !== undefined) rtt = Math.max(rtt ?? 0, s.rttMs / 1000);
+  }
+  const qdiscDrops = Math.max(0, current.qdiscDrops - (previous?.qdiscDrops ?? 0));
+  return { bytes, retransmits, qdiscDrops, ...(rtt !== undefined ? { rttSecondsMax: rtt } : {}) };
+}
+
 function portOf(address: string): string {
   return address.slice(address.lastIndexOf(':') + 1);
 }

@@ -146,11 +146,14 @@ export function testArtifacts(world: TestWorld): ArtifactStore {
  * host worker, started before its tests and stopped, with the world removed, after them. `world` is
  * readable once the tests run; `workers` may be changed by a test (a worker killed and replaced).
  */
-export function useWorld(name: string, options: { host?: boolean } = {}): { readonly world: TestWorld; workers: RunningWorker[] } {
+export function useWorld(
+  name: string,
+  options: { host?: boolean; env?: () => Promise<NodeJS.ProcessEnv> } = {},
+): { readonly world: TestWorld; workers: RunningWorker[] } {
   let world: TestWorld | undefined;
   const workers: RunningWorker[] = [];
   beforeAll(async () => {
-    world = createWorld(name);
+    world = createWorld(name, options.env ? await options.env() : {});
     workers.push(await startWorker('coordinator', world.env));
     if (options.host !== false) workers.push(await startWorker('host', world.env));
   });

@@ -71,6 +71,7 @@ runMain(
         instantClones: config.host.instantClones,
         isRunOpen: runLivenessOf(client, log),
         artifacts,
+        probeMetrics: { metrics: metrics.probes, hostId },
       },
     });
     // Clones and VMs left by a crashed worker or a rebooted host: destroyed before taking new work, then on a schedule.

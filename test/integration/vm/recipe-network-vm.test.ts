@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecipeMatrixOutput } from '../../../workflows/recipe-run.js';
 import { projectRoot } from '../../../lib/paths.js';
+import { freePort } from '../../support/ports.js';
 import { runCli, testArtifacts, useWorld } from '../../support/stack.js';
 
 /**
@@ -11,7 +12,13 @@ import { runCli, testArtifacts, useWorld } from '../../support/stack.js';
  * carries the flow's summary and the timeline is in MinIO. ZFSLAB_SLOW=1 only (a TCG boot).
  */
 describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('the replication-chaos recipe in a VM clone, with its network timeline', () => {
-  const setup = useWorld('vm-recipe-net');
+  let metricsPort = 0;
+  const setup = useWorld('vm-recipe-net', {
+    env: async () => {
+      metricsPort = await freePort();
+      return { ZFSLAB_METRICS_HOST_PORT: String(metricsPort) };
+    },
+  });
 
   it('passes, and the sampled timeline shows the transfer between the namespaces with its retransmits', async () => {
     const run = await runCli(['test', 'debian13', '--recipe', join(projectRoot, 'recipes/replication-chaos.sh'), '--json'], setup.world.env, {
@@ -30,6 +37,14 @@ describe.skipIf(process.env.ZFSLAB_SLOW !== '1')('the replication-chaos recipe i
     // netem drops 1% and delays 20 ms each way: the sender retransmits, and its RTT shows the delay.
     expect(transfer!.retransSegments).toBeGreaterThan(0);
     expect(transfer!.rttMsP50).toBeGreaterThan(20);
+    // The host worker exported the flows as they were sampled: the dashboard's replication series.
+    const exported = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{flavor="debian13"[^}]*\\} (\\S+)$`, 'm').exec(exported)?.[1] ?? 0);
+    process.stderr.write(
+      `recipe-network-vm: exported ${value('zfs_replication_tcp_bytes_total')} bytes, ${value('zfs_replication_tcp_retransmits_total')} retransmits, rtt ${value('zfs_replication_tcp_rtt_seconds')} s\n`,
+    );
+    expect(value('zfs_replication_tcp_bytes_total')).toBeGreaterThan(1_000_000);
+    expect(value('zfs_replication_tcp_retransmits_total')).toBeGreaterThan(0);
     const artifacts = testArtifacts(setup.world);
     try {
       const timeline = (await artifacts.getText(`runs/${json.runId}/debian13/recipe/tcp-timeline.ndjson`))!.trim().split('\n');

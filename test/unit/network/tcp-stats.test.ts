@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseQdiscDrops, parseSsTin, parseTick, summariseTcp } from '../../../core/network/tcp-stats.js';
+import { Registry } from 'prom-client';
+import { parseQdiscDrops, parseSsTin, parseTick, summariseTcp, tickDelta } from '../../../core/network/tcp-stats.js';
+import { createProbeMetrics, recordTcpDelta } from '../../../lib/probe-metrics.js';
 import { projectRoot } from '../../../lib/paths.js';
 
 // Real output (test/fixtures/ss/README.md).
@@ -64,5 +66,32 @@ describe('ss -tin', () => {
   it("leaves the sampler's own SSH session out", () => {
     const ssh = 'ESTAB 0 0 10.0.2.15:22 10.0.2.2:51234\n\t cubic rtt:1.2/0.3 cwnd:10 bytes_acked:100 bytes_received:50\n';
     expect(summariseTcp([parseTick(`### ss -\n${ssh}### tc -\n`, 0)]).flows).toEqual([]);
+  });
+});
+
+describe('the delta between two samples, for the exporter', () => {
+  const at = (text: string, atMs: number, drops = '') =>
+    parseTick(`### ss zl-a\n${text}### tc zl-a\n${drops || fixture('tc-qdisc-noqueue.txt')}### ss -\n### tc -\n`, atMs);
+
+  it('a flow seen in both counts what moved, a first sight its totals, a flow gone nothing; drops as they grew', () => {
+    const t1 = at(fixture('netns-flow-t1-H.txt'), 0);
+    const t2 = at(fixture('netns-flow-t2-H.txt'), 1000, ' Sent 1 bytes 1 pkt (dropped 7, overlimits 0 requeues 0)');
+    expect(tickDelta(undefined, t1)).toMatchObject({ bytes: 836638633, retransmits: 707, qdiscDrops: 0 });
+    const d = tickDelta(t1, t2);
+    expect(d).toMatchObject({ bytes: 1638829049 - 836638633, retransmits: 2079 - 707, qdiscDrops: 7 });
+    // The RTT is the flow's now (0.586 ms at the second sample), not its largest ever.
+    expect(d.rttSecondsMax).toBeCloseTo(0.000586, 9);
+    expect(tickDelta(t2, { atMs: 2000, flows: [], qdiscDrops: 7 })).toEqual({ bytes: 0, retransmits: 0, qdiscDrops: 0 });
+  });
+
+  it('feeds the zfs_replication_* series', async () => {
+    const registry = new Registry();
+    const metrics = createProbeMetrics(registry);
+    recordTcpDelta(metrics, { flavor: 'debian13', host: 'lab' }, { bytes: 4096, retransmits: 3, qdiscDrops: 2, rttSecondsMax: 0.039 });
+    const text = await registry.metrics();
+    expect(text).toContain('zfs_replication_tcp_bytes_total{flavor="debian13",host="lab"} 4096');
+    expect(text).toContain('zfs_replication_tcp_retransmits_total{flavor="debian13",host="lab"} 3');
+    expect(text).toContain('zfs_replication_qdisc_drops_total{flavor="debian13",host="lab"} 2');
+    expect(text).toContain('zfs_replication_tcp_rtt_seconds{flavor="debian13",host="lab"} 0.039');
   });
 });

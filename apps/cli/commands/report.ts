@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { loadRunView } from '../../../activities/test-runs/run-view.js';
 import { renderHtmlReport } from '../../../core/report/html.js';
 import type { DurationPoint, HtmlReportInput } from '../../../core/report/html.js';
-import { storeUrlOf } from '../../../lib/config.js';
+import { storeUrlOf, type Config } from '../../../lib/config.js';
 import { UsageError } from '../../../lib/errors.js';
 import { openStore } from '../../../lib/store/open.js';
 import { ProbeStore } from '../../../lib/store/probes.js';
@@ -39,6 +39,64 @@ async function heatmapFor(store: ResultsStore, runId: string, testId: string | u
   return heatmap ?? { missing: 'The zio latency histograms of this run hold no windows.' };
 }
 
+export interface HtmlReportOptions {
+  /** Runs per flavor in the pass-rate trend (default 30). */
+  last?: number;
+  heatmapTest?: string;
+  artifactsUrl?: string;
+}
+
+/**
+ * Writes the run's HTML report to `file`, whole or not at all (a reader never sees half a report):
+ * `zfslab report`, and `zfslab test --html` once its run ended (what CI attaches beside JUnit).
+ */
+export async function writeRunHtmlReport(store: ResultsStore, config: Config, runId: string, file: string, options: HtmlReportOptions = {}): Promise<void> {
+  const last = options.last ?? 30;
+  const view = await loadRunView(store, runId);
+  if (!view) throw new UsageError(`no run ${runId} in the results store`);
+  const links = view.run.workflowId ? [{ label: 'Temporal UI', url: temporalUiUrl(config, view.run.workflowId) }] : [];
+  const flavorIds = new Set(view.flavors.map((f) => f.meta.id));
+  const drift = await store.durationDrift({ runId, all: true, lastRuns: last, minBaselineSeconds: 0 });
+  const trend = await store.passRateTrend({ lastRuns: last });
+  const base = options.artifactsUrl ?? `${config.s3.endpoint.replace(/\/$/, '')}/${config.s3.bucket}`;
+  const input: HtmlReportInput = {
+    matrix: runMatrix(view, links).report,
+    generatedAt: new Date().toISOString(),
+    run: {
+      id: view.run.id,
+      status: view.run.status,
+      startedAt: view.run.startedAt,
+      selection: view.run.selection,
+      ...(view.run.endedAt === undefined ? {} : { endedAt: view.run.endedAt }),
+    },
+    flavors: view.flavors.map((f) => ({
+      id: f.meta.id,
+      kernel: f.meta.kernel,
+      openzfsVersion: f.meta.openzfsVersion,
+      ...(f.hostId === undefined ? {} : { hostId: f.hostId }),
+    })),
+    durations: drift.map((d): DurationPoint => ({
+      flavorId: d.flavorId,
+      testId: d.subject,
+      seconds: d.seconds,
+      samples: d.samples,
+      ...(d.medianSeconds === undefined ? {} : { medianSeconds: d.medianSeconds }),
+    })),
+    trend: [...flavorIds].map((flavorId) => ({
+      flavorId,
+      points: trend
+        .filter((p) => p.flavorId === flavorId && p.passRate !== undefined)
+        .map((p) => ({ runId: p.runId, startedAt: p.startedAt, passRate: p.passRate as number }))
+        .reverse(),
+    })),
+    heatmap: await heatmapFor(store, runId, options.heatmapTest),
+    artifacts: view.artifacts.map((a) => ({ flavorId: a.flavorId, shard: a.shard, name: a.name, url: `${base}/${a.s3Key}` })),
+  };
+  const partial = `${file}.partial`;
+  writeFileSync(partial, renderHtmlReport(input, chartLibrary()));
+  renameSync(partial, file);
+}
+
 /**
  * `zfslab report <run> --html FILE`: one self-contained HTML file for a run (a campaign over many
  * flavors is one run), with the pass-rate trend of each flavor's last `--last` runs.
@@ -56,57 +114,12 @@ export function reportCommand(): Command {
       const parsed = Flags.safeParse(raw);
       if (!parsed.success) throw new UsageError(`report: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const flags = parsed.data;
-      const { config } = ctx.loaded();
       const store = await openStore(storeUrlOf(ctx.loaded()), { logger: ctx.log() });
-      let input: HtmlReportInput;
       try {
-        const view = await loadRunView(store, runId);
-        if (!view) throw new UsageError(`no run ${runId} in the results store`);
-        const links = view.run.workflowId ? [{ label: 'Temporal UI', url: temporalUiUrl(config, view.run.workflowId) }] : [];
-        const flavorIds = new Set(view.flavors.map((f) => f.meta.id));
-        const drift = await store.durationDrift({ runId, all: true, lastRuns: flags.last, minBaselineSeconds: 0 });
-        const trend = await store.passRateTrend({ lastRuns: flags.last });
-        const base = flags.artifactsUrl ?? `${config.s3.endpoint.replace(/\/$/, '')}/${config.s3.bucket}`;
-        input = {
-          matrix: runMatrix(view, links).report,
-          generatedAt: new Date().toISOString(),
-          run: {
-            id: view.run.id,
-            status: view.run.status,
-            startedAt: view.run.startedAt,
-            selection: view.run.selection,
-            ...(view.run.endedAt === undefined ? {} : { endedAt: view.run.endedAt }),
-          },
-          flavors: view.flavors.map((f) => ({
-            id: f.meta.id,
-            kernel: f.meta.kernel,
-            openzfsVersion: f.meta.openzfsVersion,
-            ...(f.hostId === undefined ? {} : { hostId: f.hostId }),
-          })),
-          durations: drift.map((d): DurationPoint => ({
-            flavorId: d.flavorId,
-            testId: d.subject,
-            seconds: d.seconds,
-            samples: d.samples,
-            ...(d.medianSeconds === undefined ? {} : { medianSeconds: d.medianSeconds }),
-          })),
-          trend: [...flavorIds].map((flavorId) => ({
-            flavorId,
-            points: trend
-              .filter((p) => p.flavorId === flavorId && p.passRate !== undefined)
-              .map((p) => ({ runId: p.runId, startedAt: p.startedAt, passRate: p.passRate as number }))
-              .reverse(),
-          })),
-          heatmap: await heatmapFor(store, runId, flags.heatmapTest),
-          artifacts: view.artifacts.map((a) => ({ flavorId: a.flavorId, shard: a.shard, name: a.name, url: `${base}/${a.s3Key}` })),
-        };
+        await writeRunHtmlReport(store, ctx.loaded().config, runId, flags.html, flags);
       } finally {
         await store.close();
       }
-      // Written whole or not at all: a reader never sees half a report.
-      const partial = `${flags.html}.partial`;
-      writeFileSync(partial, renderHtmlReport(input, chartLibrary()));
-      renameSync(partial, flags.html);
       if (ctx.out.json) return ctx.out.data({ run: runId, file: flags.html });
       ctx.out.line(`wrote ${flags.html}`);
     });

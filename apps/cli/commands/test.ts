@@ -27,6 +27,7 @@ import { addRunOptions, parseTestFlags, runTemplateFrom, targetsFrom, type TestF
 import { followRun } from './test-run/follow.js';
 import { planJson, printPlan } from './test-run/plan-view.js';
 import { printRunResult, runResultJson } from './test-run/result-view.js';
+import { writeRunHtmlReport } from './report.js';
 
 export function testCommand(): Command {
   return addRunOptions(
@@ -40,6 +41,7 @@ export function testCommand(): Command {
     .option('--all', 'show every row of the matrix (default: rows where something did not pass)')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--markdown <file>', 'write a Markdown summary here')
+    .option('--html <file>', 'write the self-contained HTML report here once the run ended (zfslab report)')
     .option(
       '--fingerprint [workload]',
       "capture a fingerprint of each chunk's runner and compare it with the flavor's baseline (default name: zts-<selection>)",
@@ -206,6 +208,8 @@ async function runTest(
   const store = await openStore(storeUrlOf(loaded), { logger: ctx.log() });
   try {
     const view = await loadRunView(store, input.runId);
+    // Beside JUnit, what CI attaches: the report, written from the store once the run ended.
+    if (flags.html && view) await writeRunHtmlReport(store, loaded.config, input.runId, flags.html);
     const json = runResultJson({
       config: loaded.config,
       runId: input.runId,
@@ -215,6 +219,7 @@ async function runTest(
       view,
       files: { junit: flags.junit, markdown: flags.markdown },
     });
+    if (flags.html && view) json.files.push(flags.html);
     if (ctx.out.json) ctx.out.data({ ...json, skipped: input.skipped });
     else {
       printRunResult(ctx.out, json, view, { all: flags.all });

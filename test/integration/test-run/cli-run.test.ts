@@ -28,7 +28,11 @@ describe('zfslab test native', () => {
     const suite = makeCounterSuite(join(scratch, 'pass'), { groups: 2, perGroup: 3, sleepSeconds: 0 });
     const junit = join(scratch, 'pass.xml');
     const markdown = join(scratch, 'pass.md');
-    const run = await runCli(['test', 'native', '--runfile', suite.runfile, '--json', '--junit', junit, '--markdown', markdown], setup.world.env);
+    const html = join(scratch, 'pass.html');
+    const run = await runCli(
+      ['test', 'native', '--runfile', suite.runfile, '--json', '--junit', junit, '--markdown', markdown, '--html', html],
+      setup.world.env,
+    );
     expect(run.code, run.stderr).toBe(0);
     const json = TestRunJsonSchema.parse(JSON.parse(run.stdout));
     const flavorId = storeFlavorId('native', setup.world.hostId);
@@ -42,7 +46,11 @@ describe('zfslab test native', () => {
     expect(json.targets).toEqual([
       expect.objectContaining({ target: 'native', flavorId, outcome: 'passed', tests: 6, openzfsVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) }),
     ]);
-    expect(json.files).toEqual([junit, markdown]);
+    expect(json.files).toEqual([junit, markdown, html]);
+    // The HTML report beside them, from the store: the run and its matrix.
+    const report = readFileSync(html, 'utf8');
+    expect(report).toContain(`zfslab run ${json.runId}`);
+    expect(report).toContain('id="matrix"');
 
     // Every script ran exactly once.
     expect([...invocations(suite).values()].every((n) => n === 1)).toBe(true);

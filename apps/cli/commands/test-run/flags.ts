@@ -63,6 +63,7 @@ export const TestFlagsSchema = z
     all: z.boolean().default(false),
     junit: z.string().min(1).optional(),
     markdown: z.string().min(1).optional(),
+    html: z.string().min(1).optional(),
     heartbeatTimeout: z.coerce.number().int().min(2).max(3600).default(10),
     /** Re-runs of an unexpected FAIL/KILLED (default: the config's `run.reruns`). */
     reruns: z.coerce.number().pipe(RerunsSchema).optional(),

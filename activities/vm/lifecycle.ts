@@ -257,7 +257,7 @@ async function vmSpec(options: CloneOptions, paths: MachinePaths): Promise<VmSta
 
 /**
  * What two clones restored from one saved state must not share: the wall clock (the saved one is
- * minutes old), the hostname, and the kernel RNG (vmgenid reseeds it on restore; fresh host
+ * minutes old), the hostname (resolvable, in /etc/hosts), the ZFS hostid, and the kernel RNG (vmgenid reseeds it on restore; fresh host
  * entropy is mixed in as well).
  */
 async function makeItsOwn(ssh: SshExecutor, cloneId: string): Promise<void> {
@@ -266,6 +266,11 @@ async function makeItsOwn(ssh: SshExecutor, cloneId: string): Promise<void> {
     `date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null`,
     `hostname zfslab-${cloneId}`,
     `echo zfslab-${cloneId} > /etc/hostname`,
+    // Its name must resolve, or every sudo in the tests warns `unable to resolve host` on stderr.
+    `sed -i '/^127\\.0\\.1\\.1[[:space:]]/d' /etc/hosts`,
+    `echo '127.0.1.1 zfslab-${cloneId}' >> /etc/hosts`,
+    // Its own ZFS hostid (pools record it; multihost compares it), where the tool exists.
+    '{ ! command -v zgenhostid >/dev/null || zgenhostid -f; }',
     `echo ${entropy} | base64 -d > /dev/urandom`,
   ].join(' && ');
   const r = await ssh.exec(['sudo', '-n', 'sh', '-c', script], { timeoutMs: 60_000 });

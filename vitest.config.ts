@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing running; `integration` shares one real Temporal dev server and
-// one real MinIO, started once per run by test/setup/global-stack.ts. Real-VM tests also need
-// ZFSLAB_SLOW=1 (see README).
+// Three projects: `unit` needs nothing running; `integration` shares one real Temporal dev server and
+// one real MinIO, started once per run by test/setup/global-stack.ts; `vm-quick` runs one real ZTS test
+// in a restored clone when a golden is cached here, after the other two (groupOrder), alone, so the
+// emulated guest slows no timing-sensitive test. The other real-VM tests need ZFSLAB_SLOW=1 (README).
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -19,6 +20,7 @@ export default defineConfig({
           globalSetup: ['test/setup/global-stack.ts'],
         },
       },
+      { extends: true, test: { name: 'vm-quick', include: ['test/vm-quick/**/*.test.ts'], sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { withClone } from '../../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../../activities/vm/qcow2-storage.js';
 import { loadCatalog } from '../../core/catalog/index.js';
 import { createLogger } from '../../lib/log.js';
-import { runRunfileInClone } from '../support/guest-zts.js';
+import { keptTestOutput, oneGroupRunfile, runRunfileInClone } from '../support/guest-zts.js';
 import { qemuUnder } from '../support/qemu-processes.js';
 
 /**
@@ -27,22 +26,7 @@ if (!golden)
   );
 
 const TEST = 'functional/cli_root/zpool_create/zpool_create_001_pos';
-const RUNFILE = `[DEFAULT]
-pre = setup
-quiet = False
-pre_user = root
-user = root
-timeout = 900
-post_user = root
-post = cleanup
-failsafe_user = root
-failsafe = callbacks/zfs_failsafe
-outputdir = /var/tmp/test_results
-tags = ['functional']
-[tests/functional/cli_root/zpool_create]
-tests = ['zpool_create_001_pos']
-tags = ['functional', 'cli_root', 'zpool_create']
-`;
+const RUNFILE = oneGroupRunfile('functional/cli_root/zpool_create', ['zpool_create_001_pos']);
 
 describe.skipIf(!golden)('one real ZTS test in a restored clone of the cached debian13 golden', () => {
   const cloneRoot = mkdtempSync(join(tmpdir(), 'zfslab-restored-'));
@@ -63,10 +47,7 @@ describe.skipIf(!golden)('one real ZTS test in a restored clone of the cached de
       process.stderr.write(
         `restored-clone: ${run.start.kind} clone ready in ${run.ready} s, ${TEST} ${run.zts.results.find((r) => r.testId === TEST)?.outcome} in ${seconds} s in all\n`,
       );
-      const merged = execFileSync('find', [outputBase, '-path', `*${TEST.split('/').pop()}*`, '-name', 'merged'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')[0];
-      const output = merged ? readFileSync(merged, 'utf8').split('\n').slice(-40).join('\n') : '(no output kept)';
+      const output = keptTestOutput(outputBase, 'zpool_create_001_pos');
       expect(run.start.kind, JSON.stringify(run.start)).toBe('restored');
       expect(run.zts.results.find((r) => r.testId === TEST && r.kind === 'test')?.outcome, output).toBe('PASS');
       expect(qemuUnder(cloneRoot)).toEqual([]);

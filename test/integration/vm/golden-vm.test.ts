@@ -12,7 +12,7 @@ import { HostKeyMismatch, SshExecutor } from '../../../lib/exec/ssh-executor.js'
 import type { GoldenManifest } from '../../../core/vm/manifest.js';
 import { createLogger } from '../../../lib/log.js';
 import { debian13Golden } from '../../support/debian13-golden.js';
-import { runRunfileInClone } from '../../support/guest-zts.js';
+import { oneGroupRunfile, runRunfileInClone } from '../../support/guest-zts.js';
 
 /**
  * The real path, on real qemu: the debian13 golden (built once per machine and cached outside the
@@ -24,23 +24,7 @@ const slow = process.env.ZFSLAB_SLOW === '1';
 const log = createLogger('vm-slow-test', 'warn');
 
 // Four quick tests of one group (setup + tests + cleanup), 2.3.9's DEFAULT section plus outputdir.
-const RUNFILE = `[DEFAULT]
-pre = setup
-quiet = False
-pre_user = root
-user = root
-timeout = 600
-post_user = root
-post = cleanup
-failsafe_user = root
-failsafe = callbacks/zfs_failsafe
-outputdir = /var/tmp/test_results
-tags = ['functional']
-
-[tests/functional/cli_root/zpool]
-tests = ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors']
-tags = ['functional', 'cli_root', 'zpool']
-`;
+const RUNFILE = oneGroupRunfile('functional/cli_root/zpool', ['zpool_001_neg', 'zpool_002_pos', 'zpool_003_pos', 'zpool_colors'], 600);
 
 // A recipe that really uses OpenZFS on the clone's disks: a mirror, data, a scrub, a clean status.
 const RECIPE = `#!/bin/bash

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { Qcow2Storage } from '../../../activities/vm/qcow2-storage.js';
 import { findSavedState } from '../../../activities/vm/saved-state.js';
 import { loadCatalog } from '../../../core/catalog/index.js';
 import { createLogger } from '../../../lib/log.js';
-import { runRunfileInClone } from '../../support/guest-zts.js';
+import { keptTestOutput, oneGroupRunfile, runRunfileInClone } from '../../support/guest-zts.js';
 
 const log = createLogger('instant-clone-test', 'warn');
 // The debian13 ztest golden of the current recipe, when this machine has built it (the demo and the
@@ -19,28 +18,7 @@ const log = createLogger('instant-clone-test', 'warn');
 const golden = findGolden(defaultGoldenCacheDir(), loadCatalog().get('debian13'), 'ztest');
 if (!golden) process.stderr.write('instant-clone: no debian13 golden cached on this machine: the real-VM check is SKIPPED\n');
 
-/** The test's own output as the runner kept it (copied back from the guest), for a failure's message. */
-function testLog(outputBase: string): string {
-  const found = execFileSync('find', [outputBase, '-path', '*zpool_create_001_pos*', '-name', 'merged'], { encoding: 'utf8' }).trim().split('\n')[0];
-  return found ? readFileSync(found, 'utf8').split('\n').slice(-60).join('\n') : '(no output kept)';
-}
-
-const RUNFILE = `[DEFAULT]
-pre = setup
-quiet = False
-pre_user = root
-user = root
-timeout = 900
-post_user = root
-post = cleanup
-failsafe_user = root
-failsafe = callbacks/zfs_failsafe
-outputdir = /var/tmp/test_results
-tags = ['functional']
-[tests/functional/cli_root/zpool_create]
-tests = ['zpool_create_001_pos']
-tags = ['functional', 'cli_root', 'zpool_create']
-`;
+const RUNFILE = oneGroupRunfile('functional/cli_root/zpool_create', ['zpool_create_001_pos']);
 
 /** What a clone tells about itself: the things two restored clones must not share. */
 async function identity(vm: ReadyVm): Promise<{ hostname: string; uuid: string; hostid: string; clockSkewSeconds: number }> {
@@ -88,7 +66,12 @@ describe.skipIf(!golden || process.env.ZFSLAB_SLOW !== '1')('instant clones of t
           const outputBase = join(cloneRoot, `${runId}-results`);
           const zts = await runRunfileInClone(vm, RUNFILE, { outputBase, timeoutMs: 20 * 60_000, log });
           process.stderr.write(`instant-clone: ${vm.cloneId} ${vm.start.kind} ready in ${vm.bootSeconds}s, zts ${zts.seconds}s\n`);
-          return { vm: { cloneId: vm.cloneId, start: vm.start, bootSeconds: vm.bootSeconds }, who, results: zts.results, log: testLog(outputBase) };
+          return {
+            vm: { cloneId: vm.cloneId, start: vm.start, bootSeconds: vm.bootSeconds },
+            who,
+            results: zts.results,
+            log: keptTestOutput(outputBase, 'zpool_create_001_pos'),
+          };
         });
       const [a, b] = await Promise.all([one('instant-a'), one('instant-b')]);
       for (const clone of [a, b]) {

@@ -4,7 +4,7 @@ import { parsePreflight, planProbes, preflightScript, type ProbeKind, type Probe
 import { kstatSamplerScript, zioCommand, zioProgram } from '../../core/probes/scripts.js';
 import { KstatStepper, type KstatStep } from '../../core/probes/steps.js';
 import { KstatStreamParser, LineStamper, renderStamped, ZioStreamParser, type StampedLine, type ZioWindow } from '../../core/probes/stream.js';
-import { summarizeProbes, type ChunkProbes, type ScriptSpan } from '../../core/probes/summary.js';
+import { summarizeProbes, uniqueNotCaptured, type ChunkProbes, type ScriptSpan } from '../../core/probes/summary.js';
 import type { Logger } from '../../lib/log.js';
 import type { CaptureShell, ShellExit } from '../fingerprint/shell.js';
 
@@ -66,25 +66,24 @@ export function startChunkProbes(shell: CaptureShell | undefined, wanted: readon
   let attached!: () => void;
   const attachedP = new Promise<void>((resolve) => (attached = resolve));
 
-  const onKstat = (chunk: string): void => {
-    for (const line of kstatLines.push(chunk, Date.now())) {
-      const sample = kstatParser.push(line);
-      if (!sample) continue;
-      const step = stepper.next(sample);
-      steps.push(step);
-      deps.listener?.kstat(step);
-    }
+  const takeKstat = (line: StampedLine): void => {
+    const sample = kstatParser.push(line);
+    if (!sample) return;
+    const step = stepper.next(sample);
+    steps.push(step);
+    deps.listener?.kstat(step);
   };
-  const onZio = (chunk: string): void => {
-    for (const line of zioLines.push(chunk, Date.now())) {
-      const window = zioParser.push(line);
-      if (zioParser.attached) attached();
-      if (window) {
-        windows.push(window);
-        deps.listener?.zio(window);
-      }
-    }
+  const takeWindow = (window: ZioWindow | undefined): void => {
+    if (!window) return;
+    windows.push(window);
+    deps.listener?.zio(window);
   };
+  const takeZio = (line: StampedLine): void => {
+    takeWindow(zioParser.push(line));
+    if (zioParser.attached) attached();
+  };
+  const onKstat = (chunk: string): void => kstatLines.push(chunk, Date.now()).forEach(takeKstat);
+  const onZio = (chunk: string): void => zioLines.push(chunk, Date.now()).forEach(takeZio);
   const watch = (name: string, run: Promise<ShellExit>): Promise<ShellExit | undefined> =>
     run.then(
       (exit) => {
@@ -152,15 +151,11 @@ export function startChunkProbes(shell: CaptureShell | undefined, wanted: readon
       await started.catch(() => undefined);
       stop.abort();
       await Promise.race([Promise.all(runs), sleep(STOP_TIMEOUT_MS, undefined, { ref: false })]);
+      // A last line cut off by the stop is still a line; the window open at the stop is still a window.
       const now = Date.now();
-      onKstat('\n');
-      kstatLines.end(now);
-      zioLines.end(now);
-      const last = zioParser.end();
-      if (last) {
-        windows.push(last);
-        deps.listener?.zio(last);
-      }
+      kstatLines.end(now).forEach(takeKstat);
+      zioLines.end(now).forEach(takeZio);
+      takeWindow(zioParser.end());
       const captured: ProbeKind[] = [];
       if (plan?.kstat && steps.length > 0) captured.push('kstat');
       else if (plan?.kstat) notCaptured.push({ probe: 'kstat', reason: 'the sampler printed no sample' });
@@ -178,17 +173,7 @@ export function startChunkProbes(shell: CaptureShell | undefined, wanted: readon
           log.warn({ err, stream }, 'could not keep the raw probe output');
         }
       }
-      return { captured, notCaptured: dedupe(notCaptured), rawKeys, scripts: summarizeProbes(spans, steps, windows) };
+      return { captured, notCaptured: uniqueNotCaptured(notCaptured), rawKeys, scripts: summarizeProbes(spans, steps, windows) };
     },
   };
-}
-
-function dedupe(items: ChunkProbes['notCaptured']): ChunkProbes['notCaptured'] {
-  const seen = new Set<string>();
-  return items.filter((i) => {
-    const key = `${i.probe}\t${i.reason}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

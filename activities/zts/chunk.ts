@@ -17,7 +17,7 @@ import type { Logger } from '../../lib/log.js';
 import type { ArtifactStore } from '../../lib/s3.js';
 import { fingerprintStoreOf, startChunkCapture } from './chunk-fingerprint.js';
 import { startChunkProbes, type ProbeListener } from './chunk-probes.js';
-import { spansFromEnds, type ChunkProbes } from '../../core/probes/summary.js';
+import { mergeChunkProbes, spansFromEnds, type ChunkProbes } from '../../core/probes/summary.js';
 import { ChunkJournal } from './journal.js';
 import { killMarked } from './leftovers.js';
 import { watchLiveness } from './liveness.js';
@@ -105,11 +105,11 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
   // When each script's result line arrived (host clock): the probes' records are attributed by it.
   const ends: { testId: string; atMs: number }[] = [];
   const beat = (details: ChunkHeartbeatDetails): void => {
-    if (details.finished.length > finishedAt.count) {
+    if (details.finished.length !== finishedAt.count) {
       const now = Date.now();
       for (const r of details.finished.slice(finishedAt.count)) ends.push({ testId: r.testId, atMs: now });
+      finishedAt = { count: details.finished.length, at: now };
     }
-    if (details.finished.length !== finishedAt.count) finishedAt = { count: details.finished.length, at: Date.now() };
     journal.sync(details.finished);
     last = details;
     deps.heartbeat(details);
@@ -215,7 +215,7 @@ export async function executeChunk(input: ChunkActivityInput, deps: ExecuteChunk
         pulse?.stop();
         // Before close: in a VM the capture and the probes run in the clone that close() destroys.
         if (capture) fingerprint = await capture.finish();
-        probed = mergeProbes(
+        probed = mergeChunkProbes(
           probed,
           await probes.finish(
             spansFromEnds(
@@ -348,16 +348,4 @@ async function shardRunfile(artifacts: ArtifactStore, key: string, chunkDir: str
   if (text === undefined) throw new ChunkRunnerFailed(`the shard runfile ${key} is not in the artifact store`, false, '');
   writeFileSync(local, text);
   return text;
-}
-
-/** The probes of a chunk's passes (a crash starts a new pass in a fresh clone), together. */
-function mergeProbes(into: ChunkProbes | undefined, more: ChunkProbes): ChunkProbes {
-  if (!into) return more;
-  const seen = new Set(into.notCaptured.map((n) => `${n.probe}\t${n.reason}`));
-  return {
-    captured: [...new Set([...into.captured, ...more.captured])],
-    notCaptured: [...into.notCaptured, ...more.notCaptured.filter((n) => !seen.has(`${n.probe}\t${n.reason}`))],
-    rawKeys: [...into.rawKeys, ...more.rawKeys],
-    scripts: [...into.scripts, ...more.scripts],
-  };
 }

@@ -68,6 +68,28 @@ export const ChunkProbesSchema = z.object({
 });
 export type ChunkProbes = z.infer<typeof ChunkProbesSchema>;
 
+/** Each (probe, reason) once: a chunk's passes, and the plan and the run of one pass, report the same thing again. */
+export function uniqueNotCaptured(items: readonly ChunkProbes['notCaptured'][number][]): ChunkProbes['notCaptured'] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const key = `${i.probe}\t${i.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The probes of a chunk's passes (a crash starts a new pass in a fresh clone), together. */
+export function mergeChunkProbes(into: ChunkProbes | undefined, more: ChunkProbes): ChunkProbes {
+  if (!into) return more;
+  return {
+    captured: [...new Set([...into.captured, ...more.captured])],
+    notCaptured: uniqueNotCaptured([...into.notCaptured, ...more.notCaptured]),
+    rawKeys: [...into.rawKeys, ...more.rawKeys],
+    scripts: [...into.scripts, ...more.scripts],
+  };
+}
+
 export interface ScriptSpan {
   testId: string;
   startMs: number;

@@ -26,7 +26,7 @@ export const runKeys = {
   /** An incident bundle of one attempt of a chunk (`<attempt>` = the attempt's directory name). */
   chunkIncident: (runId: string, flavorId: string, shard: number, chunk: number, attempt: string) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/incident-${attempt.replace(/[^A-Za-z0-9._-]/g, '_')}.tar.gz`,
-  /** The raw stamped output of one probe stream (`kstat`, `zio`) of one attempt of a chunk. */
+  /** The raw stamped output of one probe stream (`preflight`, `kstat`, `zio`) of one attempt of a chunk. */
   chunkProbes: (runId: string, flavorId: string, shard: number, chunk: number, attempt: string, stream: string) =>
     `${artifactKeys.shardPrefix(runId, flavorId, shard)}/chunks/${pad(chunk)}/probes-${attempt.replace(/[^A-Za-z0-9._-]/g, '_')}-${stream}.txt.gz`,
   chunkResults: (runId: string, flavorId: string, shard: number, chunk: number) =>

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadRunView } from '../../../activities/test-runs/run-view.js';
+import { loadRunView, type RunView } from '../../../activities/test-runs/run-view.js';
 import { renderHtmlReport } from '../../../core/report/html.js';
 import type { DurationPoint, HtmlReportInput } from '../../../core/report/html.js';
 import { storeUrlOf, type Config } from '../../../lib/config.js';
@@ -29,7 +29,7 @@ function chartLibrary(): string {
 
 /** The heatmap of the named test, else of the run's busiest; or why there is none. */
 async function heatmapFor(store: ResultsStore, runId: string, testId: string | undefined): Promise<HtmlReportInput['heatmap']> {
-  const rows = (await new ProbeStore(store.db).forRun(runId, { probe: 'zio' })).map((r) => ({ ...r }));
+  const rows = await new ProbeStore(store.db).forRun(runId, { probe: 'zio' });
   if (rows.length === 0)
     return { missing: 'No zio latency histograms were recorded for this run (run with --probes all on a target where bpftrace attaches).' };
   const pick = testId ? rows.find((r) => r.testId === testId || r.testId.endsWith(`/${testId}`)) : undefined;
@@ -48,12 +48,12 @@ export interface HtmlReportOptions {
 
 /**
  * Writes the run's HTML report to `file`, whole or not at all (a reader never sees half a report):
- * `zfslab report`, and `zfslab test --html` once its run ended (what CI attaches beside JUnit).
+ * `zfslab report`, and `zfslab test --html` once its run ended (what CI attaches beside JUnit), each
+ * with the run's view it loaded from the store.
  */
-export async function writeRunHtmlReport(store: ResultsStore, config: Config, runId: string, file: string, options: HtmlReportOptions = {}): Promise<void> {
+export async function writeRunHtmlReport(store: ResultsStore, config: Config, view: RunView, file: string, options: HtmlReportOptions = {}): Promise<void> {
   const last = options.last ?? 30;
-  const view = await loadRunView(store, runId);
-  if (!view) throw new UsageError(`no run ${runId} in the results store`);
+  const runId = view.run.id;
   const links = view.run.workflowId ? [{ label: 'Temporal UI', url: temporalUiUrl(config, view.run.workflowId) }] : [];
   const flavorIds = new Set(view.flavors.map((f) => f.meta.id));
   const drift = await store.durationDrift({ runId, all: true, lastRuns: last, minBaselineSeconds: 0 });
@@ -116,7 +116,9 @@ export function reportCommand(): Command {
       const flags = parsed.data;
       const store = await openStore(storeUrlOf(ctx.loaded()), { logger: ctx.log() });
       try {
-        await writeRunHtmlReport(store, ctx.loaded().config, runId, flags.html, flags);
+        const view = await loadRunView(store, runId);
+        if (!view) throw new UsageError(`no run ${runId} in the results store`);
+        await writeRunHtmlReport(store, ctx.loaded().config, view, flags.html, flags);
       } finally {
         await store.close();
       }

@@ -209,7 +209,7 @@ async function runTest(
   try {
     const view = await loadRunView(store, input.runId);
     // Beside JUnit, what CI attaches: the report, written from the store once the run ended.
-    if (flags.html && view) await writeRunHtmlReport(store, loaded.config, input.runId, flags.html);
+    if (flags.html && view) await writeRunHtmlReport(store, loaded.config, view, flags.html);
     const json = runResultJson({
       config: loaded.config,
       runId: input.runId,

@@ -17,6 +17,7 @@ import { withClone, type CloneOptions } from '../activities/vm/lifecycle.js';
 import { Qcow2Storage } from '../activities/vm/qcow2-storage.js';
 import { loadCatalog } from '../core/catalog/index.js';
 import { createLogger } from '../lib/log.js';
+import { median } from '../core/stats/median.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const rounds = Number(values.rounds);
@@ -35,11 +36,8 @@ const options = (instant: boolean, round: number): CloneOptions => ({
   instant,
   log,
 });
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+/** The median of a mode's samples (each mode has at least one). */
+const medianOf = (xs: number[]): number => median(xs)!;
 
 const seconds: Record<'cold' | 'restore', number[]> = { cold: [], restore: [] };
 try {
@@ -61,15 +59,15 @@ try {
 } finally {
   rmSync(cloneRoot, { recursive: true, force: true });
 }
-const ratio = median(seconds.cold) / median(seconds.restore);
+const ratio = medianOf(seconds.cold) / medianOf(seconds.restore);
 process.stdout.write(
   [
     `clone start: debian13 golden ${golden.name}, ${hypervisor.accel}, ${rounds} rounds, alternating`,
     '',
     '| start | ready for the first command, s | median s |',
     '|---|---|---|',
-    `| cold boot | ${seconds.cold.join(', ')} | ${median(seconds.cold)} |`,
-    `| restore (instant) | ${seconds.restore.join(', ')} | ${median(seconds.restore)} |`,
+    `| cold boot | ${seconds.cold.join(', ')} | ${medianOf(seconds.cold)} |`,
+    `| restore (instant) | ${seconds.restore.join(', ')} | ${medianOf(seconds.restore)} |`,
     '',
     `cold / restore: ${ratio.toFixed(1)}×`,
     '',

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../lib/paths.js';
+import { median } from '../core/stats/median.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '2' }, test: { type: 'string', default: 'functional/cli_root/zpool_create/zpool_create_001_pos' } },
@@ -22,11 +23,8 @@ function zfslab(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | n
   const r = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status, stdout: r.stdout, seconds: (performance.now() - started) / 1000 };
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+/** The median of a mode's samples (each mode has at least one). */
+const medianOf = (xs: number[]): number => median(xs)!;
 
 const walls: Record<'cold' | 'instant', number[]> = { cold: [], instant: [] };
 try {
@@ -51,10 +49,10 @@ process.stdout.write(
     '',
     '| clones | CLI wall, s | median s |',
     '|---|---|---|',
-    `| booted cold | ${walls.cold.join(', ')} | ${median(walls.cold)} |`,
-    `| restored (host.instantClones) | ${walls.instant.join(', ')} | ${median(walls.instant)} |`,
+    `| booted cold | ${walls.cold.join(', ')} | ${medianOf(walls.cold)} |`,
+    `| restored (host.instantClones) | ${walls.instant.join(', ')} | ${medianOf(walls.instant)} |`,
     '',
-    `cold / restored: ${(median(walls.cold) / median(walls.instant)).toFixed(2)}×`,
+    `cold / restored: ${(medianOf(walls.cold) / medianOf(walls.instant)).toFixed(2)}×`,
     '',
   ].join('\n'),
 );

@@ -20,6 +20,7 @@ import { parseRunfile } from '../core/runfile/parse.js';
 import { renderRunfile } from '../core/runfile/render.js';
 import { chunkRunfile } from '../core/test-run/chunk-runfile.js';
 import { createLogger } from '../lib/log.js';
+import { median } from '../core/stats/median.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,11 +36,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'zfslab-bench-probes-'));
 const provider = new VmTargetProvider({ catalog, maxVms: 1, cloneRoot: join(scratch, 'clones'), log });
 const signal = new AbortController().signal;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+/** The median of a mode's samples (each mode has at least one). */
+const medianOf = (xs: number[]): number => median(xs)!;
 
 try {
   const suite = await provider.goldenSuite(catalog.get('debian13'), signal);
@@ -101,8 +99,8 @@ try {
     await opened.close();
   }
   const line = (mode: 'off' | 'on') =>
-    `| ${mode} | ${samples[mode].test.join(', ')} | ${median(samples[mode].test)} | ${samples[mode].wall.map((w) => w.toFixed(1)).join(', ')} | ${median(samples[mode].wall).toFixed(1)} | ${median(samples[mode].zios)} |`;
-  const ratio = median(samples.on.wall) / median(samples.off.wall);
+    `| ${mode} | ${samples[mode].test.join(', ')} | ${medianOf(samples[mode].test)} | ${samples[mode].wall.map((w) => w.toFixed(1)).join(', ')} | ${medianOf(samples[mode].wall).toFixed(1)} | ${medianOf(samples[mode].zios)} |`;
+  const ratio = medianOf(samples.on.wall) / medianOf(samples.off.wall);
   process.stdout.write(
     [
       `probe overhead: ${testId}, ${rounds} rounds per mode in one clone of the debian13 golden (booted in ${bootSeconds.toFixed(0)} s)`,
@@ -112,7 +110,7 @@ try {
       line('off'),
       line('on'),
       '',
-      `chunk wall, probes on / off: ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)} %); test time on / off: ${(median(samples.on.test) / median(samples.off.test)).toFixed(3)}`,
+      `chunk wall, probes on / off: ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)} %); test time on / off: ${(medianOf(samples.on.test) / medianOf(samples.off.test)).toFixed(3)}`,
       '',
     ].join('\n'),
   );

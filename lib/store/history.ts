@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ScriptKind, TestOutcome } from '../../core/results/types.js';
 import type { StoreDatabase } from './schema.js';
+import { median } from '../../core/stats/median.js';
 
 /**
  * History queries over the results store. SQL does the filtering and the per-run aggregation
@@ -343,14 +344,6 @@ export interface DurationDriftOptions {
   minBaselineSeconds?: number;
   /** Return every compared subject, not only the drifting ones. */
   all?: boolean;
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const upper = sorted[mid] as number;
-  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
 }
 
 /**

@@ -34,73 +34,46 @@ export const ZIO_LATENCY_BUCKETS = Array.from({ length: 25 }, (_, i) => 2 ** (i 
 /** A txg syncs in milliseconds when idle, seconds under load, tens of seconds when the pool is struggling. */
 export const TXG_SYNC_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** The labels of every series but the histograms' and the ARC lists': which flavor, on which host. */
+const PER_HOST = ['flavor', 'host'] as const;
+
 export function createProbeMetrics(registry: Registry): ProbeMetrics {
   const registers = [registry];
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: PER_HOST, registers });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: PER_HOST, registers });
   return {
     zioLatency: new Histogram({
       name: 'zfs_zio_latency_seconds',
       help: 'Lifetime of logical zios (constructor to zio_done) in the guest, by type (read, write, free, claim, ioctl, trim; scrub: reads at scrub priority).',
-      labelNames: ['flavor', 'host', 'type'],
+      labelNames: [...PER_HOST, 'type'],
       buckets: ZIO_LATENCY_BUCKETS,
       registers,
     }),
     txgSync: new Histogram({
       name: 'zfs_txg_sync_seconds',
       help: 'Time each committed txg spent syncing (the txgs kstat stime), per pool.',
-      labelNames: ['flavor', 'host', 'pool'],
+      labelNames: [...PER_HOST, 'pool'],
       buckets: TXG_SYNC_BUCKETS,
       registers,
     }),
-    arcHits: new Counter({ name: 'zfs_arc_hits_total', help: 'ARC hits (arcstats hits).', labelNames: ['flavor', 'host'], registers }),
-    arcMisses: new Counter({ name: 'zfs_arc_misses_total', help: 'ARC misses (arcstats misses).', labelNames: ['flavor', 'host'], registers }),
-    arcEvicted: new Counter({
-      name: 'zfs_arc_evicted_bytes_total',
-      help: 'Bytes evicted from the ARC (arcstats evict_l2_cached + evict_l2_eligible + evict_l2_ineligible).',
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
+    arcHits: counter('zfs_arc_hits_total', 'ARC hits (arcstats hits).'),
+    arcMisses: counter('zfs_arc_misses_total', 'ARC misses (arcstats misses).'),
+    arcEvicted: counter('zfs_arc_evicted_bytes_total', 'Bytes evicted from the ARC (arcstats evict_l2_cached + evict_l2_eligible + evict_l2_ineligible).'),
     arcListSize: new Gauge({
       name: 'zfs_arc_list_size_bytes',
       help: 'Size of each ARC list (mru, mfu, their ghosts, anon, uncached) at the last sample.',
-      labelNames: ['flavor', 'host', 'list'],
+      labelNames: [...PER_HOST, 'list'],
       registers,
     }),
-    memoryThrottles: new Counter({
-      name: 'zfs_arc_memory_throttles_total',
-      help: 'Allocations the ARC throttled for lack of memory (arcstats memory_throttle_count).',
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
-    splSlabAlloc: new Gauge({
-      name: 'zfs_spl_slab_alloc_bytes',
-      help: "Bytes allocated from the SPL's slab caches (/proc/spl/kmem/slab) at the last sample.",
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
-    replicationBytes: new Counter({
-      name: 'zfs_replication_tcp_bytes_total',
-      help: "Bytes moved over the guest's TCP flows while a recipe ran (bytes_acked + bytes_received, ssh excluded).",
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
-    replicationRetransmits: new Counter({
-      name: 'zfs_replication_tcp_retransmits_total',
-      help: "Segments retransmitted on the guest's TCP flows while a recipe ran.",
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
-    replicationQdiscDrops: new Counter({
-      name: 'zfs_replication_qdisc_drops_total',
-      help: "Packets the guest's qdiscs dropped (tc netem loss among them) while a recipe ran.",
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
-    replicationRtt: new Gauge({
-      name: 'zfs_replication_tcp_rtt_seconds',
-      help: "The largest smoothed RTT among the guest's TCP flows at the last sample.",
-      labelNames: ['flavor', 'host'],
-      registers,
-    }),
+    memoryThrottles: counter('zfs_arc_memory_throttles_total', 'Allocations the ARC throttled for lack of memory (arcstats memory_throttle_count).'),
+    splSlabAlloc: gauge('zfs_spl_slab_alloc_bytes', "Bytes allocated from the SPL's slab caches (/proc/spl/kmem/slab) at the last sample."),
+    replicationBytes: counter(
+      'zfs_replication_tcp_bytes_total',
+      "Bytes moved over the guest's TCP flows while a recipe ran (bytes_acked + bytes_received, ssh excluded).",
+    ),
+    replicationRetransmits: counter('zfs_replication_tcp_retransmits_total', "Segments retransmitted on the guest's TCP flows while a recipe ran."),
+    replicationQdiscDrops: counter('zfs_replication_qdisc_drops_total', "Packets the guest's qdiscs dropped (tc netem loss among them) while a recipe ran."),
+    replicationRtt: gauge('zfs_replication_tcp_rtt_seconds', "The largest smoothed RTT among the guest's TCP flows at the last sample."),
   };
 }
 
